@@ -1,0 +1,58 @@
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "balancer.hpp"
+#include "config.hpp"
+#include "wsrep_monitor.hpp"
+
+namespace galeratop {
+
+/// galeratopd at run time: the balancer, one monitor per node, and the
+/// signals that stop and reload it. Owns the io_context thread (DESIGN rule 2).
+class agent {
+ public:
+  /// Re-reads the configuration at SIGHUP (the file plus the command line).
+  using config_loader = std::function<config_result()>;
+
+  agent(config initial, config_loader reload);
+  ~agent();
+
+  /// Binds, starts the monitors and serves until SIGTERM/SIGINT and the end of
+  /// the grace. Returns the process exit code; throws only at start-up.
+  int run();
+
+ private:
+  struct managed_node {
+    node_config config;
+    node_id id = 0;
+    std::unique_ptr<wsrep_monitor> monitor;
+  };
+
+  /// Makes the running state match `c`: adds, updates and removes nodes and monitors.
+  void apply(const config& c, const std::string& password);
+  std::unique_ptr<wsrep_monitor> start_monitor(node_id id, const node_config& n, const monitor_target& t);
+  monitor_target target_for(const node_config& n, const config& c, const std::string& password) const;
+  void reload();
+  asio::awaitable<void> handle_signals();
+  asio::awaitable<void> shut_down();
+
+  asio::io_context io_;
+  balancer balancer_;
+  config config_;
+  config_loader loader_;
+  std::string password_;
+  std::vector<managed_node> nodes_;
+  std::vector<std::unique_ptr<wsrep_monitor>> retired_;  // stopping monitors of removed nodes, joined later
+  bool stopping_ = false;
+};
+
+/// Reads the monitor password from `path` (one line; the trailing newline is
+/// dropped); nullopt with `error` set when it is missing, empty or unreadable.
+std::optional<std::string> read_password_file(const std::string& path, std::string& error);
+
+}  // namespace galeratop

@@ -1,0 +1,64 @@
+#include "command_line.hpp"
+
+#include <fmt/format.h>
+
+namespace galeratop {
+
+config_result apply_overrides(config c, const config_overrides& o) {
+  std::vector<config_error> errors;
+  auto refuse = [&](std::string option, std::string message) {
+    errors.push_back({"command line", 0, std::move(option), std::move(message)});
+  };
+  auto duration = [&](const std::optional<std::string>& text, std::string option, auto& field, auto min) {
+    if (!text) return;
+    auto d = parse_duration(*text);
+    if (!d || *d < min)
+      refuse(std::move(option), fmt::format("\"{}\" is not a duration of at least {}", *text, format_duration(min)));
+    else
+      field = std::chrono::duration_cast<std::remove_reference_t<decltype(field)>>(*d);
+  };
+
+  if (o.listen) {
+    if (auto e = parse_endpoint(*o.listen))
+      c.listen = *e;
+    else
+      refuse("--listen", fmt::format("\"{}\" is not HOST:PORT", *o.listen));
+  }
+  if (!o.nodes.empty()) {
+    c.nodes.clear();
+    for (const auto& text : o.nodes) {
+      if (auto n = parse_named_endpoint(text))
+        c.nodes.push_back({n->name, n->address, 1});
+      else
+        refuse("--node", fmt::format("\"{}\" is not [NAME=]HOST:PORT", text));
+    }
+  }
+  if (o.monitor_user) c.monitor.user = *o.monitor_user;
+  if (o.monitor_password_file) c.monitor.password_file = *o.monitor_password_file;
+  if (o.control) c.control = *o.control;
+  if (o.metrics) c.metrics = *o.metrics;
+  duration(o.interval, "--interval", c.monitor.interval, std::chrono::milliseconds(50));
+  duration(o.connect_timeout, "--connect-timeout", c.balancer.connect_timeout, std::chrono::milliseconds(10));
+  duration(o.shutdown_grace, "--shutdown-grace", c.shutdown_grace, std::chrono::milliseconds(0));
+  if (o.policy) {
+    if (*o.policy == "leastconn") c.balancer.policy = balance_policy::leastconn;
+    else if (*o.policy == "roundrobin") c.balancer.policy = balance_policy::roundrobin;
+    else refuse("--policy", "expected leastconn or roundrobin");
+  }
+  if (o.donor) {
+    if (*o.donor == "avoid") c.balancer.donors = donor_policy::avoid;
+    else if (*o.donor == "serve") c.balancer.donors = donor_policy::serve;
+    else refuse("--donor", "expected avoid or serve");
+  }
+  if (o.rise) {
+    if (*o.rise < 1 || *o.rise > 100)
+      refuse("--rise", "must be between 1 and 100");
+    else
+      c.monitor.rise = *o.rise;
+  }
+  for (auto& e : validate(c)) errors.push_back(std::move(e));
+  if (!errors.empty()) return {std::nullopt, std::move(errors)};
+  return {std::move(c), {}};
+}
+
+}  // namespace galeratop

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "balancer.hpp"
+#include "endpoint.hpp"
+
+namespace galeratop {
+
+/// One `[[node]]`.
+struct node_config {
+  std::string name;  ///< empty: the node's wsrep_node_name is shown once known
+  endpoint address;
+  std::uint32_t weight = 1;  ///< 0 = no new connections, keep existing
+};
+
+/// `[monitor]`: how each node is checked.
+struct monitor_config {
+  std::string user = "monitor";
+  std::string password_file = "/etc/galeratop/monitor.pass";  ///< the password is never taken from argv
+  std::chrono::milliseconds interval{250};
+  std::chrono::seconds timeout{1};  ///< connect, read and write timeout of a check (Connector/C counts seconds)
+  int rise = 2;                     ///< good checks in a row before a node is readmitted
+};
+
+/// The whole configuration; every field has the documented default.
+struct config {
+  std::string source = "defaults";  ///< the file it came from, for messages
+  endpoint listen{"127.0.0.1", 3306};
+  std::string control = "/run/galeratop/control.sock";
+  std::string metrics = "127.0.0.1:9490";
+  std::chrono::milliseconds shutdown_grace{30000};  ///< how long sessions may finish after SIGTERM
+  monitor_config monitor;
+  balancer_settings balancer;
+  std::vector<node_config> nodes;
+};
+
+/// A refusal that names the file, the line and the key.
+struct config_error {
+  std::string file;
+  int line = 0;  ///< 0 when it is not about one line
+  std::string key;
+  std::string message;
+
+  /// "FILE:LINE: KEY: MESSAGE".
+  std::string to_string() const;
+};
+
+/// A configuration, or every reason it is refused.
+struct config_result {
+  std::optional<config> value;
+  std::vector<config_error> errors;
+};
+
+/// Parses TOML text (pure); `source` names the file in errors.
+config_result parse_config(std::string_view text, std::string_view source);
+
+/// Reads and parses a file.
+config_result load_config_file(const std::string& path);
+
+/// Checks what no single key can: at least one node, no duplicate address or name.
+std::vector<config_error> validate(const config& c);
+
+}  // namespace galeratop

@@ -1,0 +1,103 @@
+// galeratopd: the Galera-aware balancer and monitor. Exit codes: 0 stopped
+// cleanly or config valid, 1 refused configuration or start-up failure, 2 usage.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+
+#include "agent.hpp"
+#include "command_line.hpp"
+#include "log.hpp"
+#include "version.hpp"
+
+namespace {
+constexpr const char* default_config = "/etc/galeratop/galeratopd.toml";
+
+struct options {
+  std::string config_file;
+  std::string check_config;
+  std::string log_level = "info";
+  galeratop::config_overrides overrides;
+};
+
+void add_options(CLI::App& app, options& o) {
+  auto& ov = o.overrides;
+  app.add_option("-c,--config", o.config_file, "Configuration file (TOML)")
+      ->option_text(fmt::format("FILE (default {} when no --node is given)", default_config));
+  app.add_option("--check-config", o.check_config, "Validate FILE (with the options below) and exit")
+      ->option_text("FILE");
+  app.add_option("--listen", ov.listen, "Client-facing address [agent] listen")->option_text("HOST:PORT");
+  app.add_option("--node", ov.nodes, "A node to balance to, repeatable; replaces the file's [[node]]s")
+      ->option_text("[NAME=]HOST:PORT");
+  app.add_option("--monitor-user", ov.monitor_user, "[monitor] user")->option_text("USER");
+  app.add_option("--monitor-password-file", ov.monitor_password_file,
+                 "[monitor] password_file: the monitor password is never taken from the command line")
+      ->option_text("FILE");
+  app.add_option("--interval", ov.interval, "[monitor] interval between checks")->option_text("DURATION");
+  app.add_option("--rise", ov.rise, "[monitor] rise: good checks in a row before readmission")->option_text("N");
+  app.add_option("--policy", ov.policy, "[balancer] policy")->option_text("leastconn|roundrobin");
+  app.add_option("--donor", ov.donor, "[balancer] donor")->option_text("avoid|serve");
+  app.add_option("--connect-timeout", ov.connect_timeout, "[balancer] connect_timeout (TCP connect + greeting)")
+      ->option_text("DURATION");
+  app.add_option("--shutdown-grace", ov.shutdown_grace, "[agent] shutdown_grace")->option_text("DURATION");
+  app.add_option("--control", ov.control, "[agent] control socket")->option_text("PATH");
+  app.add_option("--metrics", ov.metrics, "[agent] metrics address, \"\" disables")->option_text("HOST:PORT");
+  app.add_option("--log-level", o.log_level, "Lowest level logged")
+      ->check(CLI::IsMember({"debug", "info", "warning", "error"}));
+}
+
+/// The file (if any) plus the command line; called at start and at every SIGHUP.
+galeratop::config_result load(const options& o, const std::string& file) {
+  galeratop::config base;
+  if (!file.empty()) {
+    auto r = galeratop::load_config_file(file);
+    if (!r.value) return r;
+    base = std::move(*r.value);
+  }
+  return galeratop::apply_overrides(std::move(base), o.overrides);
+}
+
+int refuse(const std::vector<galeratop::config_error>& errors) {
+  for (const auto& e : errors) std::fprintf(stderr, "galeratopd: %s\n", e.to_string().c_str());
+  return 1;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"galeratopd - Galera-aware TCP load balancer, wsrep monitor and exporter.\n"
+               "Sends each new MySQL client to a Synced node of the Primary component; see galeratopd(8).",
+               "galeratopd"};
+  app.set_version_flag("-V,--version", fmt::format("galeratopd {}", galeratop::version));
+  app.get_formatter()->column_width(40);
+  options o;
+  add_options(app, o);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  const auto level = o.log_level == "debug" ? galeratop::log_level::debug
+                     : o.log_level == "warning" ? galeratop::log_level::warning
+                     : o.log_level == "error"   ? galeratop::log_level::error
+                                                : galeratop::log_level::info;
+  galeratop::set_log_level(level);
+
+  if (!o.check_config.empty()) {
+    auto r = load(o, o.check_config);
+    if (!r.value) return refuse(r.errors);
+    std::printf("galeratopd: %s is valid: listen %s, %zu node(s)\n", o.check_config.c_str(),
+                r.value->listen.to_string().c_str(), r.value->nodes.size());
+    return 0;
+  }
+
+  std::string file = o.config_file;
+  if (file.empty() && o.overrides.nodes.empty() && std::filesystem::exists(default_config)) file = default_config;
+  auto initial = load(o, file);
+  if (!initial.value) return refuse(initial.errors);
+  try {
+    galeratop::agent agent(std::move(*initial.value), [o, file] { return load(o, file); });
+    return agent.run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "galeratopd: %s\n", e.what());
+    return 1;
+  }
+}

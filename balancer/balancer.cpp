@@ -1,0 +1,329 @@
+#include "balancer.hpp"
+
+#include <algorithm>
+#include <array>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+#include <vector>
+
+#include "log.hpp"
+#include "mysql_packet.hpp"
+
+namespace galeratop {
+
+using asio::ip::tcp;
+namespace {
+constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr std::size_t relay_buffer_size = 16 * 1024;  // one buffer per direction per session, reused
+constexpr std::size_t greeting_buffer_size = 1024;    // a MySQL greeting is ~100 bytes; only the first bytes matter
+
+void tune(tcp::socket& s) {
+  std::error_code ignored;
+  s.set_option(tcp::no_delay(true), ignored);  // MySQL is request/response: never wait to fill a segment
+  s.set_option(asio::socket_base::keep_alive(true), ignored);
+}
+
+std::string_view eligibility_word(const route& r) {
+  if (r.eligible) return "eligible";
+  if (!r.tracker.current().up) return "excluded";
+  if (r.admin != admin_state::ready) return to_string(r.admin);
+  if (r.weight == 0) return "weight-0";
+  return "avoided";
+}
+
+bool is_failure(galera_state s) { return s == galera_state::down || s == galera_state::non_primary; }
+}  // namespace
+
+struct balancer::session {
+  explicit session(tcp::socket c) : client(std::move(c)), server(client.get_executor()) {}
+  tcp::socket client;
+  tcp::socket server;
+  node_traffic* traffic = nullptr;  // set while attached to a node
+  node_id node = 0;
+  std::uint32_t last_active = 0;  // balancer tick at the last byte either way
+
+  void close() {
+    std::error_code ignored;
+    client.close(ignored);
+    server.close(ignored);
+  }
+};
+
+balancer::balancer(asio::io_context& io, balancer_settings settings)
+    : io_(io), settings_(settings), sweep_timer_(io) {
+  asio::co_spawn(io_, idle_sweep(), asio::detached);
+}
+
+balancer::~balancer() {
+  stopping_ = true;
+  sweep_timer_.cancel();
+}
+
+void balancer::listen(const tcp::endpoint& at) {
+  acceptor_.emplace(io_);
+  acceptor_->open(at.protocol());
+  acceptor_->set_option(tcp::acceptor::reuse_address(true));
+  acceptor_->bind(at);
+  acceptor_->listen(asio::socket_base::max_listen_connections);
+  asio::co_spawn(io_, accept_loop(), asio::detached);
+}
+
+tcp::endpoint balancer::local_endpoint() const { return acceptor_ ? acceptor_->local_endpoint() : tcp::endpoint{}; }
+
+void balancer::stop_accepting() {
+  if (!acceptor_) return;
+  std::error_code ignored;
+  acceptor_->close(ignored);
+}
+
+node_id balancer::add_node(const backend& b, int rise) {
+  const node_id id = next_id_++;
+  table_.add(id, b.configured_name, b.address, b.weight, rise);
+  traffic_[id].endpoint = b.endpoint;
+  table_.refresh(settings_.donors);
+  return id;
+}
+
+void balancer::update_node(node_id id, const backend& b, int rise) {
+  route* r = table_.find(id);
+  if (!r) return;
+  const auto before = marks();
+  r->configured_name = b.configured_name;
+  r->weight = b.weight;
+  r->tracker.set_rise(rise);
+  traffic_[id].endpoint = b.endpoint;
+  apply_change(before);
+}
+
+void balancer::remove_node(node_id id) {
+  table_.remove(id);
+  table_.refresh(settings_.donors);
+  auto it = traffic_.find(id);
+  if (it == traffic_.end()) return;
+  if (it->second.sessions.empty())
+    traffic_.erase(it);
+  else
+    it->second.removed = true;  // erased when its last session ends
+}
+
+void balancer::set_settings(const balancer_settings& s) {
+  const auto before = marks();
+  settings_ = s;
+  apply_change(before);
+}
+
+void balancer::observe(node_id id, observation obs) {
+  if (!table_.find(id)) return;  // removed at a reload while the check was under way
+  const auto before = marks();
+  table_.observe(id, std::move(obs));
+  apply_change(before);
+}
+
+std::vector<balancer::route_mark> balancer::marks() const {
+  std::vector<route_mark> m;
+  for (const route& r : table_.routes()) m.push_back({r.id, r.tracker.current().state, r.tracker.current().up, r.eligible});
+  return m;
+}
+
+void balancer::apply_change(const std::vector<route_mark>& before) {
+  table_.refresh(settings_.donors);
+  for (const route& r : table_.routes()) {
+    auto was = std::ranges::find(before, r.id, &route_mark::id);
+    const health& h = r.tracker.current();
+    if (was != before.end() && was->state == h.state && was->up == h.up && was->eligible == r.eligible) continue;
+    const std::string from = was == before.end() ? std::string("new")
+                                                 : fmt::format("{} {}", to_string(was->state),
+                                                               was->eligible ? "eligible" : "not-eligible");
+    log_info("node {} ({}): {} -> {} {}: {}", r.name(), r.address, from, to_string(h.state), eligibility_word(r),
+             h.reason);
+    if (settings_.close_on_failure && is_failure(h.state) && (was == before.end() || !is_failure(was->state)))
+      close_sessions_of(r.id, to_string(h.state));
+  }
+}
+
+void balancer::close_sessions_of(node_id id, std::string_view why) {
+  auto it = traffic_.find(id);
+  if (it == traffic_.end() || it->second.sessions.empty()) return;
+  log_info("node {}: closing {} client session(s) because it is {}", table_.find(id)->name(),
+           it->second.sessions.size(), why);
+  // close() only cancels; each session detaches itself when its coroutine unwinds.
+  for (session* s : it->second.sessions) s->close();
+}
+
+void balancer::close_all_sessions() {
+  for (auto& [id, t] : traffic_)
+    for (session* s : t.sessions) s->close();
+}
+
+void balancer::attach(session& s, node_id id) {
+  node_traffic& t = traffic_[id];
+  s.node = id;
+  s.traffic = &t;
+  s.last_active = tick_;
+  t.sessions.insert(&s);
+  ++t.connections_total;
+  if (route* r = table_.find(id)) ++r->connections;  // counted while connecting, so leastconn sees it at once
+}
+
+void balancer::detach(session& s) {
+  if (!s.traffic) return;
+  s.traffic->sessions.erase(&s);
+  if (route* r = table_.find(s.node)) --r->connections;
+  if (s.traffic->removed && s.traffic->sessions.empty()) traffic_.erase(s.node);
+  s.traffic = nullptr;
+}
+
+void balancer::note_connect_failure(node_id id, const std::string& why) {
+  route* r = table_.find(id);
+  if (!r) return;
+  ++traffic_[id].connect_errors;
+  const auto before = marks();
+  r->tracker.connect_failed(fmt::format("connect from the balancer failed: {}", why));
+  apply_change(before);
+}
+
+asio::awaitable<void> balancer::accept_loop() {
+  auto last_error_log = mono_clock::time_point{};
+  asio::steady_timer backoff(io_);
+  while (acceptor_ && acceptor_->is_open()) {
+    auto [ec, socket] = co_await acceptor_->async_accept(use_tuple);
+    if (ec == asio::error::operation_aborted || !acceptor_->is_open()) co_return;
+    if (ec) {
+      // EMFILE and friends: pause instead of spinning, log at most once a second.
+      if (mono_clock::now() - last_error_log > std::chrono::seconds(1)) {
+        log_warning("accept failed: {}; pausing new connections briefly", ec.message());
+        last_error_log = mono_clock::now();
+      }
+      backoff.expires_after(std::chrono::milliseconds(100));
+      co_await backoff.async_wait(use_tuple);
+      continue;
+    }
+    asio::co_spawn(io_, run_session(std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<std::error_code> balancer::dial(session& s, std::span<char> greeting, std::size_t& got,
+                                                bool& connected) {
+  auto [ec] = co_await s.server.async_connect(s.traffic->endpoint, use_tuple);
+  if (ec) co_return ec;
+  connected = true;
+  tune(s.server);
+  // The server speaks first. Waiting for its first packet is what tells a
+  // live node from a frozen one whose kernel still completes the handshake.
+  while (got < 5) {
+    auto [rec, n] = co_await s.server.async_read_some(asio::buffer(greeting.data() + got, greeting.size() - got), use_tuple);
+    if (rec) co_return rec;
+    got += n;
+  }
+  co_return std::error_code{};
+}
+
+asio::awaitable<std::optional<std::string>> balancer::connect_backend(session& s, std::span<char> greeting,
+                                                                      std::size_t& got) {
+  using namespace asio::experimental::awaitable_operators;
+  bool connected = false;
+  got = 0;
+  asio::steady_timer timer(io_, settings_.connect_timeout);
+  auto result = co_await (dial(s, greeting, got, connected) || timer.async_wait(use_tuple));
+  std::optional<std::string> failure;
+  if (result.index() == 1) {
+    failure = fmt::format("{} within {} ms", connected ? "no server greeting" : "no TCP connection",
+                          settings_.connect_timeout.count());
+  } else if (auto ec = std::get<0>(result)) {
+    failure = fmt::format("{}: {}", connected ? "closed before its greeting" : "connect", ec.message());
+  } else if (starts_with_err_packet(greeting.first(got))) {
+    failure = fmt::format("refused the client: {}", err_packet_message(greeting.first(got)));
+  }
+  if (failure) {
+    std::error_code ignored;
+    s.server.close(ignored);
+  }
+  co_return failure;
+}
+
+asio::awaitable<void> balancer::pump(session& s, tcp::socket& from, tcp::socket& to, std::uint64_t& counter) {
+  std::array<char, relay_buffer_size> buf;
+  for (;;) {
+    auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), use_tuple);
+    if (ec) {
+      // A clean EOF is passed on as a half-close, so the other direction can
+      // still finish (COM_QUIT, then the server closes); anything else ends both.
+      std::error_code ignored;
+      if (ec == asio::error::eof)
+        to.shutdown(tcp::socket::shutdown_send, ignored);
+      else
+        s.close();
+      co_return;
+    }
+    s.last_active = tick_;
+    counter += n;
+    auto [wec, written] = co_await asio::async_write(to, asio::buffer(buf.data(), n), use_tuple);
+    if (wec) {
+      s.close();
+      co_return;
+    }
+  }
+}
+
+asio::awaitable<void> balancer::run_session(tcp::socket client) {
+  using namespace asio::experimental::awaitable_operators;
+  session s(std::move(client));
+  ++session_count_;
+  try {
+    tune(s.client);
+    std::array<char, greeting_buffer_size> greeting;
+    std::size_t got = 0;
+    std::vector<node_id> tried;
+    std::string failures;
+    bool connected = false;
+    for (int attempt = 0; attempt < settings_.connect_attempts && !connected; ++attempt) {
+      const auto id = table_.pick(settings_.policy, tried);
+      if (!id) break;
+      attach(s, *id);
+      const std::string name = table_.find(*id)->name();
+      if (auto failure = co_await connect_backend(s, greeting, got)) {
+        detach(s);
+        tried.push_back(*id);
+        failures += fmt::format("{}{}: {}", failures.empty() ? "" : "; ", name, *failure);
+        note_connect_failure(*id, *failure);
+      } else {
+        connected = true;
+      }
+    }
+    if (!connected) {
+      const std::string why = failures.empty() ? table_.unavailable_reason()
+                                               : fmt::format("no Galera node could be reached ({})", failures);
+      const std::string packet = encode_err_packet(mysql_error::node_unavailable, "08S01", "galeratop: " + why);
+      co_await asio::async_write(s.client, asio::buffer(packet), use_tuple);
+    } else {
+      co_await asio::async_write(s.client, asio::buffer(greeting.data(), got), use_tuple);
+      co_await (pump(s, s.client, s.server, s.traffic->bytes_in) && pump(s, s.server, s.client, s.traffic->bytes_out));
+    }
+  } catch (const std::exception& e) {
+    log_debug("session ended by an exception: {}", e.what());  // one session ends, the balancer goes on
+  }
+  detach(s);
+  s.close();
+  --session_count_;
+}
+
+asio::awaitable<void> balancer::idle_sweep() {
+  // A coarse sweep instead of a timer per read keeps the relay free of timer syscalls.
+  while (!stopping_) {
+    sweep_timer_.expires_after(std::chrono::seconds(1));
+    auto [ec] = co_await sweep_timer_.async_wait(use_tuple);
+    if (ec || stopping_) co_return;
+    ++tick_;
+    const auto limit = static_cast<std::uint32_t>(settings_.idle_timeout.count());
+    if (limit == 0) continue;
+    for (auto& [id, t] : traffic_)
+      for (session* s : t.sessions)
+        if (tick_ - s->last_active > limit) s->close();
+  }
+}
+
+}  // namespace galeratop

@@ -1,0 +1,120 @@
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "routing_table.hpp"
+
+namespace galeratop {
+
+/// Data-path tunables; all can change at reload.
+struct balancer_settings {
+  balance_policy policy = balance_policy::leastconn;
+  donor_policy donors = donor_policy::avoid;
+  std::chrono::milliseconds connect_timeout{1000};  ///< TCP connect plus the server's greeting
+  int connect_attempts = 3;                          ///< nodes tried for one client before it gets an error
+  bool close_on_failure = true;  ///< close the sessions of a node that goes down or non-Primary
+  std::chrono::seconds idle_timeout{8 * 3600};  ///< 0 = never; a session silent both ways this long is closed
+};
+
+/// A node to balance to, as configured.
+struct backend {
+  std::string configured_name;  ///< empty: use wsrep_node_name
+  std::string address;          ///< HOST:PORT, the node's identity across reloads
+  asio::ip::tcp::endpoint endpoint;
+  std::uint32_t weight = 1;
+};
+
+/// The Galera-aware TCP balancer. Every member runs on the one io_context
+/// thread that owns it (DESIGN rule 2): no locks; monitors post observations in.
+class balancer {
+ public:
+  balancer(asio::io_context& io, balancer_settings settings);
+  ~balancer();
+  balancer(const balancer&) = delete;
+  balancer& operator=(const balancer&) = delete;
+
+  /// Binds and starts accepting clients; throws std::system_error when the address cannot be bound.
+  void listen(const asio::ip::tcp::endpoint& at);
+  /// The bound address (useful with port 0).
+  asio::ip::tcp::endpoint local_endpoint() const;
+  /// Closes the listener; established sessions go on.
+  void stop_accepting();
+
+  /// Adds a node, not eligible until the monitor has seen it healthy.
+  node_id add_node(const backend& b, int rise);
+  /// Re-weights or renames a node in place; its health and sessions are kept.
+  void update_node(node_id id, const backend& b, int rise);
+  /// Stops sending new clients to a node; its open sessions run to their end.
+  void remove_node(node_id id);
+  /// Replaces the tunables (reload).
+  void set_settings(const balancer_settings& s);
+
+  /// Applies one monitor check (on the io thread), logging every change of state or eligibility.
+  void observe(node_id id, observation obs);
+
+  /// Sessions currently open, connecting ones included.
+  std::size_t session_count() const { return session_count_; }
+  /// Closes every session at once (end of the shutdown grace).
+  void close_all_sessions();
+  /// The routing state, for status and tests.
+  const routing_table& table() const { return table_; }
+
+ private:
+  struct session;
+  /// Traffic per node; outlives the node's route while sessions still use it.
+  struct node_traffic {
+    asio::ip::tcp::endpoint endpoint;
+    std::unordered_set<session*> sessions;
+    std::uint64_t connections_total = 0;
+    std::uint64_t connect_errors = 0;
+    std::uint64_t bytes_in = 0;   ///< client to node
+    std::uint64_t bytes_out = 0;  ///< node to client
+    bool removed = false;
+  };
+
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> run_session(asio::ip::tcp::socket client);
+  asio::awaitable<std::optional<std::string>> connect_backend(session& s, std::span<char> greeting,
+                                                              std::size_t& got);
+  asio::awaitable<std::error_code> dial(session& s, std::span<char> greeting, std::size_t& got, bool& connected);
+  asio::awaitable<void> pump(session& s, asio::ip::tcp::socket& from, asio::ip::tcp::socket& to,
+                             std::uint64_t& counter);
+  asio::awaitable<void> idle_sweep();
+
+  void attach(session& s, node_id id);
+  void detach(session& s);
+  void note_connect_failure(node_id id, const std::string& why);
+  /// What a change is judged against: each route's state before it.
+  struct route_mark {
+    node_id id;
+    galera_state state;
+    bool up;
+    bool eligible;
+  };
+  std::vector<route_mark> marks() const;
+  void apply_change(const std::vector<route_mark>& before);
+  void close_sessions_of(node_id id, std::string_view why);
+
+  asio::io_context& io_;
+  balancer_settings settings_;
+  routing_table table_;
+  std::map<node_id, node_traffic> traffic_;
+  std::optional<asio::ip::tcp::acceptor> acceptor_;
+  asio::steady_timer sweep_timer_;
+  node_id next_id_ = 1;
+  std::size_t session_count_ = 0;
+  std::uint32_t tick_ = 0;  // seconds since start, advanced by idle_sweep; sessions stamp it on every read
+  bool stopping_ = false;
+};
+
+}  // namespace galeratop

@@ -1,0 +1,23 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "wsrep_status.hpp"
+
+namespace galeratop {
+
+/// The one clock of the core; the core never reads it, callers pass `now`.
+using mono_clock = std::chrono::steady_clock;
+
+/// The result of one monitor check of one node.
+struct observation {
+  mono_clock::time_point at{};
+  std::optional<wsrep_status> status;  ///< empty: the check failed, see `error`
+  std::string error;                   ///< the client library's message when the check failed
+  std::string node_name;               ///< @@wsrep_node_name, empty until read
+  std::chrono::microseconds latency{0};  ///< how long the status query took
+};
+
+}  // namespace galeratop

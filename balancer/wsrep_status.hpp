@@ -1,0 +1,31 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <utility>
+
+namespace galeratop {
+
+/// One `SHOW GLOBAL STATUS LIKE 'wsrep%'` result, typed where health and the
+/// cluster model need it; every raw value is kept for the exporter.
+struct wsrep_status {
+  std::string cluster_status;       ///< "Primary", "non-Primary" or "Disconnected"
+  std::string cluster_state_uuid;   ///< identifies the cluster history
+  std::uint64_t cluster_conf_id = 0;  ///< membership generation; a lower one than the peers' is a stale view
+  std::uint32_t cluster_size = 0;
+  int local_state = 0;              ///< 1 Joining, 2 Donor/Desynced, 3 Joined, 4 Synced
+  std::string local_state_comment;
+  bool ready = false;               ///< wsrep_ready: the node accepts queries
+  bool connected = false;           ///< wsrep_connected: the provider is connected to the group
+  std::string evs_state;            ///< "OPERATIONAL" in a settled membership; empty if not reported
+  std::int64_t last_committed = -1;
+  std::string incoming_addresses;   ///< the Primary component's client addresses, comma-separated
+  std::map<std::string, std::string, std::less<>> raw;  ///< every row, names lower-cased
+};
+
+/// Builds the typed view from name/value rows; unknown or malformed values keep their defaults.
+wsrep_status parse_wsrep_status(std::span<const std::pair<std::string, std::string>> rows);
+
+}  // namespace galeratop
