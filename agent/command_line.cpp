@@ -28,7 +28,7 @@ config_result apply_overrides(config c, const config_overrides& o) {
     c.nodes.clear();
     for (const auto& text : o.nodes) {
       if (auto n = parse_named_endpoint(text))
-        c.nodes.push_back({n->name, n->address, 1});
+        c.nodes.push_back({n->name, n->address, 1, 0});
       else
         refuse("--node", fmt::format("\"{}\" is not [NAME=]HOST:PORT", text));
     }

@@ -170,6 +170,7 @@ class parser {
       const toml::table& t = *a->get(i)->as_table();
       const std::string prefix = fmt::format("node[{}]", i);
       node_config n;
+      n.line = line_of(t);
       bool has_address = false;
       for (const auto& [key, v] : t) {
         const std::string k(key.str());
@@ -231,16 +232,18 @@ config_result load_config_file(const std::string& path) {
 
 std::vector<config_error> validate(const config& c) {
   std::vector<config_error> errors;
-  auto add = [&](std::string key, std::string message) { errors.push_back({c.source, 0, std::move(key), std::move(message)}); };
+  auto add = [&](std::string key, std::string message, int line = 0) {
+    errors.push_back({c.source, line, std::move(key), std::move(message)});
+  };
   if (c.nodes.empty()) add("node", "no node is configured: add a [[node]] with an address (or --node HOST:PORT)");
   std::set<std::string> addresses;
   std::set<std::string> names;
   for (const auto& n : c.nodes) {
     if (n.address.port == 0) continue;  // already refused for its address
     if (!addresses.insert(n.address.to_string()).second)
-      add("node.address", fmt::format("{} is configured twice", n.address.to_string()));
+      add("node.address", fmt::format("{} is configured twice", n.address.to_string()), n.line);
     if (!n.name.empty() && !names.insert(n.name).second)
-      add("node.name", fmt::format("the name \"{}\" is given to two nodes", n.name));
+      add("node.name", fmt::format("the name \"{}\" is given to two nodes", n.name), n.line);
   }
   if (c.monitor.user.empty()) add("monitor.user", "must not be empty");
   if (c.monitor.password_file.empty()) add("monitor.password_file", "must name a file holding the monitor password");

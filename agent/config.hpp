@@ -16,6 +16,7 @@ struct node_config {
   std::string name;  ///< empty: the node's wsrep_node_name is shown once known
   endpoint address;
   std::uint32_t weight = 1;  ///< 0 = no new connections, keep existing
+  int line = 0;              ///< where it is defined, for messages; 0 on the command line
 };
 
 /// `[monitor]`: how each node is checked.

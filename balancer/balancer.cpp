@@ -29,7 +29,7 @@ void tune(tcp::socket& s) {
 
 std::string_view eligibility_word(const route& r) {
   if (r.eligible) return "eligible";
-  if (!r.tracker.current().up) return "excluded";
+  if (!r.tracker.current().up) return "not-eligible";
   if (r.admin != admin_state::ready) return to_string(r.admin);
   if (r.weight == 0) return "weight-0";
   return "avoided";

@@ -66,6 +66,8 @@ bool health_tracker::observe(const observation& obs, const peer_view& peers) {
     // only readmission is strict, so normal membership changes never flap.
     good_streak_ = v.admissible ? good_streak_ + 1 : 0;
     health_.up = good_streak_ >= rise_;
+    if (!health_.up && v.admissible)
+      health_.reason += fmt::format(", rising: {} of {} good checks", good_streak_, rise_);
   }
   return health_.state != before.state || health_.up != before.up;
 }

@@ -1,0 +1,236 @@
+"""Shared pieces of the integration tests: the lab every test shares (a CTest
+fixture starts it once per run), a galeratopd per test on its own port, and
+real MySQL clients. Every process a test starts is stopped by its PID."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lab"))
+import galera_lab  # noqa: E402
+
+import pymysql  # noqa: E402
+
+
+def wait_for(predicate, timeout, what, interval=0.05):
+    """Polls `predicate` until it returns a truthy value; raises naming `what`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def lab():
+    return galera_lab.Lab.load(os.environ["LAB_ROOT"])
+
+
+LOG_LINE = re.compile(r"^(\S+Z) (\w+): (.*)$")
+
+
+class Agent:
+    """One galeratopd on a free loopback port, over the lab's nodes."""
+
+    def __init__(self, the_lab, nodes=None, extra_config="", balancer_config="", monitor_config=""):
+        self.lab = the_lab
+        self.dir = Path(tempfile.mkdtemp(prefix="agent-", dir=the_lab.root))
+        self.port = free_port()
+        self.config_path = self.dir / "galeratopd.toml"
+        self.log_path = self.dir / "galeratopd.log"
+        self.proc = None
+        self.write_config(nodes, extra_config, balancer_config, monitor_config)
+
+    def node_addresses(self):
+        return [f"127.0.0.1:{self.lab.node(i)['port']}" for i in self.nodes]
+
+    def write_config(self, nodes=None, extra="", balancer="", monitor=""):
+        """Writes the configuration file; `nodes` are lab indexes (default: all)."""
+        self.nodes = nodes or [n["index"] for n in self.lab.nodes]
+        text = (
+            f'[agent]\nlisten = "127.0.0.1:{self.port}"\ncontrol = ""\nmetrics = ""\nshutdown_grace = "10s"\n{extra}\n'
+            f'[monitor]\nuser = "{self.lab.monitor_user}"\npassword_file = "{self.lab.monitor_password_file}"\n'
+            f'interval = "250ms"\ntimeout = "1s"\n{monitor}\n'
+            f'[balancer]\nconnect_timeout = "1s"\n{balancer}\n'
+        )
+        for address in self.node_addresses():
+            text += f'[[node]]\naddress = "{address}"\n\n'
+        self.config_path.write_text(text)
+
+    def start(self, wait_eligible=None):
+        galeratopd = os.environ["GALERATOPD"]
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([galeratopd, "--config", str(self.config_path)], stdout=self.log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        expected = len(self.node_addresses()) if wait_eligible is None else wait_eligible
+        wait_for(lambda: len(self.eligible_now()) >= expected, 15, f"{expected} eligible nodes")
+        return self
+
+    def signal(self, signo):
+        self.proc.send_signal(signo)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.log.close()
+        return self.proc.returncode if self.proc else None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # --- the log is how these tests see decisions (the control endpoint comes later) ---
+    def lines(self):
+        out = []
+        for raw in self.log_path.read_text(errors="replace").splitlines():
+            m = LOG_LINE.match(raw)
+            if m:
+                at = datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+                out.append((at.timestamp(), m.group(2), m.group(3)))
+        return out
+
+    def transitions(self, node_port):
+        """(time, to_state, eligibility, text) for every state-change line of a node."""
+        pattern = re.compile(rf"^node \S+ \(127\.0\.0\.1:{node_port}\): (\S+ \S+) -> (\S+) (\S+): (.*)$")
+        result = []
+        for at, _, text in self.lines():
+            m = pattern.match(text)
+            if m:
+                result.append((at, m.group(2), m.group(3), text))
+        return result
+
+    def eligible_now(self):
+        """Ports of the configured nodes whose latest transition made them eligible."""
+        ports = []
+        for address in self.node_addresses():
+            port = int(address.rsplit(":", 1)[1])
+            t = self.transitions(port)
+            if t and t[-1][2] == "eligible":
+                ports.append(port)
+        return ports
+
+    def wait_transition(self, node_port, predicate, timeout, what, after=0.0):
+        def find():
+            for t in self.transitions(node_port):
+                if t[0] >= after and predicate(t):
+                    return t
+            return None
+        return wait_for(find, timeout, what)
+
+
+def app_connect(port, timeout=5, **kw):
+    the_lab = lab()
+    return pymysql.connect(host="127.0.0.1", port=port, user=the_lab.app_user, password=the_lab.app_password,
+                           database=the_lab.app_database, connect_timeout=timeout, read_timeout=30,
+                           write_timeout=30, autocommit=True, **kw)
+
+
+def node_name_via(port):
+    with app_connect(port) as c, c.cursor() as cur:
+        cur.execute("SELECT @@wsrep_node_name")
+        return cur.fetchone()[0]
+
+
+def mariadb_cli(port, query, timeout=30):
+    """The real `mariadb` client, as a DBA runs it; returns the CompletedProcess."""
+    the_lab = lab()
+    return subprocess.run(["mariadb", "--no-defaults", "-h127.0.0.1", f"-P{port}", f"-u{the_lab.app_user}",
+                           f"-p{the_lab.app_password}", "--batch", "--skip-column-names", the_lab.app_database,
+                           "-e", query], capture_output=True, text=True, timeout=timeout)
+
+
+class ShortSessionLoad:
+    """Connect, write, read, close, in a loop on a few threads, bounded in time;
+    records every failure with its time."""
+
+    def __init__(self, port, threads=4, duration=60):
+        self.port, self.threads, self.duration = port, threads, duration
+        self.ok = 0
+        self.failures = []
+        self.by_node = {}
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._workers = []
+
+    def _one(self):
+        with app_connect(self.port, timeout=5) as c, c.cursor() as cur:
+            cur.execute("INSERT INTO load_probe (v) VALUES (1)")
+            cur.execute("SELECT @@wsrep_node_name, COUNT(*) FROM load_probe WHERE id = LAST_INSERT_ID()")
+            name, count = cur.fetchone()
+            if count != 1:
+                raise AssertionError("the row just written is not readable")
+            return name
+
+    def _run(self):
+        deadline = time.monotonic() + self.duration
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            try:
+                name = self._one()
+                with self._lock:
+                    self.ok += 1
+                    self.by_node[name] = self.by_node.get(name, 0) + 1
+            except Exception as e:  # every failure is the measurement
+                with self._lock:
+                    self.failures.append((time.time(), repr(e)))
+
+    def __enter__(self):
+        lab().sql(1, "CREATE TABLE IF NOT EXISTS app.load_probe (id BIGINT AUTO_INCREMENT PRIMARY KEY, v INT)")
+        for _ in range(self.threads):
+            t = threading.Thread(target=self._run, daemon=True)
+            t.start()
+            self._workers.append(t)
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        for t in self._workers:
+            t.join(30)
+
+    def failures_after(self, t):
+        with self._lock:
+            return [f for f in self.failures if f[0] > t]
+
+
+class LabTestCase(unittest.TestCase):
+    """Leaves the shared lab as it found it: every node running and Synced."""
+
+    def setUp(self):
+        self.lab = lab()
+        self.lab.wait_synced(timeout=120)
+
+    def tearDown(self):
+        for n in self.lab.nodes:
+            i = n["index"]
+            if not self.lab.is_running(i):
+                self.lab.start_node(i)
+            else:
+                try:
+                    self.lab.thaw(i)
+                except Exception:
+                    pass
+        self.lab.wait_synced(timeout=180)

@@ -1,0 +1,36 @@
+"""kill -9 of a node under a short-session load: excluded within 1 s, no request fails after that,
+and the node is readmitted once it has rejoined."""
+
+import time
+import unittest
+
+from harness import Agent, LabTestCase, ShortSessionLoad, wait_for
+
+
+class Kill(LabTestCase):
+    def test_killed_node_is_excluded_at_once_and_requests_keep_succeeding(self):
+        victim = self.lab.node(2)
+        with Agent(self.lab) as agent, ShortSessionLoad(agent.port, threads=4, duration=90) as load:
+            wait_for(lambda: load.ok >= 50, 30, "the load to run")
+            killed_at = time.time()
+            self.lab.kill(2)
+            excluded = agent.wait_transition(victim["port"], lambda t: t[2] != "eligible", 5, "exclusion",
+                                             after=killed_at - 0.01)
+            exclusion = excluded[0] - killed_at
+            print(f"excluded {exclusion * 1000:.0f} ms after kill -9 ({excluded[3]})")
+            self.assertLess(exclusion, 1.0)
+
+            ok_before = load.ok
+            wait_for(lambda: load.ok >= ok_before + 200, 60, "200 more requests after the exclusion")
+            self.assertEqual(load.failures_after(excluded[0] + 0.001), [])
+
+            self.lab.start_node(2)
+            agent.wait_transition(victim["port"], lambda t: t[2] == "eligible", 60, "readmission",
+                                  after=excluded[0])
+            served = load.by_node.get(victim["name"], 0)
+            wait_for(lambda: load.by_node.get(victim["name"], 0) > served, 10, "the rejoined node to serve again")
+        print(f"requests ok {load.ok}, failed {len(load.failures)} (all before exclusion: {load.failures})")
+
+
+if __name__ == "__main__":
+    unittest.main()

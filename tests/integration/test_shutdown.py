@@ -1,0 +1,39 @@
+"""SIGTERM stops accepting, lets open sessions finish within the grace, then exits 0."""
+
+import signal
+import threading
+import time
+import unittest
+
+from harness import Agent, LabTestCase, app_connect, wait_for
+
+
+class Shutdown(LabTestCase):
+    def test_sigterm_lets_an_open_query_finish_and_refuses_new_clients(self):
+        agent = Agent(self.lab).start()
+        try:
+            conn = app_connect(agent.port)
+            result = {}
+
+            def sleeper():
+                with conn.cursor() as cur:
+                    cur.execute("SELECT SLEEP(3)")
+                    result["row"] = cur.fetchone()
+
+            t = threading.Thread(target=sleeper)
+            t.start()
+            time.sleep(0.2)  # let the query reach the server before the signal
+            agent.signal(signal.SIGTERM)
+            wait_for(lambda: any("SIGTERM" in l[2] for l in agent.lines()), 5, "the SIGTERM log line")
+            with self.assertRaises(Exception):
+                app_connect(agent.port, timeout=2)
+            t.join(10)
+            self.assertEqual(result.get("row"), (0,))
+            conn.close()
+            self.assertEqual(agent.proc.wait(15), 0)
+        finally:
+            agent.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()
