@@ -67,8 +67,14 @@ class Lab:
     @classmethod
     def create(cls, root, nodes=3, cluster_name="galeratop-lab", node_names=None):
         root = Path(root).resolve()
+        if (root / "lab.json").exists():
+            cls.load(root).stop()  # a lab an interrupted run left here: stopped by its recorded PIDs
         root.mkdir(parents=True, exist_ok=True)
         os.chmod(root, 0o755)  # mysqld runs as user mysql and must reach its datadir
+        for parent in root.parents:
+            if not os.stat(parent).st_mode & 0o001:
+                raise RuntimeError(f"{root}: user mysql cannot reach it, {parent} is not searchable by others "
+                                   "(choose a root under /tmp)")
         base = _free_port_block(nodes * PORTS_PER_NODE)
         names = node_names or [f"node{i}" for i in range(1, nodes + 1)]
         state = {"root": str(root), "cluster_name": cluster_name, "nodes": [],
@@ -148,9 +154,11 @@ class Lab:
         if d.parent.exists():
             shutil.rmtree(d.parent)
         d.parent.mkdir(parents=True)
-        subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={d}", "--user=mysql",
-                        "--auth-root-authentication-method=socket", "--skip-test-db"],
-                       check=True, capture_output=True, timeout=120)
+        r = subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={d}", "--user=mysql",
+                            "--auth-root-authentication-method=socket", "--skip-test-db"],
+                           capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            raise RuntimeError(f"mariadb-install-db {d} failed: {(r.stderr or r.stdout).strip()[-500:]}")
         # rsync SST runs as mysql: everything it writes to must be mysql's.
         subprocess.run(["chown", "-R", "mysql:mysql", str(d.parent)], check=True)
 
