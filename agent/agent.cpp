@@ -15,6 +15,7 @@
 #include <fstream>
 
 #include "log.hpp"
+#include "version.hpp"
 
 namespace galeratop {
 namespace {
@@ -65,8 +66,7 @@ monitor_target agent::target_for(const node_config& n, const config& c, const st
   return {n.address.host, n.address.port, c.monitor.user, password, c.monitor.interval, c.monitor.timeout};
 }
 
-std::unique_ptr<wsrep_monitor> agent::start_monitor(node_id id, const node_config& n, const monitor_target& t) {
-  (void)n;
+std::unique_ptr<wsrep_monitor> agent::start_monitor(node_id id, const monitor_target& t) {
   // The one cross-thread hand-off of observations: the monitor thread posts,
   // the io thread applies. Nothing else of the balancer is touched off-thread.
   return std::make_unique<wsrep_monitor>(t, [this, id](observation obs) {
@@ -86,7 +86,7 @@ void agent::apply(const config& c, const std::string& password) {
     managed_node m{n, 0, nullptr};
     if (old == nodes_.end()) {
       m.id = balancer_.add_node(b, c.monitor.rise);
-      log_info("node {}: added, weight {}", b.address, n.weight);
+      log_info("node {}{}: added, weight {}", n.name.empty() ? "" : n.name + " ", b.address, n.weight);
     } else {
       m.id = old->id;
       balancer_.update_node(m.id, b, c.monitor.rise);
@@ -95,7 +95,7 @@ void agent::apply(const config& c, const std::string& password) {
       if (old->config.weight != n.weight) log_info("node {}: weight {} -> {}", b.address, old->config.weight, n.weight);
       nodes_.erase(old);
     }
-    if (!m.monitor) m.monitor = start_monitor(m.id, n, t);
+    if (!m.monitor) m.monitor = start_monitor(m.id, t);
     next.push_back(std::move(m));
   }
   // What is left in nodes_ was removed from the configuration.
@@ -195,7 +195,7 @@ int agent::run() {
   apply(initial, *password);
   if (!config_.control.empty() || !config_.metrics.empty())
     log_info("agent.control and agent.metrics are accepted but not served by this version");
-  log_info("galeratopd listening on {} for {} node(s), policy {}, donor {}", balancer_.local_endpoint().address().to_string() + ":" + std::to_string(balancer_.local_endpoint().port()),
+  log_info("galeratopd {} listening on {} for {} node(s), policy {}, donor {}", version, config_.listen.to_string(),
            nodes_.size(), config_.balancer.policy == balance_policy::leastconn ? "leastconn" : "roundrobin",
            config_.balancer.donors == donor_policy::avoid ? "avoid" : "serve");
   asio::co_spawn(io_, handle_signals(), asio::detached);

@@ -35,7 +35,7 @@ class agent {
 
   /// Makes the running state match `c`: adds, updates and removes nodes and monitors.
   void apply(const config& c, const std::string& password);
-  std::unique_ptr<wsrep_monitor> start_monitor(node_id id, const node_config& n, const monitor_target& t);
+  std::unique_ptr<wsrep_monitor> start_monitor(node_id id, const monitor_target& t);
   monitor_target target_for(const node_config& n, const config& c, const std::string& password) const;
   void reload();
   asio::awaitable<void> handle_signals();

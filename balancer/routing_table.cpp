@@ -142,7 +142,7 @@ std::string routing_table::unavailable_reason() const {
     if (s == galera_state::down || s == galera_state::unknown) why = "down";
     else if (s == galera_state::non_primary) why = "non-Primary";
     else if (s != galera_state::synced && s != galera_state::donor) why = std::string(to_string(s));
-    else if (!r.tracker.current().up) why = "rejoining";
+    else if (!r.tracker.current().up) why = "rising";
     else if (r.admin != admin_state::ready) why = r.admin == admin_state::drain ? "drained" : "in maintenance";
     else if (r.weight == 0) why = "weight 0";
     else why = "busy";

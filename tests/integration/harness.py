@@ -166,7 +166,7 @@ def mariadb_cli(port, query, timeout=30):
 
 class ShortSessionLoad:
     """Connect, write, read, close, in a loop on a few threads, bounded in time;
-    records every failure with its time."""
+    records every failure with the time its request started."""
 
     def __init__(self, port, threads=4, duration=60):
         self.port, self.threads, self.duration = port, threads, duration
@@ -189,6 +189,7 @@ class ShortSessionLoad:
     def _run(self):
         deadline = time.monotonic() + self.duration
         while not self._stop.is_set() and time.monotonic() < deadline:
+            started = time.time()
             try:
                 name = self._one()
                 with self._lock:
@@ -196,7 +197,7 @@ class ShortSessionLoad:
                     self.by_node[name] = self.by_node.get(name, 0) + 1
             except Exception as e:  # every failure is the measurement
                 with self._lock:
-                    self.failures.append((time.time(), repr(e)))
+                    self.failures.append((started, repr(e)))
 
     def __enter__(self):
         lab().sql(1, "CREATE TABLE IF NOT EXISTS app.load_probe (id BIGINT AUTO_INCREMENT PRIMARY KEY, v INT)")
@@ -212,6 +213,7 @@ class ShortSessionLoad:
             t.join(30)
 
     def failures_after(self, t):
+        """Failed requests that started after `t` (one in flight on a node that dies may fail)."""
         with self._lock:
             return [f for f in self.failures if f[0] > t]
 

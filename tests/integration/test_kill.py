@@ -29,7 +29,7 @@ class Kill(LabTestCase):
                                   after=excluded[0])
             served = load.by_node.get(victim["name"], 0)
             wait_for(lambda: load.by_node.get(victim["name"], 0) > served, 10, "the rejoined node to serve again")
-        print(f"requests ok {load.ok}, failed {len(load.failures)} (all before exclusion: {load.failures})")
+        print(f"requests ok {load.ok}, failed {len(load.failures)}, all started before the exclusion: {load.failures}")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ class SqlAlchemyApp(LabTestCase):
                 if killed_at is None and acknowledged >= 100:
                     killed_at = time.time()
                     self.lab.kill(3)
+                started_at = time.time()
                 try:
                     with engine.begin() as db:
                         new_id = db.execute(carts.insert().values(item="book")).inserted_primary_key[0]
@@ -36,7 +37,7 @@ class SqlAlchemyApp(LabTestCase):
                                          "book")
                     acknowledged += 1
                 except sa.exc.OperationalError as e:
-                    failures.append((time.time(), str(e).splitlines()[0]))
+                    failures.append((started_at, str(e).splitlines()[0]))
             victim = self.lab.node(3)
             excluded = agent.wait_transition(victim["port"], lambda t: t[2] != "eligible", 5, "exclusion",
                                              after=killed_at)

@@ -1,0 +1,200 @@
+#include <catch2/catch.hpp>
+#include <map>
+
+#include "fixtures.hpp"
+#include "routing_table.hpp"
+
+using namespace galeratop;
+using namespace galeratop::test;
+
+namespace {
+/// Picks `n` times, counting each pick as a new open connection, as the balancer does.
+std::map<node_id, int> pick_many(routing_table& t, balance_policy p, int n) {
+  std::map<node_id, int> counts;
+  for (int i = 0; i < n; ++i) {
+    auto id = t.pick(p);
+    REQUIRE(id);
+    ++counts[*id];
+    ++t.find(*id)->connections;
+  }
+  return counts;
+}
+
+void set_state(routing_table& t, node_id id, const observation& o, donor_policy d = donor_policy::avoid) {
+  t.observe(id, o);
+  t.refresh(d);
+}
+}  // namespace
+
+TEST_CASE("nodes are not eligible before the monitor has seen them") {
+  routing_table t;
+  t.add(1, "", "127.0.0.1:3306", 1, 2);
+  t.refresh(donor_policy::avoid);
+  CHECK_FALSE(t.routes()[0].eligible);
+  CHECK_FALSE(t.pick(balance_policy::leastconn));
+}
+
+TEST_CASE("30 sessions over 3 equal nodes land 10/10/10 with leastconn") {
+  auto t = healthy_table(3);
+  auto counts = pick_many(t, balance_policy::leastconn, 30);
+  CHECK(counts == std::map<node_id, int>{{1, 10}, {2, 10}, {3, 10}});
+}
+
+TEST_CASE("leastconn ties go round robin, so equal idle nodes take turns") {
+  auto t = healthy_table(3);
+  // Sessions that end at once leave every count at 0: a pure tie every time.
+  std::vector<node_id> order;
+  for (int i = 0; i < 6; ++i) order.push_back(*t.pick(balance_policy::leastconn));
+  CHECK(order == std::vector<node_id>{1, 2, 3, 1, 2, 3});
+}
+
+TEST_CASE("leastconn weighs connections: weight 2 takes twice the sessions") {
+  auto t = healthy_table(2, 2, {2, 1});
+  auto counts = pick_many(t, balance_policy::leastconn, 30);
+  CHECK(counts == std::map<node_id, int>{{1, 20}, {2, 10}});
+}
+
+TEST_CASE("leastconn ties are broken by weight first") {
+  auto t = healthy_table(2, 2, {1, 3});
+  CHECK(*t.pick(balance_policy::leastconn) == 2);
+}
+
+TEST_CASE("leastconn prefers the node with fewest connections") {
+  auto t = healthy_table(3);
+  t.find(1)->connections = 5;
+  t.find(2)->connections = 2;
+  t.find(3)->connections = 4;
+  CHECK(*t.pick(balance_policy::leastconn) == 2);
+}
+
+TEST_CASE("roundrobin cycles equal nodes") {
+  auto t = healthy_table(3);
+  std::vector<node_id> order;
+  for (int i = 0; i < 6; ++i) order.push_back(*t.pick(balance_policy::roundrobin));
+  CHECK(order == std::vector<node_id>{1, 2, 3, 1, 2, 3});
+}
+
+TEST_CASE("weighted roundrobin 5:1:1 interleaves over 7 picks") {
+  auto t = healthy_table(3, 2, {5, 1, 1});
+  std::vector<node_id> order;
+  for (int i = 0; i < 7; ++i) order.push_back(*t.pick(balance_policy::roundrobin));
+  // Smooth weighted round robin: the heavy node never takes all its turns in a row.
+  CHECK(order == std::vector<node_id>{1, 1, 2, 1, 3, 1, 1});
+}
+
+TEST_CASE("after a failed connect the next pick skips the tried node") {
+  auto t = healthy_table(3);
+  const node_id first = *t.pick(balance_policy::leastconn);
+  std::vector<node_id> tried{first};
+  const auto second = t.pick(balance_policy::leastconn, tried);
+  REQUIRE(second);
+  CHECK(*second != first);
+  tried.push_back(*second);
+  const auto third = t.pick(balance_policy::leastconn, tried);
+  REQUIRE(third);
+  tried.push_back(*third);
+  CHECK_FALSE(t.pick(balance_policy::leastconn, tried));
+  CHECK_FALSE(t.pick(balance_policy::roundrobin, tried));
+}
+
+TEST_CASE("a donor is avoided while a synced node can serve") {
+  auto t = healthy_table(3);
+  set_state(t, 2, donor());
+  CHECK(t.routes()[1].tracker.current().up);
+  CHECK_FALSE(t.routes()[1].eligible);
+  auto counts = pick_many(t, balance_policy::leastconn, 20);
+  CHECK(counts.count(2) == 0);
+}
+
+TEST_CASE("donor = serve treats a donor like a synced node") {
+  auto t = healthy_table(3);
+  set_state(t, 2, donor(), donor_policy::serve);
+  CHECK(t.routes()[1].eligible);
+}
+
+TEST_CASE("a lone donor is still served, and avoided again when a synced node returns") {
+  auto t = healthy_table(2);
+  set_state(t, 1, unreachable());
+  set_state(t, 2, donor());
+  CHECK(t.routes()[1].eligible);  // never leave clients with nothing when a node could answer
+  CHECK(*t.pick(balance_policy::leastconn) == 2);
+  set_state(t, 1, seen());
+  set_state(t, 1, seen());
+  CHECK(t.routes()[0].eligible);
+  CHECK_FALSE(t.routes()[1].eligible);
+}
+
+TEST_CASE("drained, in-maintenance and weight-0 nodes are never eligible") {
+  auto t = healthy_table(3);
+  t.find(1)->admin = admin_state::drain;
+  t.find(2)->admin = admin_state::maint;
+  t.find(3)->weight = 0;
+  t.refresh(donor_policy::avoid);
+  for (const route& r : t.routes()) CHECK_FALSE(r.eligible);
+  CHECK(t.unavailable_reason() == "no Galera node is available (3 configured: 1 drained, 1 in maintenance, 1 weight 0)");
+}
+
+TEST_CASE("a drained synced node does not make a lone donor lose its clients") {
+  auto t = healthy_table(2);
+  t.find(1)->admin = admin_state::drain;
+  set_state(t, 2, donor());
+  CHECK(t.routes()[1].eligible);
+}
+
+TEST_CASE("the unavailable reason counts nodes by what keeps them out") {
+  auto t = healthy_table(3);
+  set_state(t, 1, unreachable());
+  set_state(t, 2, non_primary());
+  set_state(t, 3, unreachable());
+  CHECK(t.unavailable_reason() == "no Galera node is available (3 configured: 2 down, 1 non-Primary)");
+}
+
+TEST_CASE("the unavailable reason covers unchecked, joining and rising nodes") {
+  routing_table t;
+  t.add(1, "", "127.0.0.1:1", 1, 2);
+  t.add(2, "", "127.0.0.1:2", 1, 2);
+  t.add(3, "", "127.0.0.1:3", 1, 2);
+  t.observe(2, seen({.local_state = 1, .comment = "Joining"}));
+  t.observe(3, seen());
+  t.refresh(donor_policy::avoid);
+  CHECK(t.unavailable_reason() == "no Galera node is available (3 configured: 1 down, 1 joining, 1 rising)");
+  CHECK(routing_table{}.unavailable_reason() == "no Galera node is configured");
+}
+
+TEST_CASE("a node's name is the configured one, else wsrep_node_name, else its address") {
+  routing_table t;
+  t.add(1, "galera-db-01", "192.0.2.1:3306", 1, 1);
+  t.add(2, "", "192.0.2.2:3306", 1, 1);
+  t.add(3, "", "192.0.2.3:3306", 1, 1);
+  observation o = seen();
+  o.node_name = "from-wsrep";
+  t.observe(1, o);
+  t.observe(2, o);
+  CHECK(t.find(1)->name() == "galera-db-01");
+  CHECK(t.find(2)->name() == "from-wsrep");
+  CHECK(t.find(3)->name() == "192.0.2.3:3306");
+  t.observe(2, unreachable());  // a failed check keeps the name it had
+  CHECK(t.find(2)->name() == "from-wsrep");
+}
+
+TEST_CASE("peers_of takes the freshest conf_id of the majority history among reachable Primary peers") {
+  routing_table t;
+  for (node_id i = 1; i <= 4; ++i) t.add(i, "", "a" + std::to_string(i), 1, 1);
+  t.observe(1, seen({.conf_id = 5}));
+  t.observe(2, seen({.conf_id = 6}));
+  t.observe(3, seen({.conf_id = 99, .uuid = "other"}));
+  t.observe(4, unreachable());
+  const peer_view v = t.peers_of(4);
+  CHECK(v.any);
+  CHECK(v.cluster_state_uuid == node_view{}.uuid);
+  CHECK(v.max_conf_id == 6);
+  CHECK(t.peers_of(2).max_conf_id == 5);
+}
+
+TEST_CASE("removing a node takes it out of picks") {
+  auto t = healthy_table(2);
+  t.remove(1);
+  t.refresh(donor_policy::avoid);
+  CHECK(t.find(1) == nullptr);
+  for (int i = 0; i < 4; ++i) CHECK(*t.pick(balance_policy::leastconn) == 2);
+}
