@@ -31,7 +31,7 @@ TEST_CASE("command-line options build a configuration on their own") {
   CHECK(c.monitor.rise == 4);
 }
 
-TEST_CASE("--node replaces the file's nodes; other file keys stay") {
+TEST_CASE("node options replace the file's nodes and other file keys stay") {
   config base = *parse_config("[monitor]\nuser = \"fromfile\"\n[[node]]\naddress = \"10.0.0.1:3306\"\n", "g").value;
   config_overrides o;
   o.nodes = {"127.0.0.1:3311"};

@@ -19,7 +19,7 @@ TEST_CASE("malformed addresses are refused") {
     CHECK_FALSE(parse_endpoint(bad));
 }
 
-TEST_CASE("--node takes an optional NAME=") {
+TEST_CASE("a node option takes an optional NAME=") {
   auto n = parse_named_endpoint("galera-db-01=192.168.1.182:3306");
   REQUIRE(n);
   CHECK(n->name == "galera-db-01");
