@@ -2,6 +2,7 @@
 fixture starts it once per run), a galeratopd per test on its own port, and
 real MySQL clients. Every process a test starts is stopped by its PID."""
 
+import ctypes
 import os
 import re
 import signal
@@ -43,6 +44,13 @@ def lab():
     return galera_lab.Lab.load(os.environ["LAB_ROOT"])
 
 
+def _die_with_parent():
+    """In the child before exec: SIGTERM it if the test process dies, even by SIGKILL
+    (a CTest timeout), so that no galeratopd outlives its test."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 LOG_LINE = re.compile(r"^(\S+Z) (\w+): (.*)$")
 
 
@@ -78,9 +86,13 @@ class Agent:
         galeratopd = os.environ["GALERATOPD"]
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([galeratopd, "--config", str(self.config_path)], stdout=self.log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+                                     stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent)
         expected = len(self.node_addresses()) if wait_eligible is None else wait_eligible
-        wait_for(lambda: len(self.eligible_now()) >= expected, 15, f"{expected} eligible nodes")
+        try:
+            wait_for(lambda: len(self.eligible_now()) >= expected, 15, f"{expected} eligible nodes")
+        except BaseException:
+            self.stop()  # __exit__ does not run when __enter__ fails: never leak the process
+            raise
         return self
 
     def signal(self, signo):
