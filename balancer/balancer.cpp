@@ -100,8 +100,9 @@ void balancer::update_node(node_id id, const backend& b, int rise) {
 }
 
 void balancer::remove_node(node_id id) {
+  const auto before = marks();
   table_.remove(id);
-  table_.refresh(settings_.donors);
+  apply_change(before);  // another node's eligibility may hinge on this one (a lone donor)
   auto it = traffic_.find(id);
   if (it == traffic_.end()) return;
   if (it->second.sessions.empty())
@@ -165,7 +166,6 @@ void balancer::attach(session& s, node_id id) {
   s.traffic = &t;
   s.last_active = tick_;
   t.sessions.insert(&s);
-  ++t.connections_total;
   if (route* r = table_.find(id)) ++r->connections;  // counted while connecting, so leastconn sees it at once
 }
 
@@ -292,6 +292,7 @@ asio::awaitable<void> balancer::run_session(tcp::socket client) {
         note_connect_failure(*id, *failure);
       } else {
         connected = true;
+        ++s.traffic->connections_total;
       }
     }
     if (!connected) {

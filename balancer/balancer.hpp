@@ -75,7 +75,7 @@ class balancer {
   struct node_traffic {
     asio::ip::tcp::endpoint endpoint;
     std::unordered_set<session*> sessions;
-    std::uint64_t connections_total = 0;
+    std::uint64_t connections_total = 0;  ///< sessions established (greeting relayed)
     std::uint64_t connect_errors = 0;
     std::uint64_t bytes_in = 0;   ///< client to node
     std::uint64_t bytes_out = 0;  ///< node to client
