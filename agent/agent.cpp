@@ -12,14 +12,19 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
+#include <fmt/ranges.h>
 #include <fstream>
 
 #include "log.hpp"
+#include "metrics_server.hpp"
 #include "version.hpp"
 
 namespace galeratop {
 namespace {
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr std::string_view memory_file_name = "bootstrap.json";
+constexpr auto memory_write_pace = std::chrono::seconds(1);  // seqnos move all the time; a second behind is enough
 
 /// Resolves HOST:PORT once, at start or reload, so the data path never waits for DNS.
 std::optional<asio::ip::tcp::endpoint> resolve(asio::io_context& io, const endpoint& e, std::string& error) {
@@ -51,7 +56,11 @@ std::optional<std::string> read_password_file(const std::string& path, std::stri
 }
 
 agent::agent(config initial, config_loader reload)
-    : balancer_(io_, initial.balancer), config_(std::move(initial)), loader_(std::move(reload)) {
+    : balancer_(io_, initial.balancer),
+      config_(std::move(initial)),
+      loader_(std::move(reload)),
+      model_(config_.cluster),
+      publish_timer_(io_) {
   wsrep_monitor::init_library();
 }
 
@@ -70,7 +79,14 @@ std::unique_ptr<wsrep_monitor> agent::start_monitor(node_id id, const monitor_ta
   // The one cross-thread hand-off of observations: the monitor thread posts,
   // the io thread applies. Nothing else of the balancer is touched off-thread.
   return std::make_unique<wsrep_monitor>(t, [this, id](observation obs) {
-    asio::post(io_, [this, id, obs = std::move(obs)]() mutable { balancer_.observe(id, std::move(obs)); });
+    asio::post(io_, [this, id, obs = std::move(obs)]() mutable {
+      monitor_stats& stats = monitor_stats_[id];
+      if (obs.status)
+        stats.poll.record(std::chrono::duration<double>(obs.latency).count());
+      else
+        ++stats.errors;
+      balancer_.observe(id, std::move(obs));
+    });
   });
 }
 
@@ -83,7 +99,7 @@ void agent::apply(const config& c, const std::string& password) {
     const backend b{n.name, n.address.to_string(), *ep, n.weight};
     const monitor_target t = target_for(n, c, password);
     auto old = std::ranges::find_if(nodes_, [&](const managed_node& m) { return m.config.address == n.address; });
-    managed_node m{n, 0, nullptr};
+    managed_node m{n, 0, fmt::format("{}:{}", ep->address().to_string(), ep->port()), nullptr};
     if (old == nodes_.end()) {
       m.id = balancer_.add_node(b, c.monitor.rise);
       log_info("node {}{}: added, weight {}", n.name.empty() ? "" : n.name + " ", b.address, n.weight);
@@ -102,11 +118,13 @@ void agent::apply(const config& c, const std::string& password) {
   for (managed_node& gone : nodes_) {
     log_info("node {}: removed; its open sessions continue", gone.config.address.to_string());
     balancer_.remove_node(gone.id);
+    monitor_stats_.erase(gone.id);
     gone.monitor->request_stop();
     retired_.push_back(std::move(gone.monitor));
   }
   nodes_ = std::move(next);
   balancer_.set_settings(c.balancer);
+  model_.set_settings(c.cluster);
   config_ = c;
   password_ = password;
 }
@@ -129,6 +147,15 @@ void agent::reload() {
     log_warning("agent.listen changed to {}: it takes effect at restart; still listening on {}",
                 r.value->listen.to_string(), config_.listen.to_string());
   r.value->listen = config_.listen;
+  // Sockets and files opened at start stay where they are.
+  if (r.value->metrics != config_.metrics)
+    log_warning("agent.metrics changed to \"{}\": it takes effect at restart; still serving \"{}\"", r.value->metrics,
+                config_.metrics);
+  if (r.value->state_dir != config_.state_dir)
+    log_warning("agent.state_dir changed to {}: it takes effect at restart; still using {}", r.value->state_dir,
+                config_.state_dir);
+  r.value->metrics = config_.metrics;
+  r.value->state_dir = config_.state_dir;
   try {
     apply(*r.value, *password);
   } catch (const std::exception& e) {
@@ -175,6 +202,8 @@ asio::awaitable<void> agent::shut_down() {
       co_await poll.async_wait(use_tuple);
     }
   }
+  publish_timer_.cancel();
+  publish();  // the last seqnos seen go to the state file before it closes
   log_info("stopped");
   io_.stop();
 }
@@ -191,16 +220,110 @@ int agent::run() {
   } catch (const std::system_error& e) {
     throw std::runtime_error(fmt::format("agent.listen {}: {}", config_.listen.to_string(), e.code().message()));
   }
+  open_state_and_exporter();
   const config initial = config_;
   apply(initial, *password);
-  if (!config_.control.empty() || !config_.metrics.empty())
-    log_info("agent.control and agent.metrics are accepted but not served by this version");
+  if (!config_.control.empty()) log_info("agent.control is accepted but not served by this version");
   log_info("galeratopd {} listening on {} for {} node(s), policy {}, donor {}", version, config_.listen.to_string(),
            nodes_.size(), config_.balancer.policy == balance_policy::leastconn ? "leastconn" : "roundrobin",
            config_.balancer.donors == donor_policy::avoid ? "avoid" : "serve");
   asio::co_spawn(io_, handle_signals(), asio::detached);
+  asio::co_spawn(io_, publish_loop(), asio::detached);
   io_.run();
   return 0;
+}
+
+void agent::open_state_and_exporter() {
+  std::string error;
+  if (!state_file::prepare_directory(config_.state_dir, error)) throw std::runtime_error(error);
+  const std::string path = (std::filesystem::path(config_.state_dir) / memory_file_name).string();
+  if (auto text = state_file::read(path, error)) {
+    if (memory_.restore(*text, error))
+      log_info("bootstrap memory: {} node(s) remembered from {}", memory_.records().size(), path);
+    else
+      log_warning("bootstrap memory {} is not valid, starting without it: {}", path, error);
+  } else if (!error.empty()) {
+    log_warning("bootstrap memory: {}", error);
+  }
+  memory_file_ = std::make_unique<state_file>(path);
+  if (!config_.metrics.empty()) {
+    metrics_ = std::make_unique<metrics_server>(config_.metrics, published_);
+    log_info("metrics on http://{}/metrics", config_.metrics);
+  }
+}
+
+std::vector<node_snapshot> agent::node_snapshots() const {
+  std::vector<node_snapshot> out;
+  for (const route& r : balancer_.table().routes()) {
+    node_snapshot n;
+    n.name = r.name();
+    n.address = r.address;
+    const health& h = r.tracker.current();
+    n.state = h.state;
+    n.up = h.up;
+    n.reason = h.reason;
+    n.eligible = r.eligible;
+    n.admin = r.admin;
+    n.weight = r.weight;
+    n.connections = r.connections;
+    if (const node_counters* c = balancer_.counters(r.id)) {
+      n.connections_total = c->connections_total;
+      n.connect_errors = c->connect_errors;
+      n.bytes_in = c->bytes_in;
+      n.bytes_out = c->bytes_out;
+    }
+    n.monitor_up = r.last.status.has_value();
+    n.monitor_error = r.last.error;
+    n.observed_at = r.last.at;
+    n.status = r.last.status;
+    n.node_name = r.last.node_name;
+    n.cluster_name = r.last.cluster_name;
+    if (auto m = std::ranges::find_if(nodes_, [&](const managed_node& mn) { return mn.id == r.id; }); m != nodes_.end())
+      n.resolved = m->resolved;
+    if (auto s = monitor_stats_.find(r.id); s != monitor_stats_.end()) {
+      n.poll = s->second.poll;
+      n.monitor_errors = s->second.errors;
+    }
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
+void agent::publish() {
+  auto s = std::make_shared<snapshot>();
+  s->version = std::string(version);
+  s->taken_at = std::chrono::system_clock::now();
+  s->nodes = node_snapshots();
+  const auto now = mono_clock::now();
+
+  const bool significant = memory_.note(s->nodes, s->taken_at);
+  if (memory_file_ && (significant || (memory_.dirty() && now - memory_written_ >= memory_write_pace))) {
+    memory_file_->store(memory_.serialize());
+    memory_written_ = now;
+  }
+  s->bootstrap = memory_.candidate(s->nodes);
+
+  auto result = model_.update(s->nodes, balancer_.table().unavailable_reason(), s->bootstrap, now);
+  for (const advisory& a : result.changes.raised)
+    log_warning("advisory {} ({}){}: {}", a.id, to_string(a.severity),
+                a.nodes.empty() ? "" : fmt::format(" [{}]", fmt::join(a.nodes, ", ")), a.message);
+  for (const advisory& a : result.changes.cleared)
+    log_info("advisory {} cleared{}", a.id, a.nodes.empty() ? "" : fmt::format(" [{}]", fmt::join(a.nodes, ", ")));
+  s->cluster = std::move(result.cluster);
+  s->advisories = std::move(result.advisories);
+  s->frontend = {config_.listen.to_string(), balancer_.session_count(), balancer_.frontend().accepted_total,
+                 balancer_.frontend().rejected_total};
+  published_.publish(std::move(s));
+}
+
+asio::awaitable<void> agent::publish_loop() {
+  // A fixed cadence, not one publish per observation: the cost stays flat however many nodes report.
+  for (;;) {
+    publish();
+    publish_timer_.expires_after(config_.monitor.interval);
+    auto [ec] = co_await publish_timer_.async_wait(use_tuple);
+    if (ec) co_return;  // cancelled at the end of shut_down
+  }
 }
 
 }  // namespace galeratop

@@ -2,15 +2,23 @@
 
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
 #include <functional>
+#include <map>
 #include <memory>
 #include <vector>
 
 #include "balancer.hpp"
+#include "bootstrap_memory.hpp"
+#include "cluster_model.hpp"
 #include "config.hpp"
+#include "snapshot_slot.hpp"
+#include "state_file.hpp"
 #include "wsrep_monitor.hpp"
 
 namespace galeratop {
+
+class metrics_server;
 
 /// galeratopd at run time: the balancer, one monitor per node, and the
 /// signals that stop and reload it. Owns the io_context thread (DESIGN rule 2).
@@ -30,7 +38,13 @@ class agent {
   struct managed_node {
     node_config config;
     node_id id = 0;
+    std::string resolved;  // IP:PORT, to recognise the node in wsrep_incoming_addresses
     std::unique_ptr<wsrep_monitor> monitor;
+  };
+  /// What the monitor of one node has done, kept on the io thread.
+  struct monitor_stats {
+    poll_histogram poll;
+    std::uint64_t errors = 0;
   };
 
   /// Makes the running state match `c`: adds, updates and removes nodes and monitors.
@@ -40,6 +54,12 @@ class agent {
   void reload();
   asio::awaitable<void> handle_signals();
   asio::awaitable<void> shut_down();
+  /// Loads what an earlier run remembered and starts the metrics server.
+  void open_state_and_exporter();
+  /// Builds a snapshot, runs the cluster model over it and publishes it (io thread).
+  void publish();
+  asio::awaitable<void> publish_loop();
+  std::vector<node_snapshot> node_snapshots() const;
 
   asio::io_context io_;
   balancer balancer_;
@@ -48,6 +68,14 @@ class agent {
   std::string password_;
   std::vector<managed_node> nodes_;
   std::vector<std::unique_ptr<wsrep_monitor>> retired_;  // stopping monitors of removed nodes, joined later
+  std::map<node_id, monitor_stats> monitor_stats_;
+  cluster_model model_;
+  bootstrap_memory memory_;
+  std::unique_ptr<state_file> memory_file_;
+  mono_clock::time_point memory_written_{};
+  snapshot_slot published_;
+  std::unique_ptr<metrics_server> metrics_;  // after published_: its threads read it until they stop
+  asio::steady_timer publish_timer_;
   bool stopping_ = false;
 };
 

@@ -37,6 +37,7 @@ config_result apply_overrides(config c, const config_overrides& o) {
   if (o.monitor_password_file) c.monitor.password_file = *o.monitor_password_file;
   if (o.control) c.control = *o.control;
   if (o.metrics) c.metrics = *o.metrics;
+  if (o.state_dir) c.state_dir = *o.state_dir;
   duration(o.interval, "--interval", c.monitor.interval, std::chrono::milliseconds(50));
   duration(o.connect_timeout, "--connect-timeout", c.balancer.connect_timeout, std::chrono::milliseconds(10));
   duration(o.shutdown_grace, "--shutdown-grace", c.shutdown_grace, std::chrono::milliseconds(0));

@@ -18,6 +18,7 @@ struct config_overrides {
   std::optional<std::string> interval;
   std::optional<std::string> control;
   std::optional<std::string> metrics;
+  std::optional<std::string> state_dir;
   std::optional<std::string> policy;
   std::optional<std::string> donor;
   std::optional<std::string> connect_timeout;

@@ -60,6 +60,15 @@ setter integer_key(field_of<Int> field, std::int64_t min, std::int64_t max) {
   };
 }
 
+setter fraction_key(field_of<double> field) {
+  return [field](const toml::node& n, config& c) -> std::optional<std::string> {
+    auto v = n.value<double>();  // an integer 0 or 1 converts too
+    if (!(n.is_floating_point() || n.is_integer()) || !v || *v < 0 || *v > 1) return "expected a number from 0 to 1";
+    field(c) = *v;
+    return std::nullopt;
+  };
+}
+
 setter bool_key(field_of<bool> field) {
   return [field](const toml::node& n, config& c) -> std::optional<std::string> {
     if (!n.is_boolean()) return "expected true or false";
@@ -96,6 +105,7 @@ const std::map<std::string, std::map<std::string, setter>>& sections() {
            {"control", string_key([](config& c) -> std::string& { return c.control; })},
            {"metrics", string_key([](config& c) -> std::string& { return c.metrics; })},
            {"shutdown_grace", duration_key<ms>([](config& c) -> ms& { return c.shutdown_grace; }, 0ms, 3600000ms)},
+           {"state_dir", string_key([](config& c) -> std::string& { return c.state_dir; })},
        }},
       {"monitor",
        {
@@ -119,6 +129,14 @@ const std::map<std::string, std::map<std::string, setter>>& sections() {
            {"idle_timeout", duration_key<sec>([](config& c) -> sec& { return c.balancer.idle_timeout; }, 0s,
                                               sec(30 * 24 * 3600))},
        }},
+      {"cluster",
+       {
+           {"flow_control_paused", fraction_key([](config& c) -> double& { return c.cluster.flow_control_paused; })},
+           {"flow_control_window",
+            duration_key<ms>([](config& c) -> ms& { return c.cluster.flow_control_window; }, 1000ms, 600000ms)},
+           {"desync_long",
+            duration_key<ms>([](config& c) -> ms& { return c.cluster.desync_long; }, 10000ms, 86400000ms)},
+       }},
   };
   return table;
 }
@@ -137,7 +155,7 @@ class parser {
       else if (auto s = sections().find(name); s != sections().end())
         section(name, s->second, value);
       else
-        error(line_of(value), name, "unknown section (expected agent, monitor, balancer or node)");
+        error(line_of(value), name, "unknown section (expected agent, monitor, balancer, cluster or node)");
     }
     for (auto& e : validate(c_)) errors_.push_back(std::move(e));
     if (errors_.empty()) return {std::move(c_), {}};
@@ -245,6 +263,9 @@ std::vector<config_error> validate(const config& c) {
     if (!n.name.empty() && !names.insert(n.name).second)
       add("node.name", fmt::format("the name \"{}\" is given to two nodes", n.name), n.line);
   }
+  if (!c.metrics.empty() && !parse_endpoint(c.metrics))
+    add("agent.metrics", fmt::format("\"{}\" is not \"HOST:PORT\" (\"\" disables the exporter)", c.metrics));
+  if (c.state_dir.empty()) add("agent.state_dir", "must name a directory galeratopd can write");
   if (c.monitor.user.empty()) add("monitor.user", "must not be empty");
   if (c.monitor.password_file.empty()) add("monitor.password_file", "must name a file holding the monitor password");
   return errors;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "balancer.hpp"
+#include "cluster_model.hpp"
 #include "endpoint.hpp"
 
 namespace galeratop {
@@ -35,8 +36,10 @@ struct config {
   std::string control = "/run/galeratop/control.sock";
   std::string metrics = "127.0.0.1:9490";
   std::chrono::milliseconds shutdown_grace{30000};  ///< how long sessions may finish after SIGTERM
+  std::string state_dir = "/var/lib/galeratop";     ///< what must survive a restart (bootstrap memory)
   monitor_config monitor;
   balancer_settings balancer;
+  model_settings cluster;
   std::vector<node_config> nodes;
 };
 

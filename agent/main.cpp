@@ -41,6 +41,8 @@ void add_options(CLI::App& app, options& o) {
   app.add_option("--shutdown-grace", ov.shutdown_grace, "[agent] shutdown_grace")->option_text("DURATION");
   app.add_option("--control", ov.control, "[agent] control socket")->option_text("PATH");
   app.add_option("--metrics", ov.metrics, "[agent] metrics address, \"\" disables")->option_text("HOST:PORT");
+  app.add_option("--state-dir", ov.state_dir, "[agent] state_dir: what must survive a restart")
+      ->option_text("DIR");
   app.add_option("--log-level", o.log_level, "Lowest level logged")
       ->check(CLI::IsMember({"debug", "info", "warning", "error"}));
 }

@@ -77,6 +77,7 @@ void wsrep_monitor::run(std::stop_token stop) {
   mysql_thread_init();
   connection conn;
   std::string node_name;
+  std::string cluster_name;
   const auto max_backoff = std::max<std::chrono::milliseconds>(target_.interval, std::chrono::seconds(2));
   auto backoff = target_.interval;
   auto next = mono_clock::now();
@@ -85,11 +86,13 @@ void wsrep_monitor::run(std::stop_token stop) {
     observation obs;
     if (!conn) {
       conn = open(target_, obs.error);
-      // The name is read once per connection: it only changes with a restart of the node.
+      // The names are read once per connection: they only change with a restart of the node.
       if (conn) {
         std::string ignored;
-        auto rows = query_pairs(conn.get(), "SELECT @@wsrep_node_name", ignored);
-        node_name = rows && !rows->empty() ? rows->front().first : std::string{};
+        auto rows = query_pairs(conn.get(), "SELECT @@wsrep_node_name, @@wsrep_cluster_name", ignored);
+        const bool got = rows && !rows->empty();
+        node_name = got ? rows->front().first : std::string{};
+        cluster_name = got ? rows->front().second : std::string{};
       }
     }
     if (conn) {
@@ -102,6 +105,7 @@ void wsrep_monitor::run(std::stop_token stop) {
       }
     }
     obs.node_name = node_name;
+    obs.cluster_name = cluster_name;
     obs.at = mono_clock::now();
     const bool ok = obs.status.has_value();
     sink_(std::move(obs));

@@ -111,6 +111,11 @@ void balancer::remove_node(node_id id) {
     it->second.removed = true;  // erased when its last session ends
 }
 
+const node_counters* balancer::counters(node_id id) const {
+  auto it = traffic_.find(id);
+  return it == traffic_.end() ? nullptr : &it->second.counters;
+}
+
 void balancer::set_settings(const balancer_settings& s) {
   const auto before = marks();
   settings_ = s;
@@ -180,7 +185,7 @@ void balancer::detach(session& s) {
 void balancer::note_connect_failure(node_id id, const std::string& why) {
   route* r = table_.find(id);
   if (!r) return;
-  ++traffic_[id].connect_errors;
+  ++traffic_[id].counters.connect_errors;
   const auto before = marks();
   r->tracker.connect_failed(fmt::format("connect from the balancer failed: {}", why));
   apply_change(before);
@@ -273,6 +278,7 @@ asio::awaitable<void> balancer::run_session(tcp::socket client) {
   using namespace asio::experimental::awaitable_operators;
   session s(std::move(client));
   ++session_count_;
+  ++frontend_.accepted_total;
   try {
     tune(s.client);
     std::array<char, greeting_buffer_size> greeting;
@@ -292,17 +298,19 @@ asio::awaitable<void> balancer::run_session(tcp::socket client) {
         note_connect_failure(*id, *failure);
       } else {
         connected = true;
-        ++s.traffic->connections_total;
+        ++s.traffic->counters.connections_total;
       }
     }
     if (!connected) {
       const std::string why = failures.empty() ? table_.unavailable_reason()
                                                : fmt::format("no Galera node could be reached ({})", failures);
+      ++frontend_.rejected_total;
       const std::string packet = encode_err_packet(mysql_error::node_unavailable, "08S01", "galeratop: " + why);
       co_await asio::async_write(s.client, asio::buffer(packet), use_tuple);
     } else {
       co_await asio::async_write(s.client, asio::buffer(greeting.data(), got), use_tuple);
-      co_await (pump(s, s.client, s.server, s.traffic->bytes_in) && pump(s, s.server, s.client, s.traffic->bytes_out));
+      node_counters& c = s.traffic->counters;
+      co_await (pump(s, s.client, s.server, c.bytes_in) && pump(s, s.server, s.client, c.bytes_out));
     }
   } catch (const std::exception& e) {
     log_debug("session ended by an exception: {}", e.what());  // one session ends, the balancer goes on

@@ -34,6 +34,20 @@ struct backend {
   std::uint32_t weight = 1;
 };
 
+/// What the data path has done with one node, for metrics and status.
+struct node_counters {
+  std::uint64_t connections_total = 0;  ///< sessions established (greeting relayed)
+  std::uint64_t connect_errors = 0;     ///< connects that failed or timed out
+  std::uint64_t bytes_in = 0;           ///< client to node
+  std::uint64_t bytes_out = 0;          ///< node to client
+};
+
+/// What the listener has done, for metrics and status.
+struct frontend_counters {
+  std::uint64_t accepted_total = 0;  ///< clients accepted
+  std::uint64_t rejected_total = 0;  ///< clients sent the galeratop error because no node could take them
+};
+
 /// The Galera-aware TCP balancer. Every member runs on the one io_context
 /// thread that owns it (DESIGN rule 2): no locks; monitors post observations in.
 class balancer {
@@ -68,6 +82,10 @@ class balancer {
   void close_all_sessions();
   /// The routing state, for status and tests.
   const routing_table& table() const { return table_; }
+  /// A node's traffic so far; nullptr for an unknown id.
+  const node_counters* counters(node_id id) const;
+  /// The listener's figures.
+  const frontend_counters& frontend() const { return frontend_; }
 
  private:
   struct session;
@@ -75,10 +93,7 @@ class balancer {
   struct node_traffic {
     asio::ip::tcp::endpoint endpoint;
     std::unordered_set<session*> sessions;
-    std::uint64_t connections_total = 0;  ///< sessions established (greeting relayed)
-    std::uint64_t connect_errors = 0;
-    std::uint64_t bytes_in = 0;   ///< client to node
-    std::uint64_t bytes_out = 0;  ///< node to client
+    node_counters counters;
     bool removed = false;
   };
 
@@ -109,6 +124,7 @@ class balancer {
   balancer_settings settings_;
   routing_table table_;
   std::map<node_id, node_traffic> traffic_;
+  frontend_counters frontend_;
   std::optional<asio::ip::tcp::acceptor> acceptor_;
   asio::steady_timer sweep_timer_;
   node_id next_id_ = 1;

@@ -17,6 +17,7 @@ struct observation {
   std::optional<wsrep_status> status;  ///< empty: the check failed, see `error`
   std::string error;                   ///< the client library's message when the check failed
   std::string node_name;               ///< @@wsrep_node_name, empty until read
+  std::string cluster_name;            ///< @@wsrep_cluster_name, empty until read
   std::chrono::microseconds latency{0};  ///< how long the status query took
 };
 

@@ -3,6 +3,7 @@ fixture starts it once per run), a galeratopd per test on its own port, and
 real MySQL clients. Every process a test starts is stopped by its PID."""
 
 import ctypes
+import json
 import os
 import re
 import signal
@@ -13,6 +14,8 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.parse
+import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -57,10 +60,11 @@ LOG_LINE = re.compile(r"^(\S+Z) (\w+): (.*)$")
 class Agent:
     """One galeratopd on a free loopback port, over the lab's nodes."""
 
-    def __init__(self, the_lab, nodes=None, extra_config="", balancer_config="", monitor_config=""):
+    def __init__(self, the_lab, nodes=None, extra_config="", balancer_config="", monitor_config="", metrics=False):
         self.lab = the_lab
         self.dir = Path(tempfile.mkdtemp(prefix="agent-", dir=the_lab.root))
         self.port = free_port()
+        self.metrics_port = free_port() if metrics else None
         self.config_path = self.dir / "galeratopd.toml"
         self.log_path = self.dir / "galeratopd.log"
         self.proc = None
@@ -72,8 +76,10 @@ class Agent:
     def write_config(self, nodes=None, extra="", balancer="", monitor=""):
         """Writes the configuration file; `nodes` are lab indexes (default: all)."""
         self.nodes = nodes or [n["index"] for n in self.lab.nodes]
+        metrics = f"127.0.0.1:{self.metrics_port}" if self.metrics_port else ""
         text = (
-            f'[agent]\nlisten = "127.0.0.1:{self.port}"\ncontrol = ""\nmetrics = ""\nshutdown_grace = "10s"\n{extra}\n'
+            f'[agent]\nlisten = "127.0.0.1:{self.port}"\ncontrol = ""\nmetrics = "{metrics}"\n'
+            f'state_dir = "{self.dir / "state"}"\nshutdown_grace = "10s"\n{extra}\n'
             f'[monitor]\nuser = "{self.lab.monitor_user}"\npassword_file = "{self.lab.monitor_password_file}"\n'
             f'interval = "250ms"\ntimeout = "1s"\n{monitor}\n'
             f'[balancer]\nconnect_timeout = "1s"\n{balancer}\n'
@@ -90,6 +96,8 @@ class Agent:
         expected = len(self.node_addresses()) if wait_eligible is None else wait_eligible
         try:
             wait_for(lambda: len(self.eligible_now()) >= expected, 15, f"{expected} eligible nodes")
+            if self.metrics_port:
+                wait_for(self._metrics_ready, 15, "the metrics endpoint")
         except BaseException:
             self.stop()  # __exit__ does not run when __enter__ fails: never leak the process
             raise
@@ -146,6 +154,33 @@ class Agent:
                 ports.append(port)
         return ports
 
+    # --- the metrics endpoint ---
+    def _metrics_ready(self):
+        try:
+            return "galeratop_build_info" in self.scrape()
+        except OSError:
+            return False
+
+    def scrape(self):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5) as r:
+            return r.read().decode()
+
+    def samples(self, name, **labels):
+        """Values of the series of family `name` whose labels include `labels`."""
+        return [value for n, l, value in parse_exposition(self.scrape()) if n == name and labels.items() <= l.items()]
+
+    def samples_labels(self, name):
+        """Label sets of the series of family `name` whose value is 1."""
+        return [l for n, l, value in parse_exposition(self.scrape()) if n == name and value == 1]
+
+    def advisories(self):
+        """{id: set of nodes} of the advisories in force."""
+        out = {}
+        for n, l, value in parse_exposition(self.scrape()):
+            if n == "galeratop_advisory" and value == 1:
+                out.setdefault(l["id"], set()).add(l["node"])
+        return out
+
     def wait_transition(self, node_port, predicate, timeout, what, after=0.0):
         def find():
             for t in self.transitions(node_port):
@@ -153,6 +188,81 @@ class Agent:
                     return t
             return None
         return wait_for(find, timeout, what)
+
+
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
+LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_exposition(text):
+    """(name, labels, value) for every sample of a Prometheus text exposition."""
+    out = []
+    for line in text.splitlines():
+        m = SAMPLE.match(line)
+        if m and not line.startswith("#"):
+            out.append((m.group(1), dict(LABEL.findall(m.group(2) or "")), float(m.group(3))))
+    return out
+
+
+class Prometheus:
+    """A real Prometheus server (Debian's) scraping one galeratopd every second,
+    with its own port and data directory, stopped by its PID."""
+
+    def __init__(self, directory, target_port, rule_files=()):
+        self.dir = Path(directory) / "prometheus"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        config = self.dir / "prometheus.yml"
+        config.write_text(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+            f"rule_files: {json.dumps([str(r) for r in rule_files])}\n"
+            "scrape_configs:\n  - job_name: galeratopd\n"
+            f"    static_configs:\n      - targets: ['127.0.0.1:{target_port}']\n")
+        self.log = open(self.dir / "prometheus.log", "ab")
+        self.proc = subprocess.Popen(
+            ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={self.dir / 'data'}",
+             f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn"],
+            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent)
+        try:
+            wait_for(self._ready, 60, "Prometheus to be ready", interval=0.2)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _ready(self):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/-/ready", timeout=2) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def api(self, path, **params):
+        url = f"http://127.0.0.1:{self.port}/api/v1/{path}?{urllib.parse.urlencode(params)}"
+        with urllib.request.urlopen(url, timeout=10) as r:
+            body = json.load(r)
+        if body.get("status") != "success":
+            raise AssertionError(f"Prometheus {path} {params}: {body}")
+        return body["data"]
+
+    def query(self, expr):
+        """An instant query's vector as [(labels, value)]."""
+        return [(r["metric"], float(r["value"][1])) for r in self.api("query", query=expr)["result"]]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
 
 
 def app_connect(port, timeout=5, **kw):
@@ -238,6 +348,10 @@ class LabTestCase(unittest.TestCase):
         self.lab.wait_synced(timeout=120)
 
     def tearDown(self):
+        if not any(self.lab.is_running(n["index"]) for n in self.lab.nodes):
+            # A test that stopped the whole cluster: it comes back from the node Galera marks safe.
+            safe = [n["index"] for n in self.lab.nodes if self.lab.safe_to_bootstrap(n["index"])]
+            self.lab.bootstrap_node(safe[0] if safe else 1, force=not safe)
         for n in self.lab.nodes:
             i = n["index"]
             if not self.lab.is_running(i):

@@ -1,5 +1,6 @@
 """A node cut off into a non-Primary partition (gmcast.isolate=1) is excluded, its open sessions
-are closed, and it is readmitted after it rejoins."""
+are closed, the cluster model reports the split (advisory `partitioned`, two partitions), and the
+node is readmitted and the advisory cleared after it rejoins."""
 
 import threading
 import time
@@ -15,7 +16,7 @@ class Isolate(LabTestCase):
 
     def test_isolated_node_is_excluded_and_its_sessions_closed(self):
         target = self.lab.node(3)
-        with Agent(self.lab) as agent:
+        with Agent(self.lab, metrics=True) as agent:
             # Open sessions until one lands on the node to be isolated.
             held = [app_connect(agent.port) for _ in range(3)]
             on_target = []
@@ -54,12 +55,19 @@ class Isolate(LabTestCase):
                         cur.execute("SELECT 1")
                 c.close()
 
+            wait_for(lambda: agent.samples("galeratop_cluster_partitions") == [2.0], 10, "two partitions")
+            advisories = wait_for(lambda: "partitioned" in agent.advisories() and agent.advisories(), 10,
+                                  "the partitioned advisory")
+            self.assertEqual(advisories["partitioned"], {target["name"]})
+
             self.lab.isolate(3, False)
             readmitted = agent.wait_transition(target["port"], lambda x: x[2] == "eligible", 60, "readmission",
                                                after=excluded[0])
             status = self.lab.status(3)
             self.assertEqual(status["wsrep_cluster_status"], "Primary")
             print(f"readmitted {readmitted[0] - excluded[0]:.1f} s after exclusion")
+            wait_for(lambda: "partitioned" not in agent.advisories(), 30, "the partitioned advisory to clear")
+            self.assertEqual(agent.samples("galeratop_cluster_partitions"), [1.0])
 
 
 if __name__ == "__main__":

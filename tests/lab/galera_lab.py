@@ -251,6 +251,11 @@ class Lab:
         if wait:
             self.wait_synced([i], timeout=timeout)
 
+    def safe_to_bootstrap(self, i):
+        """What the node's grastate.dat says: was it the last to leave the Primary component?"""
+        grastate = Path(self.node(i)["datadir"]) / "grastate.dat"
+        return grastate.exists() and re.search(r"safe_to_bootstrap:\s*1", grastate.read_text()) is not None
+
     def bootstrap_node(self, i, force=False, wait=True, timeout=120):
         """Starts node i as a new Primary component (after every node is down)."""
         grastate = Path(self.node(i)["datadir"]) / "grastate.dat"
@@ -272,7 +277,40 @@ class Lab:
     def isolate(self, i, on=True):
         self.sql(i, f"SET GLOBAL wsrep_provider_options='gmcast.isolate={1 if on else 0}'")
 
+    def start_garbd(self, timeout=60):
+        """Adds a Galera arbitrator (garbd): a member that votes in quorum but stores no data."""
+        self._reload()
+        running = [n["index"] for n in self.nodes if _pid_alive(n["pid"])]
+        port = _free_port_block(1)
+        peers = ",".join(f"127.0.0.1:{n['gcomm_port']}" for n in self.nodes)
+        log = self.root / "garbd.log"
+        proc = subprocess.Popen(["garbd", "--address", f"gcomm://{peers}", "--group", self.cluster_name,
+                                 "--name", "garbd", "--options", f"gmcast.listen_addr=tcp://127.0.0.1:{port}",
+                                 "--log", str(log)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        self._garbd = proc
+        self.state["garbd"] = {"pid": proc.pid, "port": port, "log": str(log)}
+        self.save()
+        expected = str(len(running) + 1)
+        self.wait(lambda: (self.status(running[0]) or {}).get("wsrep_cluster_size") == expected, timeout,
+                  f"garbd to join ({expected} members)")
+
+    def stop_garbd(self, timeout=30):
+        self._reload()
+        g = self.state.get("garbd")
+        if not g or not _pid_alive(g["pid"]):
+            return
+        os.kill(g["pid"], signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _pid_alive(g["pid"]) and time.monotonic() < deadline:
+            if getattr(self, "_garbd", None) is not None:
+                self._garbd.poll()
+            time.sleep(0.05)
+        if _pid_alive(g["pid"]):
+            os.kill(g["pid"], signal.SIGKILL)
+
     def stop(self):
+        self.stop_garbd()
         self._reload()
         for n in self.nodes:
             self._signal(n["index"], signal.SIGCONT)

@@ -23,6 +23,7 @@ listen = "127.0.0.1:3320"
 control = "/run/g.sock"
 metrics = "127.0.0.1:9491"
 shutdown_grace = "5s"
+state_dir = "/var/lib/g"
 
 [monitor]
 user = "mon"
@@ -38,6 +39,11 @@ connect_timeout = "500ms"
 connect_attempts = 2
 close_on_failure = false
 idle_timeout = "1h"
+
+[cluster]
+flow_control_paused = 0.25
+flow_control_window = "30s"
+desync_long = "10m"
 
 [[node]]
 name = "galera-db-01"
@@ -65,6 +71,10 @@ address = "[::1]:3307"
   CHECK(c.balancer.connect_attempts == 2);
   CHECK_FALSE(c.balancer.close_on_failure);
   CHECK(c.balancer.idle_timeout == 1h);
+  CHECK(c.state_dir == "/var/lib/g");
+  CHECK(c.cluster.flow_control_paused == 0.25);
+  CHECK(c.cluster.flow_control_window == 30s);
+  CHECK(c.cluster.desync_long == 10min);
   REQUIRE(c.nodes.size() == 2);
   CHECK(c.nodes[0].name == "galera-db-01");
   CHECK(c.nodes[0].address == endpoint{"192.168.1.182", 3306});
@@ -180,4 +190,20 @@ TEST_CASE("an unreadable file is refused by name") {
   const config_result r = load_config_file("/nonexistent/galeratopd.toml");
   REQUIRE_FALSE(r.value);
   CHECK(r.errors.front().to_string() == "/nonexistent/galeratopd.toml: cannot be read");
+}
+
+TEST_CASE("a flow control threshold outside 0..1 is refused with its line") {
+  const auto e = only_error(std::string("[cluster]\nflow_control_paused = 1.5\n") + std::string(one_node));
+  CHECK(e.line == 2);
+  CHECK(e.key == "cluster.flow_control_paused");
+  CHECK(e.message == "expected a number from 0 to 1");
+}
+
+TEST_CASE("a metrics address that is not HOST:PORT is refused; an empty one disables the exporter") {
+  const auto e = only_error(std::string("[agent]\nmetrics = \"9490\"\n") + std::string(one_node));
+  CHECK(e.key == "agent.metrics");
+  CHECK(e.message.find("\"\" disables") != std::string::npos);
+  const config_result r = parse_config(std::string("[agent]\nmetrics = \"\"\n") + std::string(one_node), "g.toml");
+  REQUIRE(r.value);
+  CHECK(r.value->metrics.empty());
 }

@@ -1,0 +1,123 @@
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "galera_state.hpp"
+#include "observation.hpp"
+#include "wsrep_status.hpp"
+
+namespace galeratop {
+
+/// Durations of monitor checks, bucketed the way Prometheus histograms are.
+struct poll_histogram {
+  /// Upper bounds in seconds; a check on loopback takes ~0.3 ms, a frozen node one whole timeout.
+  static constexpr std::array<double, 12> bounds{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                 0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+  std::array<std::uint64_t, bounds.size()> cumulative{};  ///< checks that took at most bounds[i]
+  std::uint64_t count = 0;  ///< every check, also those above the last bound
+  double sum = 0;           ///< seconds
+
+  /// Records one check's duration.
+  void record(double seconds);
+};
+
+/// One configured node: health, operator intent, traffic and its latest check.
+struct node_snapshot {
+  std::string name;     ///< configured name, else wsrep_node_name, else the address
+  std::string address;  ///< HOST:PORT as configured
+  std::string resolved;  ///< IP:PORT it resolved to, to match wsrep_incoming_addresses
+  galera_state state = galera_state::unknown;
+  bool up = false;        ///< health allows connections
+  bool eligible = false;  ///< takes new connections now (health, admin, weight, donor policy)
+  admin_state admin = admin_state::ready;
+  std::uint32_t weight = 1;
+  std::string reason;  ///< why it is in its state, from the last change
+
+  std::uint32_t connections = 0;  ///< client sessions held to the node now
+  std::uint64_t connections_total = 0;
+  std::uint64_t connect_errors = 0;
+  std::uint64_t bytes_in = 0;   ///< client to node
+  std::uint64_t bytes_out = 0;  ///< node to client
+
+  bool monitor_up = false;  ///< the last check reached the node and read its status (mysql_up)
+  std::string monitor_error;  ///< the last check's error, empty when it succeeded
+  mono_clock::time_point observed_at{};  ///< when the last check ended; epoch before the first
+  std::optional<wsrep_status> status;    ///< the last check's status; empty when it failed
+  std::string node_name;     ///< @@wsrep_node_name
+  std::string cluster_name;  ///< @@wsrep_cluster_name
+  poll_histogram poll;
+  std::uint64_t monitor_errors = 0;  ///< failed checks since the node was added
+};
+
+/// Nodes that see the same cluster view: same state uuid, conf_id and status.
+struct partition {
+  std::string uuid;
+  std::uint64_t conf_id = 0;
+  std::string status;  ///< "Primary", "non-Primary", ...
+  std::uint32_t size = 0;  ///< wsrep_cluster_size as its nodes report it
+  std::vector<std::string> members;  ///< wsrep_incoming_addresses: every member's client address
+  std::vector<std::string> nodes;    ///< names of the configured nodes in it
+};
+
+/// The cluster as the configured nodes see it.
+struct cluster_view {
+  std::string name;    ///< wsrep_cluster_name; empty when no node is reachable
+  std::string uuid;    ///< the reference partition's state uuid
+  std::string status;  ///< "Primary", "non-Primary", or "down" when no node is reachable
+  std::uint32_t size = 0;
+  std::uint64_t conf_id = 0;
+  std::vector<partition> partitions;  ///< the reference partition first
+};
+
+/// How urgent an advisory is.
+enum class severity { info, warning, critical };
+
+/// "info", "warning" or "critical".
+std::string_view to_string(severity s);
+
+/// A finding about the cluster a DBA should act on; ids are stable (galeratopd(8)).
+struct advisory {
+  std::string id;
+  galeratop::severity severity = severity::warning;
+  std::vector<std::string> nodes;  ///< the nodes concerned; empty when cluster-wide
+  std::string message;             ///< one line
+
+  friend bool operator==(const advisory&, const advisory&) = default;
+};
+
+/// The node to start a new cluster from when every node is down.
+struct bootstrap_candidate {
+  std::string node;
+  std::string address;
+  std::int64_t seqno = -1;  ///< the highest wsrep_last_committed seen on it
+  std::string uuid;         ///< of the last Primary component
+  std::string evidence;     ///< what the choice rests on, in words
+  std::string command;      ///< what to run on it
+};
+
+/// What the listener has done.
+struct frontend_snapshot {
+  std::string listen;  ///< HOST:PORT clients connect to
+  std::uint64_t current = 0;
+  std::uint64_t accepted_total = 0;
+  std::uint64_t rejected_total = 0;
+};
+
+/// Everything galeratopd knows at one instant. Immutable once published: the
+/// exporter's threads and the control endpoint read it without locks.
+struct snapshot {
+  std::string version;
+  std::chrono::system_clock::time_point taken_at{};
+  cluster_view cluster;
+  std::vector<node_snapshot> nodes;
+  std::vector<advisory> advisories;
+  std::optional<bootstrap_candidate> bootstrap;
+  frontend_snapshot frontend;
+};
+
+}  // namespace galeratop

@@ -1,0 +1,80 @@
+#include "snapshot_json.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+namespace galeratop {
+namespace {
+using json = nlohmann::json;
+
+json to_json(const partition& p) {
+  return {{"uuid", p.uuid},       {"conf_id", p.conf_id}, {"status", p.status},
+          {"size", p.size},       {"members", p.members}, {"nodes", p.nodes}};
+}
+
+json to_json(const node_snapshot& n) {
+  json j = {{"name", n.name},
+            {"address", n.address},
+            {"state", to_string(n.state)},
+            {"admin", to_string(n.admin)},
+            {"up", n.up},
+            {"eligible", n.eligible},
+            {"weight", n.weight},
+            {"reason", n.reason},
+            {"connections", n.connections},
+            {"connections_total", n.connections_total},
+            {"connect_errors", n.connect_errors},
+            {"bytes_in", n.bytes_in},
+            {"bytes_out", n.bytes_out},
+            {"monitor", {{"up", n.monitor_up}, {"error", n.monitor_error}, {"errors_total", n.monitor_errors}}},
+            {"wsrep_node_name", n.node_name}};
+  if (n.status) {
+    const wsrep_status& st = *n.status;
+    j["wsrep"] = {{"cluster_status", st.cluster_status},
+                  {"cluster_state_uuid", st.cluster_state_uuid},
+                  {"cluster_conf_id", st.cluster_conf_id},
+                  {"cluster_size", st.cluster_size},
+                  {"local_state", st.local_state},
+                  {"local_state_comment", st.local_state_comment},
+                  {"ready", st.ready},
+                  {"connected", st.connected},
+                  {"last_committed", st.last_committed}};
+  } else {
+    j["wsrep"] = nullptr;
+  }
+  return j;
+}
+}  // namespace
+
+json to_json(const snapshot& s) {
+  json cluster = {{"name", s.cluster.name},
+                  {"uuid", s.cluster.uuid},
+                  {"status", s.cluster.status},
+                  {"size", s.cluster.size},
+                  {"conf_id", s.cluster.conf_id},
+                  {"partitions", json::array()}};
+  for (const partition& p : s.cluster.partitions) cluster["partitions"].push_back(to_json(p));
+  json nodes = json::array();
+  for (const node_snapshot& n : s.nodes) nodes.push_back(to_json(n));
+  json advisories = json::array();
+  for (const advisory& a : s.advisories)
+    advisories.push_back({{"id", a.id}, {"severity", to_string(a.severity)}, {"nodes", a.nodes}, {"message", a.message}});
+  json bootstrap = nullptr;
+  if (s.bootstrap)
+    bootstrap = {{"node", s.bootstrap->node},         {"address", s.bootstrap->address},
+                 {"seqno", s.bootstrap->seqno},       {"uuid", s.bootstrap->uuid},
+                 {"evidence", s.bootstrap->evidence}, {"command", s.bootstrap->command}};
+  return {{"version", s.version},
+          {"time", fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", fmt::gmtime(std::chrono::system_clock::to_time_t(s.taken_at)))},
+          {"cluster", cluster},
+          {"nodes", nodes},
+          {"advisories", advisories},
+          {"bootstrap_candidate", bootstrap},
+          {"frontend",
+           {{"listen", s.frontend.listen},
+            {"current", s.frontend.current},
+            {"accepted_total", s.frontend.accepted_total},
+            {"rejected_total", s.frontend.rejected_total}}}};
+}
+
+}  // namespace galeratop

@@ -1,0 +1,176 @@
+#include "metric_families.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <limits>
+#include <map>
+#include <set>
+#include <string>
+
+namespace galeratop {
+namespace {
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+using labels = std::vector<ClientMetric::Label>;
+
+// mysqld_exporter's HELP texts, kept verbatim so that its users find what they know.
+constexpr std::string_view global_status_help = "Generic metric from SHOW GLOBAL STATUS.";
+
+constexpr std::array all_states{galera_state::synced,      galera_state::donor,   galera_state::joining,
+                                galera_state::joined,      galera_state::initialized, galera_state::non_primary,
+                                galera_state::down,        galera_state::unknown};
+constexpr std::array all_admin_states{admin_state::ready, admin_state::drain, admin_state::maint};
+
+/// Families in the order they are first asked for, so the exposition is stable.
+class family_set {
+ public:
+  MetricFamily& get(const std::string& name, std::string_view help, MetricType type) {
+    auto [it, fresh] = index_.try_emplace(name, families_.size());
+    if (fresh) families_.push_back(MetricFamily{name, std::string(help), type, {}});
+    return families_[it->second];
+  }
+  void gauge(const std::string& name, std::string_view help, labels l, double v) {
+    add(get(name, help, MetricType::Gauge), std::move(l)).gauge.value = v;
+  }
+  void counter(const std::string& name, std::string_view help, labels l, double v) {
+    add(get(name, help, MetricType::Counter), std::move(l)).counter.value = v;
+  }
+  void untyped(const std::string& name, std::string_view help, labels l, double v) {
+    add(get(name, help, MetricType::Untyped), std::move(l)).untyped.value = v;
+  }
+  static ClientMetric& add(MetricFamily& f, labels l) {
+    f.metric.emplace_back();
+    f.metric.back().label = std::move(l);
+    return f.metric.back();
+  }
+  std::vector<MetricFamily> take() { return std::move(families_); }
+
+ private:
+  std::vector<MetricFamily> families_;
+  std::map<std::string, std::size_t> index_;
+};
+
+labels node_labels(const node_snapshot& n) { return {{"node", n.name}, {"address", n.address}}; }
+
+labels with(labels l, std::string name, std::string value) {
+  l.push_back({std::move(name), std::move(value)});
+  return l;
+}
+
+double value_of(bool b) { return b ? 1 : 0; }
+
+void wsrep_families(family_set& out, const node_snapshot& n) {
+  out.gauge("mysql_up", "Whether the MySQL server is up.", node_labels(n), value_of(n.monitor_up));
+  if (!n.status) return;
+  for (const auto& [name, value] : n.status->raw) {
+    // paused_ns fails promtool's lint (abbreviated unit): galeratop_node_flow_control_paused_seconds_total carries it.
+    if (!name.starts_with("wsrep_") || name == "wsrep_flow_control_paused_ns") continue;
+    if (auto v = parse_status_value(value)) out.untyped("mysql_global_status_" + name, global_status_help, node_labels(n), *v);
+  }
+  auto text = [&](std::string_view key) {
+    auto it = n.status->raw.find(key);
+    return it == n.status->raw.end() ? std::string{} : it->second;
+  };
+  if (!text("wsrep_local_state_uuid").empty()) {
+    labels l = node_labels(n);
+    for (std::string_view key : {"wsrep_local_state_uuid", "wsrep_cluster_state_uuid", "wsrep_provider_version"})
+      l = with(std::move(l), std::string(key), text(key));
+    out.gauge("mysql_galera_status_info", "PXC/Galera status information.", std::move(l), 1);
+  }
+}
+
+void balancer_families(family_set& out, const node_snapshot& n) {
+  const labels l = node_labels(n);
+  out.gauge("galeratop_node_up", "Whether the node's health allows connections (1) or not (0).", l, value_of(n.up));
+  out.gauge("galeratop_node_eligible", "Whether the node takes new client connections now (health, admin state, "
+            "weight and donor policy together).", l, value_of(n.eligible));
+  for (galera_state s : all_states)
+    out.gauge("galeratop_node_state", "The node's Galera state as galeratopd sees it, one series per state; the "
+              "current one is 1.", with(l, "state", std::string(to_string(s))), value_of(n.state == s));
+  for (admin_state a : all_admin_states)
+    out.gauge("galeratop_node_admin_state", "The operator's intent for the node, one series per state; the current "
+              "one is 1.", with(l, "state", std::string(to_string(a))), value_of(n.admin == a));
+  out.gauge("galeratop_node_weight", "The node's weight; 0 takes no new connections.", l, n.weight);
+  out.gauge("galeratop_node_current_connections", "Client connections the balancer holds to the node now.", l,
+            n.connections);
+  out.counter("galeratop_node_connections_total", "Client connections established to the node.", l,
+              static_cast<double>(n.connections_total));
+  out.counter("galeratop_node_bytes_in_total", "Bytes relayed from clients to the node.", l,
+              static_cast<double>(n.bytes_in));
+  out.counter("galeratop_node_bytes_out_total", "Bytes relayed from the node to clients.", l,
+              static_cast<double>(n.bytes_out));
+  out.counter("galeratop_node_connect_errors_total", "Connects to the node that failed or timed out.", l,
+              static_cast<double>(n.connect_errors));
+  if (n.status)
+    if (auto ns = n.status->raw.find("wsrep_flow_control_paused_ns"); ns != n.status->raw.end())
+      if (auto v = parse_status_value(ns->second))
+        out.counter("galeratop_node_flow_control_paused_seconds_total",
+                    "Time replication was paused by flow control (wsrep_flow_control_paused_ns in seconds).", l,
+                    *v / 1e9);
+  out.counter("galeratop_monitor_errors_total", "Monitor checks of the node that failed.", l,
+              static_cast<double>(n.monitor_errors));
+
+  MetricFamily& poll = out.get("galeratop_monitor_poll_seconds",
+                               "How long the monitor's status query of the node took.", MetricType::Histogram);
+  ClientMetric& m = family_set::add(poll, l);
+  m.histogram.sample_count = n.poll.count;
+  m.histogram.sample_sum = n.poll.sum;
+  for (std::size_t i = 0; i < poll_histogram::bounds.size(); ++i)
+    m.histogram.bucket.push_back({n.poll.cumulative[i], poll_histogram::bounds[i]});
+  m.histogram.bucket.push_back({n.poll.count, std::numeric_limits<double>::infinity()});
+}
+}  // namespace
+
+std::optional<double> parse_status_value(std::string_view v) {
+  if (v == "ON" || v == "YES" || v == "Yes" || v == "Primary") return 1.0;
+  if (v == "OFF" || v == "NO" || v == "No" || v == "non-Primary" || v == "Non-Primary" || v == "Disconnected")
+    return 0.0;
+  double d = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
+  if (ec != std::errc{} || end != v.data() + v.size() || v.empty()) return std::nullopt;
+  return d;
+}
+
+std::vector<MetricFamily> metric_families(const snapshot& s) {
+  family_set out;
+  out.gauge("galeratop_build_info", "galeratopd's version; always 1.", {{"version", s.version}}, 1);
+  for (const node_snapshot& n : s.nodes) wsrep_families(out, n);
+  for (const node_snapshot& n : s.nodes) balancer_families(out, n);
+
+  out.gauge("galeratop_frontend_current_connections", "Client connections open now, connecting ones included.", {},
+            static_cast<double>(s.frontend.current));
+  out.counter("galeratop_frontend_connections_total", "Client connections accepted.", {},
+              static_cast<double>(s.frontend.accepted_total));
+  out.counter("galeratop_frontend_rejected_total",
+              "Clients sent the galeratop error because no node could take them.", {},
+              static_cast<double>(s.frontend.rejected_total));
+
+  out.gauge("galeratop_cluster_size", "Members of the cluster's Primary component (wsrep_cluster_size); 0 when no "
+            "node is reachable.", {}, s.cluster.size);
+  out.gauge("galeratop_cluster_partitions", "Distinct cluster views among the reachable nodes: 1 when healthy, more "
+            "when split, 0 when no node is reachable.", {}, static_cast<double>(s.cluster.partitions.size()));
+  out.gauge("galeratop_cluster_primary", "Whether a Primary component is seen (1) or not (0).", {},
+            value_of(s.cluster.status == "Primary"));
+
+  // Declared even when empty, so that its HELP is always there and absent() works in alert rules.
+  out.get("galeratop_advisory", "An advisory in force, one series per node concerned (node=\"\" when cluster-wide); "
+          "see galeratopd(8) for each id.", MetricType::Gauge);
+  std::set<std::pair<std::string, std::string>> seen;  // one series per id and node, however advisories overlap
+  for (const advisory& a : s.advisories) {
+    const std::string sev(to_string(a.severity));
+    const std::vector<std::string> cluster_wide{""};
+    for (const std::string& node : a.nodes.empty() ? cluster_wide : a.nodes)
+      if (seen.emplace(a.id, node).second)
+        out.gauge("galeratop_advisory", "", {{"id", a.id}, {"severity", sev}, {"node", node}}, 1);
+  }
+  out.get("galeratop_bootstrap_candidate", "The node to bootstrap when every node is down (1), from the highest "
+          "seqno galeratopd saw in the last Primary component.", MetricType::Gauge);
+  if (s.bootstrap)
+    out.gauge("galeratop_bootstrap_candidate", "", {{"node", s.bootstrap->node}, {"address", s.bootstrap->address}},
+              1);
+  return out.take();
+}
+
+}  // namespace galeratop

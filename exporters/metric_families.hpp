@@ -1,0 +1,21 @@
+#pragma once
+
+#include <optional>
+#include <prometheus/metric_family.h>
+#include <string_view>
+#include <vector>
+
+#include "snapshot.hpp"
+
+namespace galeratop {
+
+/// Every metric family of one scrape, built from one snapshot (DESIGN section 4):
+/// mysqld_exporter-compatible wsrep families per node, and galeratop's own
+/// balancer, monitor, cluster and advisory families. Pure.
+std::vector<prometheus::MetricFamily> metric_families(const snapshot& s);
+
+/// A status value as mysqld_exporter reads it: ON/YES/Primary are 1, OFF/NO/
+/// non-Primary/Disconnected 0, numbers as they are; nullopt for any other text.
+std::optional<double> parse_status_value(std::string_view value);
+
+}  // namespace galeratop
