@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The man pages are the user documentation: they must render without warnings
-and name every option galeratopd --help shows and every key its parser accepts."""
+and name every option galeratopd --help shows, every key its parser accepts,
+every metric family the exporter builds and every advisory id the model raises."""
 
 import re
 import subprocess
@@ -25,17 +26,38 @@ def main(galeratopd, source_dir):
 
     five = (source / "man" / "galeratopd.toml.5").read_text().replace("\\-", "-")
     config_cpp = (source / "agent" / "config.cpp").read_text()
-    tables = re.findall(r'\{"(agent|monitor|balancer)",\s*\{(.*?)\n\s*\}\},', config_cpp, re.S)
+    tables = re.findall(r'\{"(agent|monitor|balancer|cluster)",\s*\{(.*?)\n\s*\}\},', config_cpp, re.S)
     if not tables:
         problems.append("could not read the key table of agent/config.cpp")
     for table, body in tables:
-        for key in re.findall(r'\{"(\w+)",\s*(?:string|endpoint|duration|integer|bool|choice)_key', body):
+        for key in re.findall(r'\{"(\w+)",\s*(?:string|endpoint|duration|integer|bool|choice|fraction)_key', body):
             section = five.split(f".SH [{table}]", 1)[-1].split(".SH ", 1)[0]
             if f".B {key}\n" not in section:
                 problems.append(f"galeratopd.toml.5 [{table}] does not document {key}")
     for key in ("address", "name", "weight"):
         if f".B {key}\n" not in five.split(".SH [[node]]", 1)[-1]:
             problems.append(f"galeratopd.toml.5 [[node]] does not document {key}")
+
+    def section_of(page, title):
+        return page.split(f".SH {title}", 1)[-1].split("\n.SH ", 1)[0] if f".SH {title}" in page else ""
+
+    metrics = section_of(eight, "METRICS")
+    families = set(re.findall(r'"((?:galeratop|mysql)_[a-z_]+)"',
+                              (source / "exporters" / "metric_families.cpp").read_text()))
+    families.discard("mysql_global_status_")  # the prefix of the wsrep families, documented as a pattern
+    if len(families) < 10:
+        problems.append("could not read the metric families of exporters/metric_families.cpp")
+    for family in sorted(families):
+        if not re.search(rf"\b{family}\b", metrics):
+            problems.append(f"galeratopd.8 METRICS does not document {family}")
+
+    advisories = section_of(eight, "CLUSTER VIEW AND ADVISORIES")
+    ids = re.findall(r'\{"(\w+)", severity::', (source / "agent" / "cluster_model.cpp").read_text())
+    if len(ids) < 5:
+        problems.append("could not read the advisory table of agent/cluster_model.cpp")
+    for advisory_id in ids:
+        if f".BR {advisory_id} " not in advisories:
+            problems.append(f"galeratopd.8 does not document the advisory {advisory_id}")
 
     for p in problems:
         print(p)
