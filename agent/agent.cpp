@@ -16,14 +16,18 @@
 #include <fmt/ranges.h>
 #include <fstream>
 
+#include "control_server.hpp"
 #include "log.hpp"
 #include "metrics_server.hpp"
+#include "snapshot_json.hpp"
 #include "version.hpp"
 
 namespace galeratop {
 namespace {
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::string_view memory_file_name = "bootstrap.json";
+constexpr std::string_view intents_file_name = "intents.json";
+using json = nlohmann::json;
 constexpr auto memory_write_pace = std::chrono::seconds(1);  // seqnos move all the time; a second behind is enough
 
 /// Resolves HOST:PORT once, at start or reload, so the data path never waits for DNS.
@@ -36,6 +40,15 @@ std::optional<asio::ip::tcp::endpoint> resolve(asio::io_context& io, const endpo
     return std::nullopt;
   }
   return results.begin()->endpoint();
+}
+/// The other nodes in a few words, for the last-node refusal: "node1 down, node3 synced drain".
+std::string others_summary(const routing_table& table, node_id id) {
+  std::vector<std::string> parts;
+  for (const route& r : table.routes())
+    if (r.id != id)
+      parts.push_back(fmt::format("{} {}{}", r.name(), to_string(r.tracker.current().state),
+                                  r.admin == admin_state::ready ? "" : " " + std::string(to_string(r.admin))));
+  return parts.empty() ? "none configured" : fmt::format("{}", fmt::join(parts, ", "));
 }
 }  // namespace
 
@@ -96,7 +109,7 @@ void agent::apply(const config& c, const std::string& password) {
     std::string error;
     auto ep = resolve(io_, n.address, error);
     if (!ep) throw std::runtime_error(fmt::format("node {}: cannot resolve: {}", n.address.to_string(), error));
-    const backend b{n.name, n.address.to_string(), *ep, n.weight};
+    const backend b{n.name, n.address.to_string(), *ep, effective_weight(n)};
     const monitor_target t = target_for(n, c, password);
     auto old = std::ranges::find_if(nodes_, [&](const managed_node& m) { return m.config.address == n.address; });
     managed_node m{n, 0, fmt::format("{}:{}", ep->address().to_string(), ep->port()), nullptr};
@@ -111,6 +124,7 @@ void agent::apply(const config& c, const std::string& password) {
       if (old->config.weight != n.weight) log_info("node {}: weight {} -> {}", b.address, old->config.weight, n.weight);
       nodes_.erase(old);
     }
+    balancer_.set_admin(m.id, intents_.get(b.address).admin);  // an intent outlives reloads and restarts
     if (!m.monitor) m.monitor = start_monitor(m.id, t);
     next.push_back(std::move(m));
   }
@@ -129,19 +143,23 @@ void agent::apply(const config& c, const std::string& password) {
   password_ = password;
 }
 
-void agent::reload() {
+std::optional<std::string> agent::reload() {
   // Monitors retired at an earlier reload ended long ago; joining them is instant.
   retired_.clear();
   config_result r = loader_();
   if (!r.value) {
-    for (const auto& e : r.errors) log_error("reload refused, keeping the running configuration: {}", e.to_string());
-    return;
+    std::string all;
+    for (const auto& e : r.errors) {
+      log_error("reload refused, keeping the running configuration: {}", e.to_string());
+      all += (all.empty() ? "" : "; ") + e.to_string();
+    }
+    return all;
   }
   std::string error;
   auto password = read_password_file(r.value->monitor.password_file, error);
   if (!password) {
     log_error("reload refused, keeping the running configuration: {}", error);
-    return;
+    return error;
   }
   if (r.value->listen != config_.listen)
     log_warning("agent.listen changed to {}: it takes effect at restart; still listening on {}",
@@ -154,15 +172,24 @@ void agent::reload() {
   if (r.value->state_dir != config_.state_dir)
     log_warning("agent.state_dir changed to {}: it takes effect at restart; still using {}", r.value->state_dir,
                 config_.state_dir);
+  if (std::tie(r.value->control, r.value->control_group, r.value->control_tcp, r.value->control_token_file) !=
+      std::tie(config_.control, config_.control_group, config_.control_tcp, config_.control_token_file))
+    log_warning("the agent.control* keys changed: they take effect at restart");
   r.value->metrics = config_.metrics;
   r.value->state_dir = config_.state_dir;
+  r.value->control = config_.control;
+  r.value->control_group = config_.control_group;
+  r.value->control_tcp = config_.control_tcp;
+  r.value->control_token_file = config_.control_token_file;
   try {
     apply(*r.value, *password);
   } catch (const std::exception& e) {
     log_error("reload refused, keeping the running configuration: {}", e.what());
-    return;
+    return std::string(e.what());
   }
   log_info("configuration reloaded from {}: {} node(s)", r.value->source, nodes_.size());
+  publish();
+  return std::nullopt;
 }
 
 asio::awaitable<void> agent::handle_signals() {
@@ -172,7 +199,7 @@ asio::awaitable<void> agent::handle_signals() {
     if (ec) co_return;
     if (signo == SIGHUP) {
       log_info("SIGHUP: reloading the configuration");
-      reload();
+      (void)reload();  // a refusal is logged
     } else if (!stopping_) {
       stopping_ = true;
       log_info("{}: no new clients; {} session(s) may finish within {}", signo == SIGTERM ? "SIGTERM" : "SIGINT",
@@ -204,6 +231,7 @@ asio::awaitable<void> agent::shut_down() {
   }
   publish_timer_.cancel();
   publish();  // the last seqnos seen go to the state file before it closes
+  if (control_) control_->stop();
   log_info("stopped");
   io_.stop();
 }
@@ -223,7 +251,8 @@ int agent::run() {
   open_state_and_exporter();
   const config initial = config_;
   apply(initial, *password);
-  if (!config_.control.empty()) log_info("agent.control is accepted but not served by this version");
+  publish();  // the control endpoint answers from the first moment it accepts
+  open_control();
   log_info("galeratopd {} listening on {} for {} node(s), policy {}, donor {}", version, config_.listen.to_string(),
            nodes_.size(), config_.balancer.policy == balance_policy::leastconn ? "leastconn" : "roundrobin",
            config_.balancer.donors == donor_policy::avoid ? "avoid" : "serve");
@@ -246,6 +275,20 @@ void agent::open_state_and_exporter() {
     log_warning("bootstrap memory: {}", error);
   }
   memory_file_ = std::make_unique<state_file>(path);
+
+  intents_path_ = (std::filesystem::path(config_.state_dir) / intents_file_name).string();
+  error.clear();
+  if (auto text = state_file::read(intents_path_, error)) {
+    // Refusing to start beats silently forgetting that an operator drained a node.
+    if (!intents_.restore(*text, error))
+      throw std::runtime_error(fmt::format("operator intents {} are not valid ({}); fix or remove the file",
+                                           intents_path_, error));
+    for (const auto& [address, i] : intents_.all())
+      log_info("intent kept from before the restart: node {} {}{}", address, to_string(i.admin),
+               i.weight ? fmt::format(", weight {}", *i.weight) : "");
+  } else if (!error.empty()) {
+    throw std::runtime_error(error);
+  }
   if (!config_.metrics.empty()) {
     metrics_ = std::make_unique<metrics_server>(config_.metrics, published_);
     log_info("metrics on http://{}/metrics", config_.metrics);
@@ -264,6 +307,7 @@ std::vector<node_snapshot> agent::node_snapshots() const {
     n.reason = h.reason;
     n.eligible = r.eligible;
     n.admin = r.admin;
+    n.admin_since = intents_.get(r.address).since;
     n.weight = r.weight;
     n.connections = r.connections;
     if (const node_counters* c = balancer_.counters(r.id)) {
@@ -311,7 +355,7 @@ void agent::publish() {
     log_info("advisory {} cleared{}", a.id, a.nodes.empty() ? "" : fmt::format(" [{}]", fmt::join(a.nodes, ", ")));
   s->cluster = std::move(result.cluster);
   s->advisories = std::move(result.advisories);
-  s->frontend = {config_.listen.to_string(), balancer_.session_count(), balancer_.frontend().accepted_total,
+  s->frontend = {config_.listen.to_string(), started_at_, balancer_.session_count(), balancer_.frontend().accepted_total,
                  balancer_.frontend().rejected_total};
   published_.publish(std::move(s));
 }
@@ -324,6 +368,138 @@ asio::awaitable<void> agent::publish_loop() {
     auto [ec] = co_await publish_timer_.async_wait(use_tuple);
     if (ec) co_return;  // cancelled at the end of shut_down
   }
+}
+
+std::uint32_t agent::effective_weight(const node_config& n) const {
+  return intents_.get(n.address.to_string()).weight.value_or(n.weight);
+}
+
+void agent::open_control() {
+  control_settings cs;
+  cs.unix_path = config_.control;
+  cs.group = config_.control_group;
+  if (!config_.control_tcp.empty()) {
+    std::string error;
+    auto ep = resolve(io_, *parse_endpoint(config_.control_tcp), error);
+    if (!ep) throw std::runtime_error(fmt::format("agent.control_tcp {}: {}", config_.control_tcp, error));
+    if (!ep->address().is_loopback())
+      log_warning("agent.control_tcp {} is not a loopback address: anyone who can reach it and has the token "
+                  "can drain nodes", config_.control_tcp);
+    std::ifstream in(config_.control_token_file);
+    std::getline(in, cs.token);
+    if (!cs.token.empty() && cs.token.back() == '\r') cs.token.pop_back();
+    if (cs.token.size() < 16)
+      throw std::runtime_error(fmt::format("agent.control_token_file {}: {}", config_.control_token_file,
+                                           in ? "the token (first line) must be at least 16 characters"
+                                              : std::strerror(errno)));
+    cs.tcp = *ep;
+  }
+  if (cs.unix_path.empty() && !cs.tcp) return;
+  control_ = std::make_unique<control_server>(
+      io_, std::move(cs), [this](const control_request& r) { return handle_control(r); },
+      [this] {
+        auto s = published_.load();
+        return s ? to_json(*s) : json(nullptr);
+      },
+      config_.monitor.interval);
+  if (!config_.control.empty())
+    log_info("control on {} (mode {})", config_.control, config_.control_group.empty() ? "0600" : "0660");
+  if (!config_.control_tcp.empty()) log_info("control on tcp {} (token required)", config_.control_tcp);
+}
+
+const agent::managed_node* agent::find_node(const std::string& ref, control_error& error) const {
+  std::vector<const managed_node*> found;
+  for (const managed_node& m : nodes_) {
+    const route* r = balancer_.table().find(m.id);
+    if (m.config.address.to_string() == ref || m.resolved == ref || (r && r->name() == ref)) found.push_back(&m);
+  }
+  if (found.size() == 1) return found.front();
+  std::vector<std::string> known;
+  for (const managed_node& m : nodes_) {
+    const route* r = balancer_.table().find(m.id);
+    known.push_back(fmt::format("{} ({})", r ? r->name() : m.config.address.to_string(), m.config.address.to_string()));
+  }
+  if (found.empty())
+    error = {"unknown_node", fmt::format("no node is called {}; known: {}", ref, fmt::join(known, ", "))};
+  else
+    error = {"ambiguous_node", fmt::format("{} names {} nodes; use the address: {}", ref, found.size(),
+                                           fmt::join(known, ", "))};
+  return nullptr;
+}
+
+json agent::handle_control(const control_request& r) {
+  try {
+    switch (r.command) {
+      case control_command::status: {
+        auto s = published_.load();
+        return control_ok(r.id, {{"status", s ? to_json(*s) : json(nullptr)}});
+      }
+      case control_command::reload:
+        if (auto error = reload()) return control_fail(r.id, {"reload_refused", *error});
+        return control_ok(r.id, {{"nodes", nodes_.size()}});
+      default: {
+        control_error error;
+        const managed_node* n = find_node(r.node, error);
+        if (!n) return control_fail(r.id, error);
+        return change_intent(r, *n);
+      }
+    }
+  } catch (const std::exception& e) {  // a bug must not take the endpoint down
+    log_error("control {}: {}", to_string(r.command), e.what());
+    return control_fail(r.id, {"internal", e.what()});
+  }
+}
+
+json agent::change_intent(const control_request& r, const managed_node& n) {
+  const std::string address = n.config.address.to_string();
+  const route& before = *balancer_.table().find(n.id);
+  const std::string name = before.name();
+  const intent old = intents_.get(address);
+  intent_store next = intents_;
+  const auto now = std::chrono::system_clock::now();
+  switch (r.command) {
+    case control_command::drain: next.set_admin(address, admin_state::drain, now); break;
+    case control_command::maint: next.set_admin(address, admin_state::maint, now); break;
+    case control_command::undrain:
+    case control_command::ready: next.set_admin(address, admin_state::ready, now); break;
+    case control_command::weight: next.set_weight(address, r.weight); break;
+    default: return control_fail(r.id, {"bad_request", "not a node command"});
+  }
+  const intent wanted = next.get(address);
+  const std::uint32_t weight = wanted.weight.value_or(n.config.weight);
+  // Taking the last node that takes clients out of rotation turns an outage from a typo: only with --force.
+  const bool takes_out = before.admin == admin_state::ready && before.weight > 0 &&
+                         (wanted.admin != admin_state::ready || weight == 0);
+  if (takes_out && !r.force && !balancer_.table().others_eligible_without(n.id, config_.balancer.donors))
+    return control_fail(r.id, {"last_node", fmt::format("refused: {} {} would leave no node to take new clients "
+                                                        "(the others: {}); add --force to do it anyway",
+                                                        r.command == control_command::weight ? "weight 0 on"
+                                                                                             : to_string(r.command),
+                                                        name, others_summary(balancer_.table(), n.id))});
+  if (!(wanted == old)) {
+    std::string error;
+    // Written before it is applied and answered: an intent acknowledged is an intent that survives kill -9.
+    if (!state_file::write_atomically(intents_path_, next.serialize(), error))
+      return control_fail(r.id, {"not_persisted", fmt::format("the intent was not applied: {}", error)});
+    intents_ = std::move(next);
+    if (old.admin != wanted.admin)
+      log_info("node {} ({}): admin {} -> {} by the control endpoint{}; {} connection(s) open", name, address,
+               to_string(old.admin), to_string(wanted.admin), r.force ? " (forced)" : "", before.connections);
+    if (old.weight != wanted.weight) log_info("node {} ({}): weight -> {} by the control endpoint", name, address, weight);
+    balancer_.set_admin(n.id, wanted.admin);
+    balancer_.set_weight(n.id, weight);
+    publish();
+  }
+  const route& after = *balancer_.table().find(n.id);
+  return control_ok(r.id, {{"changed", !(wanted == old)},
+                           {"node",
+                            {{"name", after.name()},
+                             {"address", address},
+                             {"admin", to_string(after.admin)},
+                             {"previous_admin", to_string(old.admin)},
+                             {"weight", after.weight},
+                             {"eligible", after.eligible},
+                             {"connections", after.connections}}}});
 }
 
 }  // namespace galeratop

@@ -12,12 +12,15 @@
 #include "bootstrap_memory.hpp"
 #include "cluster_model.hpp"
 #include "config.hpp"
+#include "control_protocol.hpp"
+#include "intent_store.hpp"
 #include "snapshot_slot.hpp"
 #include "state_file.hpp"
 #include "wsrep_monitor.hpp"
 
 namespace galeratop {
 
+class control_server;
 class metrics_server;
 
 /// galeratopd at run time: the balancer, one monitor per node, and the
@@ -51,7 +54,8 @@ class agent {
   void apply(const config& c, const std::string& password);
   std::unique_ptr<wsrep_monitor> start_monitor(node_id id, const monitor_target& t);
   monitor_target target_for(const node_config& n, const config& c, const std::string& password) const;
-  void reload();
+  /// Re-reads the configuration; the error when it is refused (the running one is kept).
+  std::optional<std::string> reload();
   asio::awaitable<void> handle_signals();
   asio::awaitable<void> shut_down();
   /// Loads what an earlier run remembered and starts the metrics server.
@@ -60,6 +64,17 @@ class agent {
   void publish();
   asio::awaitable<void> publish_loop();
   std::vector<node_snapshot> node_snapshots() const;
+
+  /// Starts the control endpoint (unix socket, and TCP when configured).
+  void open_control();
+  /// Answers one control request on the io thread.
+  nlohmann::json handle_control(const control_request& r);
+  /// The node a control request names, by name, address or resolved address; nullptr with `error`.
+  const managed_node* find_node(const std::string& ref, control_error& error) const;
+  /// Changes one node's intent: guarded, persisted, then applied. The answer to send.
+  nlohmann::json change_intent(const control_request& r, const managed_node& n);
+  /// The weight a node is balanced with: the operator's override, else the configured one.
+  std::uint32_t effective_weight(const node_config& n) const;
 
   asio::io_context io_;
   balancer balancer_;
@@ -73,8 +88,12 @@ class agent {
   bootstrap_memory memory_;
   std::unique_ptr<state_file> memory_file_;
   mono_clock::time_point memory_written_{};
+  intent_store intents_;
+  std::string intents_path_;
+  std::chrono::system_clock::time_point started_at_ = std::chrono::system_clock::now();
   snapshot_slot published_;
   std::unique_ptr<metrics_server> metrics_;  // after published_: its threads read it until they stop
+  std::unique_ptr<control_server> control_;  // after the state it serves
   asio::steady_timer publish_timer_;
   bool stopping_ = false;
 };

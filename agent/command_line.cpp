@@ -36,11 +36,14 @@ config_result apply_overrides(config c, const config_overrides& o) {
   if (o.monitor_user) c.monitor.user = *o.monitor_user;
   if (o.monitor_password_file) c.monitor.password_file = *o.monitor_password_file;
   if (o.control) c.control = *o.control;
+  if (o.control_tcp) c.control_tcp = *o.control_tcp;
+  if (o.control_token_file) c.control_token_file = *o.control_token_file;
   if (o.metrics) c.metrics = *o.metrics;
   if (o.state_dir) c.state_dir = *o.state_dir;
   duration(o.interval, "--interval", c.monitor.interval, std::chrono::milliseconds(50));
   duration(o.connect_timeout, "--connect-timeout", c.balancer.connect_timeout, std::chrono::milliseconds(10));
   duration(o.shutdown_grace, "--shutdown-grace", c.shutdown_grace, std::chrono::milliseconds(0));
+  duration(o.maint_grace, "--maint-grace", c.balancer.maint_grace, std::chrono::milliseconds(0));
   if (o.policy) {
     if (*o.policy == "leastconn") c.balancer.policy = balance_policy::leastconn;
     else if (*o.policy == "roundrobin") c.balancer.policy = balance_policy::roundrobin;

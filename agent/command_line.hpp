@@ -17,6 +17,9 @@ struct config_overrides {
   std::optional<std::string> monitor_password_file;
   std::optional<std::string> interval;
   std::optional<std::string> control;
+  std::optional<std::string> control_tcp;
+  std::optional<std::string> control_token_file;
+  std::optional<std::string> maint_grace;
   std::optional<std::string> metrics;
   std::optional<std::string> state_dir;
   std::optional<std::string> policy;

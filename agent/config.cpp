@@ -103,6 +103,9 @@ const std::map<std::string, std::map<std::string, setter>>& sections() {
        {
            {"listen", endpoint_key([](config& c) -> endpoint& { return c.listen; })},
            {"control", string_key([](config& c) -> std::string& { return c.control; })},
+           {"control_group", string_key([](config& c) -> std::string& { return c.control_group; })},
+           {"control_tcp", string_key([](config& c) -> std::string& { return c.control_tcp; })},
+           {"control_token_file", string_key([](config& c) -> std::string& { return c.control_token_file; })},
            {"metrics", string_key([](config& c) -> std::string& { return c.metrics; })},
            {"shutdown_grace", duration_key<ms>([](config& c) -> ms& { return c.shutdown_grace; }, 0ms, 3600000ms)},
            {"state_dir", string_key([](config& c) -> std::string& { return c.state_dir; })},
@@ -126,6 +129,8 @@ const std::map<std::string, std::map<std::string, setter>>& sections() {
             duration_key<ms>([](config& c) -> ms& { return c.balancer.connect_timeout; }, 10ms, 60000ms)},
            {"connect_attempts", integer_key<int>([](config& c) -> int& { return c.balancer.connect_attempts; }, 1, 16)},
            {"close_on_failure", bool_key([](config& c) -> bool& { return c.balancer.close_on_failure; })},
+           {"maint_grace",
+            duration_key<ms>([](config& c) -> ms& { return c.balancer.maint_grace; }, 0ms, 3600000ms)},
            {"idle_timeout", duration_key<sec>([](config& c) -> sec& { return c.balancer.idle_timeout; }, 0s,
                                               sec(30 * 24 * 3600))},
        }},
@@ -265,6 +270,12 @@ std::vector<config_error> validate(const config& c) {
   }
   if (!c.metrics.empty() && !parse_endpoint(c.metrics))
     add("agent.metrics", fmt::format("\"{}\" is not \"HOST:PORT\" (\"\" disables the exporter)", c.metrics));
+  if (!c.control_tcp.empty() && !parse_endpoint(c.control_tcp))
+    add("agent.control_tcp", fmt::format("\"{}\" is not \"HOST:PORT\" (\"\" disables TCP control)", c.control_tcp));
+  if (!c.control_tcp.empty() && c.control_token_file.empty())
+    add("agent.control_token_file", "TCP control needs a token: name the file that holds it");
+  if (c.control.empty() && c.control_tcp.empty() && !c.control_group.empty())
+    add("agent.control_group", "applies to the control socket, which is disabled");
   if (c.state_dir.empty()) add("agent.state_dir", "must name a directory galeratopd can write");
   if (c.monitor.user.empty()) add("monitor.user", "must not be empty");
   if (c.monitor.password_file.empty()) add("monitor.password_file", "must name a file holding the monitor password");

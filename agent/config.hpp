@@ -33,7 +33,10 @@ struct monitor_config {
 struct config {
   std::string source = "defaults";  ///< the file it came from, for messages
   endpoint listen{"127.0.0.1", 3306};
-  std::string control = "/run/galeratop/control.sock";
+  std::string control = "/run/galeratop/control.sock";  ///< unix socket, mode 0600 ("" = none)
+  std::string control_group;       ///< when set, the socket is mode 0660 and owned by this group
+  std::string control_tcp;         ///< HOST:PORT of the TCP control endpoint; "" = none
+  std::string control_token_file;  ///< the token TCP clients must send; required with control_tcp
   std::string metrics = "127.0.0.1:9490";
   std::chrono::milliseconds shutdown_grace{30000};  ///< how long sessions may finish after SIGTERM
   std::string state_dir = "/var/lib/galeratop";     ///< what must survive a restart (bootstrap memory)

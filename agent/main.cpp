@@ -40,7 +40,14 @@ void add_options(CLI::App& app, options& o) {
   app.add_option("--connect-timeout", ov.connect_timeout, "[balancer] connect_timeout (TCP connect + greeting)")
       ->option_text("DURATION");
   app.add_option("--shutdown-grace", ov.shutdown_grace, "[agent] shutdown_grace")->option_text("DURATION");
-  app.add_option("--control", ov.control, "[agent] control socket")->option_text("PATH");
+  app.add_option("--control", ov.control, "[agent] control socket, mode 0600; \"\" disables it")
+      ->option_text("PATH");
+  app.add_option("--control-tcp", ov.control_tcp, "[agent] control_tcp: TCP control endpoint, needs a token")
+      ->option_text("HOST:PORT");
+  app.add_option("--control-token-file", ov.control_token_file, "[agent] control_token_file: the TCP token")
+      ->option_text("FILE");
+  app.add_option("--maint-grace", ov.maint_grace, "[balancer] maint_grace before a maint node's sessions close")
+      ->option_text("DURATION");
   app.add_option("--metrics", ov.metrics, "[agent] metrics address, \"\" disables")->option_text("HOST:PORT");
   app.add_option("--state-dir", ov.state_dir, "[agent] state_dir: what must survive a restart")
       ->option_text("DIR");

@@ -34,6 +34,7 @@ struct node_snapshot {
   bool up = false;        ///< health allows connections
   bool eligible = false;  ///< takes new connections now (health, admin, weight, donor policy)
   admin_state admin = admin_state::ready;
+  std::chrono::system_clock::time_point admin_since{};  ///< when the operator last changed `admin`; epoch if never
   std::uint32_t weight = 1;
   std::string reason;  ///< why it is in its state, from the last change
 
@@ -102,6 +103,7 @@ struct bootstrap_candidate {
 /// What the listener has done.
 struct frontend_snapshot {
   std::string listen;  ///< HOST:PORT clients connect to
+  std::chrono::system_clock::time_point started_at{};  ///< when galeratopd started
   std::uint64_t current = 0;
   std::uint64_t accepted_total = 0;
   std::uint64_t rejected_total = 0;

@@ -7,12 +7,16 @@ namespace galeratop {
 namespace {
 using json = nlohmann::json;
 
+json iso_time(std::chrono::system_clock::time_point t) {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", fmt::gmtime(std::chrono::system_clock::to_time_t(t)));
+}
+
 json to_json(const partition& p) {
   return {{"uuid", p.uuid},       {"conf_id", p.conf_id}, {"status", p.status},
           {"size", p.size},       {"members", p.members}, {"nodes", p.nodes}};
 }
 
-json to_json(const node_snapshot& n) {
+json to_json(const node_snapshot& n, std::chrono::system_clock::time_point now) {
   json j = {{"name", n.name},
             {"address", n.address},
             {"state", to_string(n.state)},
@@ -28,6 +32,15 @@ json to_json(const node_snapshot& n) {
             {"bytes_out", n.bytes_out},
             {"monitor", {{"up", n.monitor_up}, {"error", n.monitor_error}, {"errors_total", n.monitor_errors}}},
             {"wsrep_node_name", n.node_name}};
+  j["admin_since"] = n.admin_since.time_since_epoch().count() == 0 ? json(nullptr) : iso_time(n.admin_since);
+  // Drain progress: what is left on a node taken out of rotation, and for how long it has been out.
+  if (n.admin != admin_state::ready)
+    j["drain"] = {{"remaining", n.connections},
+                  {"since", iso_time(n.admin_since)},
+                  {"elapsed_seconds",
+                   std::chrono::duration<double>(now - n.admin_since).count()}};
+  else
+    j["drain"] = nullptr;
   if (n.status) {
     const wsrep_status& st = *n.status;
     j["wsrep"] = {{"cluster_status", st.cluster_status},
@@ -55,7 +68,7 @@ json to_json(const snapshot& s) {
                   {"partitions", json::array()}};
   for (const partition& p : s.cluster.partitions) cluster["partitions"].push_back(to_json(p));
   json nodes = json::array();
-  for (const node_snapshot& n : s.nodes) nodes.push_back(to_json(n));
+  for (const node_snapshot& n : s.nodes) nodes.push_back(to_json(n, s.taken_at));
   json advisories = json::array();
   for (const advisory& a : s.advisories)
     advisories.push_back({{"id", a.id}, {"severity", to_string(a.severity)}, {"nodes", a.nodes}, {"message", a.message}});
@@ -65,7 +78,8 @@ json to_json(const snapshot& s) {
                  {"seqno", s.bootstrap->seqno},       {"uuid", s.bootstrap->uuid},
                  {"evidence", s.bootstrap->evidence}, {"command", s.bootstrap->command}};
   return {{"version", s.version},
-          {"time", fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", fmt::gmtime(std::chrono::system_clock::to_time_t(s.taken_at)))},
+          {"time", iso_time(s.taken_at)},
+          {"uptime_seconds", std::chrono::duration<double>(s.taken_at - s.frontend.started_at).count()},
           {"cluster", cluster},
           {"nodes", nodes},
           {"advisories", advisories},

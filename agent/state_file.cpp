@@ -52,12 +52,12 @@ void state_file::run(std::stop_token stop) {
       content = std::exchange(pending_, std::nullopt);
     }
     std::string error;
-    if (!write_now(*content, error)) log_warning("state file {}: {}", path_, error);
+    if (!write_atomically(path_, *content, error)) log_warning("state file {}: {}", path_, error);
   }
 }
 
-bool state_file::write_now(const std::string& content, std::string& error) const {
-  const std::string tmp = path_ + ".tmp";
+bool state_file::write_atomically(const std::string& path, const std::string& content, std::string& error) {
+  const std::string tmp = path + ".tmp";
   {
     fd_guard f{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
     if (f.fd < 0) return error = "cannot create " + tmp + ": " + errno_text(), false;
@@ -70,9 +70,9 @@ bool state_file::write_now(const std::string& content, std::string& error) const
     }
     if (::fsync(f.fd) != 0) return error = "cannot fsync " + tmp + ": " + errno_text(), false;
   }
-  if (::rename(tmp.c_str(), path_.c_str()) != 0) return error = "cannot rename " + tmp + ": " + errno_text(), false;
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return error = "cannot rename " + tmp + ": " + errno_text(), false;
   // The rename itself is durable only once the directory is.
-  const std::string dir = std::filesystem::path(path_).parent_path().string();
+  const std::string dir = std::filesystem::path(path).parent_path().string();
   fd_guard d{::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
   if (d.fd >= 0) ::fsync(d.fd);
   return true;

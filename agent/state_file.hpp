@@ -24,6 +24,9 @@ class state_file {
   /// Schedules `content` to be written; a newer store replaces a pending one.
   void store(std::string content);
 
+  /// Writes `content` to `path` atomically and durably now, on the calling thread; false with `error`.
+  static bool write_atomically(const std::string& path, const std::string& content, std::string& error);
+
   /// Reads the file; nullopt when it does not exist (error empty) or cannot be read (error set).
   static std::optional<std::string> read(const std::string& path, std::string& error);
 
@@ -32,7 +35,6 @@ class state_file {
 
  private:
   void run(std::stop_token stop);
-  bool write_now(const std::string& content, std::string& error) const;
 
   std::string path_;
   std::mutex mutex_;

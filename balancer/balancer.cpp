@@ -111,6 +111,33 @@ void balancer::remove_node(node_id id) {
     it->second.removed = true;  // erased when its last session ends
 }
 
+void balancer::set_admin(node_id id, admin_state admin) {
+  route* r = table_.find(id);
+  if (!r || r->admin == admin) return;
+  const auto before = marks();
+  r->admin = admin;
+  const std::uint64_t generation = ++traffic_[id].maint_generation;
+  apply_change(before);
+  if (admin == admin_state::maint) asio::co_spawn(io_, end_maint_grace(id, generation), asio::detached);
+}
+
+void balancer::set_weight(node_id id, std::uint32_t weight) {
+  route* r = table_.find(id);
+  if (!r || r->weight == weight) return;
+  const auto before = marks();
+  r->weight = weight;
+  apply_change(before);
+}
+
+asio::awaitable<void> balancer::end_maint_grace(node_id id, std::uint64_t generation) {
+  asio::steady_timer timer(io_, settings_.maint_grace);
+  co_await timer.async_wait(use_tuple);
+  auto it = traffic_.find(id);
+  const route* r = table_.find(id);
+  if (stopping_ || it == traffic_.end() || !r || it->second.maint_generation != generation) co_return;
+  close_sessions_of(id, "in maintenance");
+}
+
 const node_counters* balancer::counters(node_id id) const {
   auto it = traffic_.find(id);
   return it == traffic_.end() ? nullptr : &it->second.counters;

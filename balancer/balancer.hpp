@@ -24,6 +24,7 @@ struct balancer_settings {
   int connect_attempts = 3;                          ///< nodes tried for one client before it gets an error
   bool close_on_failure = true;  ///< close the sessions of a node that goes down or non-Primary
   std::chrono::seconds idle_timeout{8 * 3600};  ///< 0 = never; a session silent both ways this long is closed
+  std::chrono::milliseconds maint_grace{10000};  ///< how long a node's sessions live on once it is put in maint
 };
 
 /// A node to balance to, as configured.
@@ -70,6 +71,11 @@ class balancer {
   void update_node(node_id id, const backend& b, int rise);
   /// Stops sending new clients to a node; its open sessions run to their end.
   void remove_node(node_id id);
+  /// Sets the operator's intent for a node: drain keeps its sessions, maint closes them
+  /// after the maint grace. Health is not touched.
+  void set_admin(node_id id, admin_state admin);
+  /// Sets the weight a node is balanced with (0 = no new connections).
+  void set_weight(node_id id, std::uint32_t weight);
   /// Replaces the tunables (reload).
   void set_settings(const balancer_settings& s);
 
@@ -95,6 +101,7 @@ class balancer {
     std::unordered_set<session*> sessions;
     node_counters counters;
     bool removed = false;
+    std::uint64_t maint_generation = 0;  // a maint grace ends only if no admin change came after it began
   };
 
   asio::awaitable<void> accept_loop();
@@ -105,6 +112,7 @@ class balancer {
   asio::awaitable<void> pump(session& s, asio::ip::tcp::socket& from, asio::ip::tcp::socket& to,
                              std::uint64_t& counter);
   asio::awaitable<void> idle_sweep();
+  asio::awaitable<void> end_maint_grace(node_id id, std::uint64_t generation);
 
   void attach(session& s, node_id id);
   void detach(session& s);

@@ -38,4 +38,10 @@ std::string_view to_string(admin_state s) {
   return "ready";
 }
 
+std::optional<admin_state> admin_state_from_string(std::string_view s) {
+  for (admin_state a : {admin_state::ready, admin_state::drain, admin_state::maint})
+    if (to_string(a) == s) return a;
+  return std::nullopt;
+}
+
 }  // namespace galeratop

@@ -85,6 +85,15 @@ void routing_table::refresh(donor_policy donors) {
   }
 }
 
+bool routing_table::others_eligible_without(node_id id, donor_policy donors) const {
+  // Judged on a copy with the node drained, so that the donor policy answers as it would then
+  // (draining the last Synced node makes a donor eligible).
+  routing_table without = *this;
+  if (route* r = without.find(id)) r->admin = admin_state::drain;
+  without.refresh(donors);
+  return std::ranges::any_of(without.routes_, [](const route& r) { return r.eligible; });
+}
+
 std::optional<node_id> routing_table::pick(balance_policy policy, std::span<const node_id> tried) {
   return policy == balance_policy::leastconn ? pick_leastconn(tried) : pick_roundrobin(tried);
 }

@@ -59,6 +59,10 @@ class routing_table {
   /// Recomputes every route's `eligible` flag; call after any change.
   void refresh(donor_policy donors);
 
+  /// Whether some other node would still take new clients if `id` stopped taking them:
+  /// the guard against a drain or maint that leaves clients nowhere to go.
+  bool others_eligible_without(node_id id, donor_policy donors) const;
+
   /// Picks a node for a new client, skipping `tried`; nullopt when none is eligible.
   std::optional<node_id> pick(balance_policy policy, std::span<const node_id> tried = {});
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The man pages are the user documentation: they must render without warnings
 and name every option galeratopd --help shows, every key its parser accepts,
-every metric family the exporter builds and every advisory id the model raises."""
+every metric family the exporter builds, every advisory id the model raises,
+every control command and error code, and every galeratop command and option."""
 
 import re
 import subprocess
@@ -9,10 +10,10 @@ import sys
 from pathlib import Path
 
 
-def main(galeratopd, source_dir):
+def main(galeratopd, source_dir, galeratop):
     source = Path(source_dir)
     problems = []
-    for page in ("galeratopd.8", "galeratopd.toml.5"):
+    for page in ("galeratopd.8", "galeratopd.toml.5", "galeratop.1"):
         r = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z", str(source / "man" / page)],
                            capture_output=True, text=True)
         if r.returncode != 0 or r.stderr.strip():
@@ -59,11 +60,54 @@ def main(galeratopd, source_dir):
         if f".BR {advisory_id} " not in advisories:
             problems.append(f"galeratopd.8 does not document the advisory {advisory_id}")
 
+    problems += check_control(source, eight, section_of)
+    problems += check_client(source, galeratop)
+
     for p in problems:
         print(p)
     print(f"man pages: {len(problems)} problem(s)")
     return 1 if problems else 0
 
 
+def check_control(source, eight, section_of):
+    """Every protocol command and error code the code knows is in CONTROL PROTOCOL."""
+    problems = []
+    protocol = section_of(eight, "CONTROL PROTOCOL")
+    proto_cpp = (source / "agent" / "control_protocol.cpp").read_text()
+    commands = re.findall(r'\{control_command::\w+, "(\w+)"\}', proto_cpp)
+    codes = set(re.findall(r'refuse\(\w+, "(\w+)"', proto_cpp))
+    for f in ("agent.cpp", "control_server.cpp"):
+        text = (source / "agent" / f).read_text()
+        codes |= set(re.findall(r'control_fail\(\s*[^,{]+,\s*\{"(\w+)"', text))
+        codes |= set(re.findall(r'error = \{"(\w+)"', text))
+    if len(commands) < 5 or len(codes) < 8:
+        problems.append(f"could not read the control commands ({len(commands)}) or error codes ({len(codes)})")
+    for c in commands:
+        if f'\\(dqcmd\\(dq:\\(dq{c}\\(dq' not in protocol:
+            problems.append(f"galeratopd.8 CONTROL PROTOCOL does not document the command {c}")
+    for code in sorted(codes):
+        if not re.search(rf"\.BR? {code}\b", protocol):
+            problems.append(f"galeratopd.8 CONTROL PROTOCOL does not document the error code {code}")
+    return problems
+
+
+def check_client(source, galeratop):
+    """galeratop(1) names every command and option `galeratop --help` shows."""
+    problems = []
+    one = (source / "man" / "galeratop.1").read_text().replace("\\-", "-")
+    top = subprocess.run([galeratop, "--help"], capture_output=True, text=True).stdout
+    commands = re.findall(r"^  (\w+)\s{2,}", top.split("Subcommands:", 1)[-1], re.M)
+    if len(commands) < 5:
+        problems.append("could not read the subcommands of galeratop --help")
+    texts = [top] + [subprocess.run([galeratop, c, "--help"], capture_output=True, text=True).stdout for c in commands]
+    for c in commands:
+        if f".B {c}" not in one and f".BI \"{c} " not in one and f".BR \"{c} " not in one:
+            problems.append(f"galeratop.1 does not document the command {c}")
+    for flag in sorted({f for t in texts for f in re.findall(r"(?<![\w-])--[a-z][a-z-]+", t)}):
+        if not re.search(rf"{re.escape(flag)}(?![\w-])", one):
+            problems.append(f"galeratop.1 does not document {flag}")
+    return problems
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    sys.exit(main(sys.argv[1], sys.argv[2], sys.argv[3]))

@@ -65,6 +65,7 @@ class Agent:
         self.dir = Path(tempfile.mkdtemp(prefix="agent-", dir=the_lab.root))
         self.port = free_port()
         self.metrics_port = free_port() if metrics else None
+        self.control = self.dir / "control.sock"
         self.config_path = self.dir / "galeratopd.toml"
         self.log_path = self.dir / "galeratopd.log"
         self.proc = None
@@ -78,7 +79,7 @@ class Agent:
         self.nodes = nodes or [n["index"] for n in self.lab.nodes]
         metrics = f"127.0.0.1:{self.metrics_port}" if self.metrics_port else ""
         text = (
-            f'[agent]\nlisten = "127.0.0.1:{self.port}"\ncontrol = ""\nmetrics = "{metrics}"\n'
+            f'[agent]\nlisten = "127.0.0.1:{self.port}"\ncontrol = "{self.control}"\nmetrics = "{metrics}"\n'
             f'state_dir = "{self.dir / "state"}"\nshutdown_grace = "10s"\n{extra}\n'
             f'[monitor]\nuser = "{self.lab.monitor_user}"\npassword_file = "{self.lab.monitor_password_file}"\n'
             f'interval = "250ms"\ntimeout = "1s"\n{monitor}\n'
@@ -91,6 +92,7 @@ class Agent:
     def start(self, wait_eligible=None):
         galeratopd = os.environ["GALERATOPD"]
         self.log = open(self.log_path, "ab")
+        self.started_at = time.time()  # the log is appended to: a restart must not read the last run's lines
         self.proc = subprocess.Popen([galeratopd, "--config", str(self.config_path)], stdout=self.log,
                                      stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent)
         expected = len(self.node_addresses()) if wait_eligible is None else wait_eligible
@@ -124,7 +126,39 @@ class Agent:
     def __exit__(self, *exc):
         self.stop()
 
-    # --- the log is how these tests see decisions (the control endpoint comes later) ---
+    def kill(self):
+        """kill -9, as a crash would; the next start() is a new process."""
+        self.proc.kill()
+        self.proc.wait()
+        self.log.close()
+
+    # --- the control endpoint, through the real `galeratop` client ---
+    def galeratop(self, *args, timeout=60, control=None):
+        """Runs `galeratop --control SOCKET ARGS...`; returns the CompletedProcess."""
+        return subprocess.run([os.environ["GALERATOP"], "--control", str(control or self.control), *args],
+                              capture_output=True, text=True, timeout=timeout)
+
+    def status(self):
+        """`galeratop status --json`, parsed."""
+        r = self.galeratop("status", "--json")
+        if r.returncode != 0:
+            raise AssertionError(f"galeratop status failed ({r.returncode}): {r.stderr}")
+        return json.loads(r.stdout)
+
+    def node_status(self, lab_index):
+        """The status object of one lab node, found by its address."""
+        address = f"127.0.0.1:{self.lab.node(lab_index)['port']}"
+        return next(n for n in self.status()["nodes"] if n["address"] == address)
+
+    def request(self, obj, timeout=10):
+        """One raw protocol request on the unix socket; the parsed answer."""
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(timeout)
+            s.connect(str(self.control))
+            s.sendall((json.dumps(obj) + "\n").encode())
+            return json.loads(s.makefile().readline())
+
+    # --- the log is how these tests see decisions ---
     def lines(self):
         out = []
         for raw in self.log_path.read_text(errors="replace").splitlines():
@@ -149,7 +183,7 @@ class Agent:
         ports = []
         for address in self.node_addresses():
             port = int(address.rsplit(":", 1)[1])
-            t = self.transitions(port)
+            t = [x for x in self.transitions(port) if x[0] >= self.started_at - 0.001]
             if t and t[-1][2] == "eligible":
                 ports.append(port)
         return ports

@@ -38,10 +38,23 @@ def _port_block_free(base, count):
     return True
 
 
+def _below_ephemeral_ports(count):
+    """Where a block may start: below the kernel's ephemeral range. Under a short-session load
+    thousands of outgoing connections (and their TIME_WAIT) hold ports inside that range, and a
+    joiner's rsync daemon that cannot bind its SST port fails the rejoin ("rsync daemon terminated
+    unexpectedly"), which we saw in CI."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    return (10000, low - count) if low - count > 12000 else (20000, 60000 - count)
+
+
 def _free_port_block(count):
     rng = secrets.SystemRandom()
+    lowest, highest = _below_ephemeral_ports(count)
     for _ in range(200):
-        base = rng.randrange(20000, 60000 - count)
+        base = rng.randrange(lowest, highest)
         if _port_block_free(base, count):
             return base
     raise RuntimeError("no free block of ports on 127.0.0.1")

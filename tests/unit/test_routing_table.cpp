@@ -198,3 +198,54 @@ TEST_CASE("removing a node takes it out of picks") {
   CHECK(t.find(1) == nullptr);
   for (int i = 0; i < 4; ++i) CHECK(*t.pick(balance_policy::leastconn) == 2);
 }
+
+TEST_CASE("every admin state with every health: only ready and healthy takes new clients") {
+  const std::vector<std::pair<std::string, observation>> healths{
+      {"synced", seen()}, {"donor", donor()}, {"non-primary", non_primary()}, {"down", unreachable()}};
+  for (const auto& [health_name, obs] : healths) {
+    for (admin_state admin : {admin_state::ready, admin_state::drain, admin_state::maint}) {
+      // Node 1 under test; node 2 synced and drained so that it never changes the donor rule.
+      auto t = healthy_table(2);
+      t.find(2)->admin = admin_state::drain;
+      t.find(1)->admin = admin;
+      for (int k = 0; k < 2; ++k) set_state(t, 1, obs);
+      const bool healthy = health_name == "synced" || health_name == "donor";
+      INFO(health_name << " + " << to_string(admin));
+      CHECK(t.find(1)->eligible == (healthy && admin == admin_state::ready));
+      // The admin state is the operator's and health is the monitor's: neither writes the other.
+      CHECK(t.find(1)->admin == admin);
+      CHECK(t.find(1)->tracker.current().up == healthy);
+    }
+  }
+}
+
+TEST_CASE("health coming back does not undo a drain") {
+  auto t = healthy_table(3);
+  t.find(2)->admin = admin_state::drain;
+  for (int k = 0; k < 3; ++k) set_state(t, 2, unreachable());
+  for (int k = 0; k < 3; ++k) set_state(t, 2, seen());
+  CHECK(t.find(2)->tracker.current().up);
+  CHECK(t.find(2)->admin == admin_state::drain);
+  CHECK_FALSE(t.find(2)->eligible);
+}
+
+TEST_CASE("the last-node guard: draining the only eligible node is refused, any other is not") {
+  auto t = healthy_table(3);
+  CHECK(t.others_eligible_without(1, donor_policy::avoid));
+  t.find(2)->admin = admin_state::drain;
+  for (int k = 0; k < 3; ++k) set_state(t, 3, unreachable());
+  CHECK_FALSE(t.others_eligible_without(1, donor_policy::avoid));
+  CHECK(t.others_eligible_without(3, donor_policy::avoid));  // node 1 still serves
+  // The guard judges a copy: the table itself is untouched.
+  CHECK(t.find(1)->admin == admin_state::ready);
+  CHECK(t.find(1)->eligible);
+}
+
+TEST_CASE("the last-node guard counts a donor that would take over as someone to serve") {
+  auto t = healthy_table(2);
+  set_state(t, 2, donor());
+  REQUIRE_FALSE(t.find(2)->eligible);  // avoided while node 1 is synced
+  CHECK(t.others_eligible_without(1, donor_policy::avoid));
+  for (int k = 0; k < 3; ++k) set_state(t, 2, unreachable());
+  CHECK_FALSE(t.others_eligible_without(1, donor_policy::avoid));
+}

@@ -1,0 +1,86 @@
+#include "intent_store.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace galeratop {
+namespace {
+using json = nlohmann::json;
+constexpr int format_version = 1;
+
+}  // namespace
+
+intent intent_store::get(std::string_view address) const {
+  auto it = intents_.find(address);
+  return it == intents_.end() ? intent{} : it->second;
+}
+
+void intent_store::put(const std::string& address, intent i) {
+  if (i.is_default())
+    intents_.erase(address);
+  else
+    intents_[address] = i;
+}
+
+bool intent_store::set_admin(const std::string& address, admin_state admin, std::chrono::system_clock::time_point now) {
+  intent i = get(address);
+  if (i.admin == admin) return false;
+  i.admin = admin;
+  i.since = now;
+  put(address, i);
+  return true;
+}
+
+bool intent_store::set_weight(const std::string& address, std::optional<std::uint32_t> weight) {
+  intent i = get(address);
+  if (i.weight == weight) return false;
+  i.weight = weight;
+  put(address, i);
+  return true;
+}
+
+std::string intent_store::serialize() const {
+  json nodes = json::object();
+  for (const auto& [address, i] : intents_) {
+    json n = {{"admin", to_string(i.admin)},
+              {"since", std::chrono::duration_cast<std::chrono::milliseconds>(i.since.time_since_epoch()).count()}};
+    n["weight"] = i.weight ? json(*i.weight) : json(nullptr);
+    nodes[address] = n;
+  }
+  return json{{"version", format_version}, {"nodes", nodes}}.dump(2) + "\n";
+}
+
+bool intent_store::restore(std::string_view text, std::string& error) {
+  try {
+    const json j = json::parse(text);
+    if (j.at("version").get<int>() != format_version) {
+      error = "unsupported version " + j.at("version").dump();
+      return false;
+    }
+    std::map<std::string, intent, std::less<>> restored;
+    for (const auto& [address, n] : j.at("nodes").items()) {
+      intent i;
+      auto admin = admin_state_from_string(n.at("admin").get<std::string>());
+      if (!admin) {
+        error = address + ": unknown admin state " + n.at("admin").dump();
+        return false;
+      }
+      i.admin = *admin;
+      i.since = std::chrono::system_clock::time_point(std::chrono::milliseconds(n.at("since").get<std::int64_t>()));
+      if (const json& w = n.at("weight"); !w.is_null()) {
+        if (!w.is_number_unsigned() || w.get<std::uint64_t>() > 1000) {
+          error = address + ": weight must be 0 to 1000, not " + w.dump();
+          return false;
+        }
+        i.weight = w.get<std::uint32_t>();
+      }
+      if (!i.is_default()) restored[address] = i;
+    }
+    intents_ = std::move(restored);
+    return true;
+  } catch (const json::exception& e) {
+    error = e.what();
+    return false;
+  }
+}
+
+}  // namespace galeratop

@@ -1,0 +1,49 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "galera_state.hpp"
+
+namespace galeratop {
+
+/// An operator's intent for one node. Health never writes it; it never writes health.
+struct intent {
+  admin_state admin = admin_state::ready;
+  std::optional<std::uint32_t> weight;  ///< overrides the configured weight while set
+  std::chrono::system_clock::time_point since{};  ///< when `admin` last changed
+
+  /// True when it says nothing the configuration does not (ready, no weight).
+  bool is_default() const { return admin == admin_state::ready && !weight; }
+  friend bool operator==(const intent&, const intent&) = default;
+};
+
+/// Every node's intent, by configured address (the identity that survives reloads and
+/// restarts; a name can come from the node itself). Pure; the agent persists it.
+class intent_store {
+ public:
+  /// The node's intent; the default (ready, configured weight) when none was given.
+  intent get(std::string_view address) const;
+  /// Sets the admin state; `since` moves only when it changes. Returns true when something changed.
+  bool set_admin(const std::string& address, admin_state admin, std::chrono::system_clock::time_point now);
+  /// Sets or (nullopt) clears the weight override. Returns true when something changed.
+  bool set_weight(const std::string& address, std::optional<std::uint32_t> weight);
+
+  /// JSON text for the state file.
+  std::string serialize() const;
+  /// Restores from the state file's text; false (and nothing changed) when it is not valid.
+  bool restore(std::string_view json, std::string& error);
+
+  /// The intents that differ from the default, by address.
+  const std::map<std::string, intent, std::less<>>& all() const { return intents_; }
+
+ private:
+  void put(const std::string& address, intent i);
+  std::map<std::string, intent, std::less<>> intents_;  // invariant: no default intent is stored
+};
+
+}  // namespace galeratop

@@ -1,0 +1,63 @@
+#include <catch2/catch.hpp>
+
+#include "intent_store.hpp"
+
+using namespace galeratop;
+using namespace std::chrono_literals;
+
+namespace {
+const auto t0 = std::chrono::system_clock::time_point(1'795'000'000'000ms);
+}
+
+TEST_CASE("a node without an intent is ready with its configured weight") {
+  intent_store s;
+  CHECK(s.get("127.0.0.1:3306") == intent{});
+  CHECK(s.all().empty());
+}
+
+TEST_CASE("an intent's since moves only when the admin state changes") {
+  intent_store s;
+  CHECK(s.set_admin("a:1", admin_state::drain, t0));
+  CHECK_FALSE(s.set_admin("a:1", admin_state::drain, t0 + 5s));
+  CHECK(s.get("a:1").since == t0);
+  CHECK(s.set_admin("a:1", admin_state::maint, t0 + 9s));
+  CHECK(s.get("a:1").since == t0 + 9s);
+}
+
+TEST_CASE("back to ready with no weight override leaves nothing stored") {
+  intent_store s;
+  s.set_admin("a:1", admin_state::drain, t0);
+  s.set_weight("a:1", 3);
+  s.set_admin("a:1", admin_state::ready, t0 + 1s);
+  CHECK(s.all().size() == 1);  // the weight is still an intent
+  CHECK(s.set_weight("a:1", std::nullopt));
+  CHECK(s.all().empty());
+}
+
+TEST_CASE("intents survive a round trip through the state file's text") {
+  intent_store s;
+  s.set_admin("127.0.0.1:3311", admin_state::drain, t0);
+  s.set_admin("[::1]:3312", admin_state::maint, t0 + 2s);
+  s.set_weight("[::1]:3312", 0);
+  s.set_weight("127.0.0.1:3313", 7);
+  intent_store back;
+  std::string error;
+  REQUIRE(back.restore(s.serialize(), error));
+  CHECK(back.all() == s.all());
+  CHECK(back.get("[::1]:3312").weight == std::optional<std::uint32_t>(0));
+}
+
+TEST_CASE("a damaged intents file is refused and changes nothing") {
+  intent_store s;
+  s.set_admin("a:1", admin_state::drain, t0);
+  std::string error;
+  for (const char* bad : {"", "{", R"({"version":2,"nodes":{}})", R"({"version":1,"nodes":{"a:1":{"admin":"off"}}})",
+                          R"({"version":1,"nodes":{"a:1":{"admin":"drain","since":"x","weight":null}}})",
+                          R"({"version":1,"nodes":{"a:1":{"admin":"drain","since":1,"weight":-1}}})"}) {
+    INFO(bad);
+    error.clear();
+    CHECK_FALSE(s.restore(bad, error));
+    CHECK_FALSE(error.empty());
+    CHECK(s.get("a:1").admin == admin_state::drain);
+  }
+}

@@ -1,0 +1,52 @@
+#include <catch2/catch.hpp>
+
+#include "status_table.hpp"
+
+using json = nlohmann::json;
+
+namespace {
+json node(std::string name, int port, std::string state, std::string admin, bool eligible, int conns) {
+  json n = {{"name", name},   {"address", "127.0.0.1:" + std::to_string(port)},
+            {"state", state}, {"admin", admin},
+            {"eligible", eligible}, {"connections", conns}};
+  n["drain"] = admin == "ready" ? json(nullptr) : json{{"remaining", conns}, {"elapsed_seconds", 75.4}};
+  return n;
+}
+
+json status() {
+  return {{"cluster", {{"name", "prod"}, {"status", "Primary"}, {"size", 3}, {"conf_id", 12}, {"partitions", {1}}}},
+          {"frontend", {{"listen", "127.0.0.1:3306"}, {"current", 8}, {"accepted_total", 120}, {"rejected_total", 0}}},
+          {"nodes",
+           {node("galera-db-01", 3311, "synced", "ready", true, 6), node("db2", 3312, "synced", "drain", false, 2),
+            node("db3", 3313, "donor", "ready", false, 0)}},
+          {"advisories",
+           {{{"id", "donor_serving"}, {"severity", "warning"}, {"message", "db3 is a donor"}, {"nodes", {"db3"}}}}},
+          {"bootstrap_candidate", nullptr}};
+}
+}  // namespace
+
+TEST_CASE("the status table aligns its columns and shows shares and drain progress") {
+  const std::string text = galeratop::render_status_table(status());
+  CHECK(text ==
+        "cluster prod Primary size 3 conf_id 12 partitions 1   listener 127.0.0.1:3306: 8 open, 120 accepted, 0 "
+        "rejected\n"
+        "NODE          ADDRESS         STATE   ADMIN  ELIGIBLE  CONN  SHARE  DRAIN\n"
+        "galera-db-01  127.0.0.1:3311  synced  ready  yes          6    75%\n"
+        "db2           127.0.0.1:3312  synced  drain  no           2    25%  2 left, 75s\n"
+        "db3           127.0.0.1:3313  donor   ready  no           0     0%\n"
+        "advisories:\n"
+        "  warning  donor_serving: db3 is a donor\n");
+}
+
+TEST_CASE("with no connection the share is a dash, and a down cluster names its bootstrap node") {
+  json s = status();
+  for (json& n : s["nodes"]) n["connections"] = 0, n["state"] = "down";
+  s["advisories"] = json::array();
+  s["bootstrap_candidate"] = {{"node", "db2"}, {"address", "127.0.0.1:3312"}, {"seqno", 4411},
+                              {"evidence", "highest seqno"}, {"command", "galera_new_cluster"}};
+  const std::string text = galeratop::render_status_table(s);
+  CHECK(text.find("galera-db-01  127.0.0.1:3311  down   ready  yes          0      -") != std::string::npos);
+  CHECK(text.find("advisories: none\n") != std::string::npos);
+  CHECK(text.find("bootstrap: db2 (127.0.0.1:3312), seqno 4411: highest seqno\n  galera_new_cluster\n") !=
+        std::string::npos);
+}

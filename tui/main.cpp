@@ -1,0 +1,225 @@
+// galeratop: the client of galeratopd's control endpoint. Exit codes: 0 done, 1 the agent
+// refused or could not be reached (or a wait timed out), 2 usage errors.
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fmt/format.h>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "config.hpp"
+#include "control_client.hpp"
+#include "endpoint.hpp"
+#include "status_table.hpp"
+#include "version.hpp"
+
+namespace {
+using json = nlohmann::json;
+using galeratop::control_client;
+using galeratop::control_unavailable;
+constexpr const char* default_config = "/etc/galeratop/galeratopd.toml";
+constexpr auto request_timeout = std::chrono::seconds(5);
+
+struct options {
+  std::string control;
+  std::string token_file;
+  std::string config_file = default_config;
+  std::string node;
+  std::string weight;
+  std::string wait_timeout = "10m";
+  bool json_output = false;
+  bool wait = false;
+  bool force = false;
+};
+
+/// --control, else $GALERATOP_CONTROL, else agent.control of the agent's configuration, else the default.
+std::string control_target(const options& o) {
+  if (!o.control.empty()) return o.control;
+  if (const char* env = std::getenv("GALERATOP_CONTROL"); env && *env) return env;
+  if (std::ifstream(o.config_file)) {
+    auto r = galeratop::load_config_file(o.config_file);
+    if (r.value && !r.value->control.empty()) return r.value->control;
+  }
+  return galeratop::config{}.control;
+}
+
+std::string read_token(const options& o) {
+  if (o.token_file.empty()) return {};
+  std::ifstream in(o.token_file);
+  std::string token;
+  if (!in || !std::getline(in, token)) throw control_unavailable("cannot read the token file " + o.token_file);
+  if (!token.empty() && token.back() == '\r') token.pop_back();
+  return token;
+}
+
+/// Prints the agent's refusal; exit 1.
+int refused(const json& answer) {
+  const json& e = answer.value("error", json::object());
+  std::fprintf(stderr, "galeratop: %s (%s)\n", e.value("message", "refused").c_str(), e.value("code", "?").c_str());
+  return 1;
+}
+
+const json* find_node(const json& status, const std::string& address) {
+  for (const json& n : status.at("nodes"))
+    if (n.value("address", "") == address) return &n;
+  return nullptr;
+}
+
+/// Follows the agent's pushes until the node has no connection left, or the timeout.
+int wait_until_empty(control_client& c, const json& node, std::chrono::milliseconds timeout) {
+  const std::string address = node.at("address");
+  const std::string name = node.at("name");
+  const auto start = std::chrono::steady_clock::now();
+  json answer = c.request({{"cmd", "subscribe"}});
+  if (!answer.value("ok", false)) return refused(answer);
+  std::optional<json> status = answer.at("status");
+  std::int64_t last = -1;
+  for (;;) {
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (status) {
+      const json* n = find_node(*status, address);
+      if (!n) {
+        std::fprintf(stderr, "galeratop: %s is no longer configured\n", name.c_str());
+        return 1;
+      }
+      if (n->value("admin", "") == "ready") {
+        std::fprintf(stderr, "galeratop: %s was put back to ready while draining\n", name.c_str());
+        return 1;
+      }
+      const auto left = n->value("connections", std::int64_t{0});
+      if (left == 0) {
+        std::printf("%s drained: no connection left after %.1f s\n", name.c_str(), elapsed);
+        return 0;
+      }
+      if (left != last) std::printf("%s: %lld connection(s) left (%.0f s)\n", name.c_str(), static_cast<long long>(left), elapsed);
+      std::fflush(stdout);
+      last = left;
+    }
+    const auto remaining = timeout - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    if (remaining.count() <= 0) {
+      std::fprintf(stderr, "galeratop: %s still has %lld connection(s) after %s; it stays drained\n", name.c_str(),
+                   static_cast<long long>(last), galeratop::format_duration(timeout).c_str());
+      return 1;
+    }
+    auto event = c.next_event(std::min<std::chrono::milliseconds>(remaining, request_timeout));
+    status = event ? std::optional<json>(event->at("status")) : std::nullopt;
+  }
+}
+
+int node_command(const options& o, const std::string& cmd) {
+  control_client c(control_target(o), read_token(o), request_timeout);
+  json req{{"cmd", cmd}, {"node", o.node}};
+  if (o.force) req["force"] = true;
+  if (cmd == "weight") {
+    if (o.weight == "default") {
+      req["weight"] = nullptr;
+    } else {
+      try {
+        std::size_t used = 0;
+        const long w = std::stol(o.weight, &used);
+        if (used != o.weight.size() || w < 0 || w > 1000) throw std::out_of_range("weight");
+        req["weight"] = w;
+      } catch (const std::logic_error&) {
+        std::fprintf(stderr, "galeratop: weight: expected 0 to 1000 or \"default\", not \"%s\"\n", o.weight.c_str());
+        return 2;
+      }
+    }
+  }
+  json answer = c.request(req);
+  if (!answer.value("ok", false)) return refused(answer);
+  const json& n = answer.at("node");
+  std::printf("%s (%s): %s%s, weight %u, %s, %u connection(s) open\n", n.value("name", "").c_str(),
+              n.value("address", "").c_str(), n.value("admin", "").c_str(),
+              answer.value("changed", false) ? (" (was " + n.value("previous_admin", "") + ")").c_str() : " (unchanged)",
+              n.value("weight", 0u), n.value("eligible", false) ? "eligible" : "not eligible",
+              n.value("connections", 0u));
+  std::fflush(stdout);
+  if (cmd == "drain" && o.wait) {
+    auto timeout = galeratop::parse_duration(o.wait_timeout);
+    return wait_until_empty(c, n, *timeout);
+  }
+  return 0;
+}
+
+int status_command(const options& o) {
+  control_client c(control_target(o), read_token(o), request_timeout);
+  json answer = c.request({{"cmd", "status"}});
+  if (!answer.value("ok", false)) return refused(answer);
+  if (o.json_output)
+    std::cout << answer.at("status").dump(2) << "\n";
+  else
+    std::cout << galeratop::render_status_table(answer.at("status"));
+  return 0;
+}
+
+int reload_command(const options& o) {
+  control_client c(control_target(o), read_token(o), request_timeout);
+  json answer = c.request({{"cmd", "reload"}});
+  if (!answer.value("ok", false)) return refused(answer);
+  std::printf("configuration reloaded: %d node(s)\n", answer.value("nodes", 0));
+  return 0;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"galeratop - watch and steer galeratopd, the Galera-aware balancer; see galeratop(1).\n"
+               "NODE is a node's name or its address (HOST:PORT).",
+               "galeratop"};
+  app.set_version_flag("-V,--version", fmt::format("galeratop {}", galeratop::version));
+  app.require_subcommand(0, 1);
+  options o;
+  app.add_option("--control", o.control,
+                 "galeratopd's control endpoint: a unix socket PATH or HOST:PORT (TCP, needs --token-file); "
+                 "default $GALERATOP_CONTROL, else agent.control in --config, else /run/galeratop/control.sock")
+      ->option_text("PATH|HOST:PORT");
+  app.add_option("--token-file", o.token_file, "File whose first line is the TCP control token")->option_text("FILE");
+  app.add_option("--config", o.config_file, "galeratopd's configuration, read only for agent.control")
+      ->option_text(fmt::format("FILE (default {})", default_config));
+
+  auto* status = app.add_subcommand("status", "Show the cluster, every node and the advisories");
+  status->add_flag("--json", o.json_output, "Print the status object (JSON) instead of the table");
+  auto node_arg = [&](CLI::App* sub) { sub->add_option("NODE", o.node, "Name or address of the node")->required(); };
+  auto* drain = app.add_subcommand("drain", "No new connections to NODE; open ones run to their end");
+  node_arg(drain);
+  drain->add_flag("--wait", o.wait, "Return only when NODE has no connection left");
+  drain->add_option("--timeout", o.wait_timeout, "How long --wait waits before exit 1")
+      ->capture_default_str()
+      ->option_text("DURATION")
+      ->check([](const std::string& v) { return galeratop::parse_duration(v) ? "" : "expected a duration like 30s or 5m"; });
+  drain->add_flag("--force", o.force, "Also when no other node would take new clients");
+  auto* undrain = app.add_subcommand("undrain", "Put NODE back into rotation (same as ready)");
+  node_arg(undrain);
+  auto* ready = app.add_subcommand("ready", "Put NODE back into rotation");
+  node_arg(ready);
+  auto* maint = app.add_subcommand("maint", "No new connections to NODE; open ones are closed after the maint grace");
+  node_arg(maint);
+  maint->add_flag("--force", o.force, "Also when no other node would take new clients");
+  auto* weight = app.add_subcommand("weight", "Balance NODE with weight N (0 = no new connections)");
+  node_arg(weight);
+  weight->add_option("N", o.weight, "0 to 1000, or \"default\" for the configured weight")->required();
+  weight->add_flag("--force", o.force, "Allow weight 0 when no other node would take new clients");
+  auto* reload = app.add_subcommand("reload", "Make galeratopd re-read its configuration (as SIGHUP)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  try {
+    if (*status) return status_command(o);
+    if (*reload) return reload_command(o);
+    for (auto* sub : {drain, undrain, ready, maint, weight})
+      if (*sub) return node_command(o, sub->get_name());
+    std::fprintf(stderr, "galeratop: the live screen is not part of this version yet; use a subcommand:\n\n%s",
+                 app.help().c_str());
+    return 2;
+  } catch (const control_unavailable& e) {
+    std::fprintf(stderr, "galeratop: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {  // a malformed answer: say so rather than abort
+    std::fprintf(stderr, "galeratop: unexpected answer from galeratopd: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,82 @@
+#include "status_table.hpp"
+
+#include <algorithm>
+#include <array>
+#include <fmt/format.h>
+#include <vector>
+
+namespace galeratop {
+namespace {
+using json = nlohmann::json;
+
+std::string text(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return "-";
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+std::string elapsed(double seconds) {
+  const auto s = static_cast<long>(seconds);
+  if (s < 120) return fmt::format("{}s", s);
+  if (s < 7200) return fmt::format("{}m{:02}s", s / 60, s % 60);
+  return fmt::format("{}h{:02}m", s / 3600, (s / 60) % 60);
+}
+}  // namespace
+
+std::string render_status_table(const json& status) {
+  const json& c = status.at("cluster");
+  const json& f = status.value("frontend", json::object());
+  std::string out = fmt::format("cluster {} {} size {} conf_id {} partitions {}   listener {}: {} open, {} accepted, {} "
+                                "rejected\n",
+                                c.value("name", "").empty() ? "-" : c.value("name", ""), text(c, "status"),
+                                text(c, "size"), text(c, "conf_id"), c.value("partitions", json::array()).size(),
+                                text(f, "listen"), text(f, "current"), text(f, "accepted_total"),
+                                text(f, "rejected_total"));
+
+  const std::array<std::string, 8> head{"NODE", "ADDRESS", "STATE", "ADMIN", "ELIGIBLE", "CONN", "SHARE", "DRAIN"};
+  std::vector<std::array<std::string, 8>> rows;
+  std::uint64_t total = 0;
+  for (const json& n : status.at("nodes")) total += n.value("connections", std::uint64_t{0});
+  for (const json& n : status.at("nodes")) {
+    const auto conns = n.value("connections", std::uint64_t{0});
+    std::string drain;
+    if (const json& d = n.value("drain", json()); d.is_object())
+      drain = fmt::format("{} left, {}", text(d, "remaining"), elapsed(d.value("elapsed_seconds", 0.0)));
+    rows.push_back({text(n, "name"), text(n, "address"), text(n, "state"), text(n, "admin"),
+                    n.value("eligible", false) ? "yes" : "no", std::to_string(conns),
+                    total ? fmt::format("{:.0f}%", 100.0 * static_cast<double>(conns) / static_cast<double>(total))
+                          : "-",
+                    drain});
+  }
+  std::array<std::size_t, 8> width{};
+  for (std::size_t i = 0; i < head.size(); ++i) {
+    width[i] = head[i].size();
+    for (const auto& r : rows) width[i] = std::max(width[i], r[i].size());
+  }
+  auto line = [&](const std::array<std::string, 8>& cells) {
+    std::string l;
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      // Numbers align right, words left, so that columns of figures compare at a glance.
+      const bool number = i == 5 || i == 6;
+      l += number ? fmt::format("{:>{}}  ", cells[i], width[i]) : fmt::format("{:<{}}  ", cells[i], width[i]);
+    }
+    l.erase(l.find_last_not_of(' ') + 1);
+    return l + "\n";
+  };
+  out += line(head);
+  for (const auto& r : rows) out += line(r);
+
+  const json& advisories = status.value("advisories", json::array());
+  if (advisories.empty()) {
+    out += "advisories: none\n";
+  } else {
+    out += "advisories:\n";
+    for (const json& a : advisories) out += fmt::format("  {:<8} {}: {}\n", text(a, "severity"), text(a, "id"), text(a, "message"));
+  }
+  if (const json& b = status.value("bootstrap_candidate", json()); b.is_object())
+    out += fmt::format("bootstrap: {} ({}), seqno {}: {}\n  {}\n", text(b, "node"), text(b, "address"),
+                       text(b, "seqno"), text(b, "evidence"), text(b, "command"));
+  return out;
+}
+
+}  // namespace galeratop
