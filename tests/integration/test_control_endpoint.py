@@ -2,10 +2,12 @@
 not stop galeratopd from balancing or from answering `status`; the unix socket is 0600; TCP
 control refuses requests without the right token."""
 
+import grp
 import json
 import os
 import socket
 import stat
+import subprocess
 import unittest
 
 from harness import Agent, LabTestCase, app_connect, free_port, wait_for
@@ -69,6 +71,21 @@ class ControlEndpoint(LabTestCase):
                     s.close()
             still_serving(self, agent)
             self.assertEqual(agent.proc.poll(), None)
+
+    def test_control_group_and_a_second_agent(self):
+        group = grp.getgrgid(os.getgid()).gr_name  # one this process may give a file to
+        with Agent(self.lab, extra_config=f'control_group = "{group}"') as agent:
+            st = os.stat(agent.control)
+            self.assertEqual((oct(stat.S_IMODE(st.st_mode)), st.st_gid), (oct(0o660), os.getgid()))
+            # A second galeratopd on the same socket refuses to start instead of stealing it.
+            second = subprocess.run([os.environ["GALERATOPD"], "--listen", f"127.0.0.1:{free_port()}", "--node",
+                                     f"127.0.0.1:{self.lab.node(1)['port']}", "--monitor-password-file",
+                                     str(self.lab.monitor_password_file), "--metrics", "", "--control",
+                                     str(agent.control), "--state-dir", str(agent.dir / "state2")],
+                                    capture_output=True, text=True, timeout=30)
+            self.assertEqual(second.returncode, 1)
+            self.assertIn("another galeratopd is serving it", second.stderr)
+            still_serving(self, agent)
 
     def test_tcp_control_needs_the_token(self):
         token_file = self.lab.root / "control.token"
