@@ -319,6 +319,7 @@ std::vector<node_snapshot> agent::node_snapshots() const {
     n.monitor_up = r.last.status.has_value();
     n.monitor_error = r.last.error;
     n.observed_at = r.last.at;
+    n.check_latency = r.last.latency;
     n.status = r.last.status;
     n.node_name = r.last.node_name;
     n.cluster_name = r.last.cluster_name;

@@ -47,6 +47,7 @@ struct node_snapshot {
   bool monitor_up = false;  ///< the last check reached the node and read its status (mysql_up)
   std::string monitor_error;  ///< the last check's error, empty when it succeeded
   mono_clock::time_point observed_at{};  ///< when the last check ended; epoch before the first
+  std::chrono::microseconds check_latency{0};  ///< how long the last check's status query took
   std::optional<wsrep_status> status;    ///< the last check's status; empty when it failed
   std::string node_name;     ///< @@wsrep_node_name
   std::string cluster_name;  ///< @@wsrep_cluster_name

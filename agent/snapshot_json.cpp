@@ -2,6 +2,7 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <optional>
 
 namespace galeratop {
 namespace {
@@ -30,7 +31,11 @@ json to_json(const node_snapshot& n, std::chrono::system_clock::time_point now) 
             {"connect_errors", n.connect_errors},
             {"bytes_in", n.bytes_in},
             {"bytes_out", n.bytes_out},
-            {"monitor", {{"up", n.monitor_up}, {"error", n.monitor_error}, {"errors_total", n.monitor_errors}}},
+            {"monitor",
+             {{"up", n.monitor_up},
+              {"error", n.monitor_error},
+              {"errors_total", n.monitor_errors},
+              {"latency_ms", std::chrono::duration<double, std::milli>(n.check_latency).count()}}},
             {"wsrep_node_name", n.node_name}};
   j["admin_since"] = n.admin_since.time_since_epoch().count() == 0 ? json(nullptr) : iso_time(n.admin_since);
   // Drain progress: what is left on a node taken out of rotation, and for how long it has been out.
@@ -52,6 +57,10 @@ json to_json(const node_snapshot& n, std::chrono::system_clock::time_point now) 
                   {"ready", st.ready},
                   {"connected", st.connected},
                   {"last_committed", st.last_committed}};
+    // What the live screen shows per node, as numbers (absent when the server does not report it).
+    for (const char* key : {"wsrep_local_recv_queue", "wsrep_local_send_queue", "wsrep_flow_control_paused"})
+      if (auto it = st.raw.find(key); it != st.raw.end())
+        if (auto v = parse_status_value(it->second)) j["wsrep"][std::string(key).substr(6)] = *v;
   } else {
     j["wsrep"] = nullptr;
   }

@@ -44,4 +44,14 @@ wsrep_status parse_wsrep_status(std::span<const std::pair<std::string, std::stri
   return st;
 }
 
+std::optional<double> parse_status_value(std::string_view v) {
+  if (v == "ON" || v == "YES" || v == "Yes" || v == "Primary") return 1.0;
+  if (v == "OFF" || v == "NO" || v == "No" || v == "non-Primary" || v == "Non-Primary" || v == "Disconnected")
+    return 0.0;
+  double d = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
+  if (ec != std::errc{} || end != v.data() + v.size() || v.empty()) return std::nullopt;
+  return d;
+}
+
 }  // namespace galeratop

@@ -2,8 +2,10 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace galeratop {
@@ -27,5 +29,9 @@ struct wsrep_status {
 
 /// Builds the typed view from name/value rows; unknown or malformed values keep their defaults.
 wsrep_status parse_wsrep_status(std::span<const std::pair<std::string, std::string>> rows);
+
+/// A status value as mysqld_exporter reads it: ON/YES/Primary are 1, OFF/NO/
+/// non-Primary/Disconnected 0, numbers as they are; nullopt for any other text.
+std::optional<double> parse_status_value(std::string_view value);
 
 }  // namespace galeratop

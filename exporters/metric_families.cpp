@@ -139,16 +139,6 @@ void balancer_families(family_set& out, const node_snapshot& n) {
 }
 }  // namespace
 
-std::optional<double> parse_status_value(std::string_view v) {
-  if (v == "ON" || v == "YES" || v == "Yes" || v == "Primary") return 1.0;
-  if (v == "OFF" || v == "NO" || v == "No" || v == "non-Primary" || v == "Non-Primary" || v == "Disconnected")
-    return 0.0;
-  double d = 0;
-  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
-  if (ec != std::errc{} || end != v.data() + v.size() || v.empty()) return std::nullopt;
-  return d;
-}
-
 std::vector<MetricFamily> metric_families(const snapshot& s) {
   family_set out;
   out.gauge("galeratop_build_info", "galeratopd's version; always 1.", {{"version", s.version}}, 1);

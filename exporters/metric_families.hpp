@@ -14,8 +14,4 @@ namespace galeratop {
 /// balancer, monitor, cluster and advisory families. Pure.
 std::vector<prometheus::MetricFamily> metric_families(const snapshot& s);
 
-/// A status value as mysqld_exporter reads it: ON/YES/Primary are 1, OFF/NO/
-/// non-Primary/Disconnected 0, numbers as they are; nullopt for any other text.
-std::optional<double> parse_status_value(std::string_view value);
-
 }  // namespace galeratop

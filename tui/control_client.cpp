@@ -1,5 +1,6 @@
 #include "control_client.hpp"
 
+#include <algorithm>
 #include <asio/connect.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/local/stream_protocol.hpp>
@@ -104,10 +105,11 @@ nlohmann::json control_client::request(nlohmann::json req) {
 
 std::optional<nlohmann::json> control_client::next_event(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return std::nullopt;
-    auto line = read_line(left);
+  for (bool first = true;; first = false) {
+    // At least one attempt, however short the timeout: a push may already be waiting.
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (!first && left.count() <= 0) return std::nullopt;
+    auto line = read_line(std::max(left, std::chrono::milliseconds(1)));
     if (!line) return std::nullopt;
     auto event = nlohmann::json::parse(*line, nullptr, false);
     if (!event.is_discarded() && event.is_object() && event.contains("event")) return event;

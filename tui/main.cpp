@@ -8,10 +8,12 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include "config.hpp"
 #include "control_client.hpp"
 #include "endpoint.hpp"
+#include "live_screen.hpp"
 #include "status_table.hpp"
 #include "version.hpp"
 
@@ -29,6 +31,8 @@ struct options {
   std::string node;
   std::string weight;
   std::string wait_timeout = "10m";
+  std::string interval = "1s";
+  bool readonly = false;
   bool json_output = false;
   bool wait = false;
   bool force = false;
@@ -177,6 +181,14 @@ int main(int argc, char** argv) {
   app.add_option("--token-file", o.token_file, "File whose first line is the TCP control token")->option_text("FILE");
   app.add_option("--config", o.config_file, "galeratopd's configuration, read only for agent.control")
       ->option_text(fmt::format("FILE (default {})", default_config));
+  app.add_option("--interval", o.interval, "Live screen: refresh interval (250ms to 10s; + and - change it)")
+      ->option_text("DURATION (default 1s)")
+      ->check([](const std::string& v) {
+        auto d = galeratop::parse_duration(v);
+        return d && *d >= std::chrono::milliseconds(250) && *d <= std::chrono::seconds(10) ? ""
+                                                                                           : "expected 250ms to 10s";
+      });
+  app.add_flag("--readonly", o.readonly, "Live screen: disable the drain, ready, maint and weight keys");
 
   auto* status = app.add_subcommand("status", "Show the cluster, every node and the advisories");
   status->add_flag("--json", o.json_output, "Print the status object (JSON) instead of the table");
@@ -212,9 +224,13 @@ int main(int argc, char** argv) {
     if (*reload) return reload_command(o);
     for (auto* sub : {drain, undrain, ready, maint, weight})
       if (*sub) return node_command(o, sub->get_name());
-    std::fprintf(stderr, "galeratop: the live screen is not part of this version yet; use a subcommand:\n\n%s",
-                 app.help().c_str());
-    return 2;
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+      std::fprintf(stderr, "galeratop: the live screen needs a terminal; for scripts use a subcommand (status, ...)\n");
+      return 2;
+    }
+    galeratop::live_options live{control_target(o), read_token(o), *galeratop::parse_duration(o.interval),
+                                 o.readonly, std::getenv("NO_COLOR") == nullptr || !*std::getenv("NO_COLOR")};
+    return galeratop::run_live_screen(live);
   } catch (const control_unavailable& e) {
     std::fprintf(stderr, "galeratop: %s\n", e.what());
     return 1;

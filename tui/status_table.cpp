@@ -1,5 +1,7 @@
 #include "status_table.hpp"
 
+#include "field_text.hpp"
+
 #include <algorithm>
 #include <array>
 #include <fmt/format.h>
@@ -8,12 +10,6 @@
 namespace galeratop {
 namespace {
 using json = nlohmann::json;
-
-std::string text(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return "-";
-  return it->is_string() ? it->get<std::string>() : it->dump();
-}
 
 std::string elapsed(double seconds) {
   const auto s = static_cast<long>(seconds);
@@ -28,10 +24,10 @@ std::string render_status_table(const json& status) {
   const json& f = status.value("frontend", json::object());
   std::string out = fmt::format("cluster {} {} size {} conf_id {} partitions {}   listener {}: {} open, {} accepted, {} "
                                 "rejected\n",
-                                c.value("name", "").empty() ? "-" : c.value("name", ""), text(c, "status"),
-                                text(c, "size"), text(c, "conf_id"), c.value("partitions", json::array()).size(),
-                                text(f, "listen"), text(f, "current"), text(f, "accepted_total"),
-                                text(f, "rejected_total"));
+                                c.value("name", "").empty() ? "-" : c.value("name", ""), field_text(c, "status"),
+                                field_text(c, "size"), field_text(c, "conf_id"), c.value("partitions", json::array()).size(),
+                                field_text(f, "listen"), field_text(f, "current"), field_text(f, "accepted_total"),
+                                field_text(f, "rejected_total"));
 
   const std::array<std::string, 8> head{"NODE", "ADDRESS", "STATE", "ADMIN", "ELIGIBLE", "CONN", "SHARE", "DRAIN"};
   std::vector<std::array<std::string, 8>> rows;
@@ -41,8 +37,8 @@ std::string render_status_table(const json& status) {
     const auto conns = n.value("connections", std::uint64_t{0});
     std::string drain;
     if (const json& d = n.value("drain", json()); d.is_object())
-      drain = fmt::format("{} left, {}", text(d, "remaining"), elapsed(d.value("elapsed_seconds", 0.0)));
-    rows.push_back({text(n, "name"), text(n, "address"), text(n, "state"), text(n, "admin"),
+      drain = fmt::format("{} left, {}", field_text(d, "remaining"), elapsed(d.value("elapsed_seconds", 0.0)));
+    rows.push_back({field_text(n, "name"), field_text(n, "address"), field_text(n, "state"), field_text(n, "admin"),
                     n.value("eligible", false) ? "yes" : "no", std::to_string(conns),
                     total ? fmt::format("{:.0f}%", 100.0 * static_cast<double>(conns) / static_cast<double>(total))
                           : "-",
@@ -71,11 +67,11 @@ std::string render_status_table(const json& status) {
     out += "advisories: none\n";
   } else {
     out += "advisories:\n";
-    for (const json& a : advisories) out += fmt::format("  {:<8} {}: {}\n", text(a, "severity"), text(a, "id"), text(a, "message"));
+    for (const json& a : advisories) out += fmt::format("  {:<8} {}: {}\n", field_text(a, "severity"), field_text(a, "id"), field_text(a, "message"));
   }
   if (const json& b = status.value("bootstrap_candidate", json()); b.is_object())
-    out += fmt::format("bootstrap: {} ({}), seqno {}: {}\n  {}\n", text(b, "node"), text(b, "address"),
-                       text(b, "seqno"), text(b, "evidence"), text(b, "command"));
+    out += fmt::format("bootstrap: {} ({}), seqno {}: {}\n  {}\n", field_text(b, "node"), field_text(b, "address"),
+                       field_text(b, "seqno"), field_text(b, "evidence"), field_text(b, "command"));
   return out;
 }
 

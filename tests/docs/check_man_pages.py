@@ -2,7 +2,7 @@
 """The man pages are the user documentation: they must render without warnings
 and name every option galeratopd --help shows, every key its parser accepts,
 every metric family the exporter builds, every advisory id the model raises,
-every control command and error code, and every galeratop command and option."""
+every control command and error code, and every galeratop command, option and key."""
 
 import re
 import subprocess
@@ -103,6 +103,13 @@ def check_client(source, galeratop):
     for c in commands:
         if f".B {c}" not in one and f".BI \"{c} " not in one and f".BR \"{c} " not in one:
             problems.append(f"galeratop.1 does not document the command {c}")
+    keys = one.split(".SH KEYS", 1)[-1].split("\n.SH ", 1)[0]
+    bindings = re.findall(r'key_binding\{"([^"]+)"', (source / "tui" / "key_map.cpp").read_text())
+    if len(bindings) < 10:
+        problems.append("could not read the key table of tui/key_map.cpp")
+    for k in bindings:
+        if not re.search(rf"(?m)^\.B .*{re.escape(k)}", keys):
+            problems.append(f"galeratop.1 KEYS does not document the key {k}")
     for flag in sorted({f for t in texts for f in re.findall(r"(?<![\w-])--[a-z][a-z-]+", t)}):
         if not re.search(rf"{re.escape(flag)}(?![\w-])", one):
             problems.append(f"galeratop.1 does not document {flag}")

@@ -299,11 +299,63 @@ class Prometheus:
         self.stop()
 
 
+class Tmux:
+    """A real terminal: a private tmux server (its own socket name) running one command in a
+    window of the given size; read with capture-pane, typed into with send-keys. Stopped with
+    kill-server on its own socket and, should that fail, by the server's PID."""
+
+    def __init__(self, command, width=120, height=35):
+        self.name = f"galeratop-test-{os.getpid()}-{free_port()}"
+        self._tmux("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height), command)
+        self.pid = int(self._tmux("display-message", "-p", "#{pid}").strip())
+
+    def _tmux(self, *args):
+        return subprocess.run(["tmux", "-L", self.name, "-f", "/dev/null", *args], check=True, capture_output=True,
+                              text=True, timeout=10).stdout
+
+    def send(self, *keys):
+        self._tmux("send-keys", "-t", "t", *keys)
+
+    def resize(self, width, height):
+        self._tmux("resize-window", "-t", "t", "-x", str(width), "-y", str(height))
+
+    def screen(self, escapes=False):
+        """The visible screen as lines (with the SGR colour codes when `escapes`)."""
+        out = self._tmux("capture-pane", "-p", "-t", "t", *(["-e"] if escapes else []))
+        return out.removesuffix("\n").split("\n")
+
+    def text(self):
+        return "\n".join(self.screen())
+
+    def wait_screen(self, predicate, timeout, what):
+        return wait_for(lambda: predicate(self.text()), timeout, f"the screen to show {what}", interval=0.1)
+
+    def stop(self):
+        subprocess.run(["tmux", "-L", self.name, "kill-server"], capture_output=True, timeout=10)
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
 def app_connect(port, timeout=5, **kw):
     the_lab = lab()
     return pymysql.connect(host="127.0.0.1", port=port, user=the_lab.app_user, password=the_lab.app_password,
                            database=the_lab.app_database, connect_timeout=timeout, read_timeout=30,
                            write_timeout=30, autocommit=True, **kw)
+
+
+def node_of(conn):
+    """The wsrep_node_name of the node an open session is on."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT @@wsrep_node_name")
+        return cur.fetchone()[0]
 
 
 def node_name_via(port):

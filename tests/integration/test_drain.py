@@ -8,7 +8,7 @@ import subprocess
 import time
 import unittest
 
-from harness import Agent, LabTestCase, app_connect, wait_for
+from harness import Agent, LabTestCase, node_of, app_connect, wait_for
 
 
 class Drain(LabTestCase):
@@ -36,7 +36,7 @@ class Drain(LabTestCase):
             name = agent.node_status(2)["name"]
             # Six held sessions, two per node: two of them are on the node to drain.
             held = [app_connect(agent.port) for _ in range(6)]
-            on_node = [c for c in held if self._node_of(c) == name]
+            on_node = [c for c in held if node_of(c) == name]
             self.assertEqual(len(on_node), 2)
 
             r = agent.galeratop("drain", name)
@@ -49,7 +49,7 @@ class Drain(LabTestCase):
             where = self.new_sessions_avoid(agent, name)
             print(f"20 new sessions after the drain went to: {sorted(set(where))}")
             for c in on_node:  # the sessions already there go on working
-                self.assertEqual(self._node_of(c), name)
+                self.assertEqual(node_of(c), name)
 
             # drain --wait with a short timeout while sessions remain: exit 1, saying how many.
             short = agent.galeratop("drain", name, "--wait", "--timeout", "1s")
@@ -110,7 +110,7 @@ class Drain(LabTestCase):
             wait_for(lambda: agent.node_status(2)["eligible"], 10, "the node back in rotation")
             sessions = [app_connect(agent.port) for _ in range(6)]
             try:
-                self.assertEqual(sum(self._node_of(c) == name for c in sessions), 2)
+                self.assertEqual(sum(node_of(c) == name for c in sessions), 2)
             finally:
                 for c in sessions:
                     c.close()
@@ -157,12 +157,6 @@ class Drain(LabTestCase):
             self.assertEqual(agent.galeratop("ready", name).returncode, 0)
             self.assertEqual(agent.galeratop("drain").returncode, 2)  # usage: NODE is required
             self.assertEqual(agent.galeratop("weight", name, "heavy").returncode, 2)
-
-    @staticmethod
-    def _node_of(conn):
-        with conn.cursor() as cur:
-            cur.execute("SELECT @@wsrep_node_name")
-            return cur.fetchone()[0]
 
 
 if __name__ == "__main__":

@@ -1,0 +1,131 @@
+"""The live screen in a real terminal (tmux): 12 sessions show as 4/4/4 on three Synced nodes;
+d+y drains the selected node and the screen shows its count falling while `galeratop status
+--json` agrees; u+y readmits it; a CLI drain shows on the screen (one source of truth); a
+desynced node turns yellow within about a second; a killed agent shows DISCONNECTED and the
+screen comes back when it restarts; 80x24 keeps every node on one line; q exits 0 and leaves
+the terminal usable."""
+
+import os
+import re
+import shlex
+import time
+import unittest
+
+from harness import Agent, LabTestCase, node_of, Tmux, app_connect, wait_for
+
+# NODE [ADDRESS] STATE ADMIN ELIG CONN: the address column is dropped on narrow screens.
+ROW = re.compile(r"^[> ](\S+)\s+(?:127\.0\.0\.1:\d+\s+)?(\w+)\s+(\w+)\s+(yes|no)\s+(\d+)")
+
+
+def rows(text):
+    """{name: (state, admin, eligible, connections)} of the node rows on the screen."""
+    out = {}
+    for line in text.split("\n"):
+        m = ROW.match(line)
+        if m:
+            out[m.group(1)] = (m.group(2), m.group(3), m.group(4), int(m.group(5)))
+    return out
+
+
+class LiveScreen(LabTestCase):
+    def tearDown(self):
+        self.lab.desync(3, False)
+        super().tearDown()
+
+    def test_live_screen(self):
+        with Agent(self.lab) as agent:
+            names = [agent.node_status(i)["name"] for i in (1, 2, 3)]
+            held = [app_connect(agent.port) for _ in range(12)]
+            try:
+                self._run(agent, names, held)
+            finally:
+                for c in held:
+                    if c.open:
+                        c.close()
+
+    def _run(self, agent, names, held):
+        command = (f"LANG=C.UTF-8 {shlex.quote(os.environ['GALERATOP'])} --control {shlex.quote(str(agent.control))} "
+                   f"--interval 250ms; echo EXIT=$?; stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$' "
+                   f"| tr '\\n' ' '; echo; sleep 600")
+        with Tmux(f"sh -c {shlex.quote(command)}", 120, 35) as term:
+            even = term.wait_screen(lambda t: [r[3] for r in rows(t).values()] == [4, 4, 4], 15, "4/4/4")
+            print("\n".join(term.screen()[:8]))
+            self.assertEqual({n: r[0] for n, r in rows(term.text()).items()}, {n: "synced" for n in names})
+            self.assertTrue(even)
+
+            # d then y on the second node: drained on the screen and in `galeratop status --json`.
+            target = names[1]
+            term.send("j", "d")
+            term.wait_screen(lambda t: f"drain {target} (" in t and "[y/N]" in t, 5, "the drain question")
+            term.send("y")
+            term.wait_screen(lambda t: rows(t).get(target, ("",) * 4)[1] == "drain", 5, f"{target} drained")
+            self.assertEqual(agent.node_status(2)["admin"], "drain")
+            # Its sessions end one by one: the screen follows the count down.
+            mine = [c for c in held if node_of(c) == target]
+            self.assertEqual(len(mine), 4)
+            seen = []
+            for left, c in zip((3, 2, 1, 0), mine):
+                c.close()
+                term.wait_screen(lambda t, left=left: rows(t)[target][3] == left, 5, f"{left} left on {target}")
+                seen.append(left)
+                if left == 2:
+                    print("\n".join(term.screen()[:12]))
+            self.assertEqual(seen, [3, 2, 1, 0])
+            self.assertIn(f"drain {target}: 0 connection(s) left", term.text())
+            self.assertEqual(agent.node_status(2)["connections"], 0)
+
+            term.send("u")
+            term.wait_screen(lambda t: "[y/N]" in t, 5, "the ready question")
+            term.send("y")
+            term.wait_screen(lambda t: rows(t)[target][1:3] == ("ready", "yes"), 5, f"{target} back")
+            self.assertEqual(agent.node_status(2)["admin"], "ready")
+
+            # A drain from the CLI shows on the screen: one source of truth.
+            self.assertEqual(agent.galeratop("drain", names[0]).returncode, 0)
+            term.wait_screen(lambda t: rows(t)[names[0]][1] == "drain", 5, "the CLI's drain")
+            self.assertEqual(agent.galeratop("ready", names[0]).returncode, 0)
+            term.wait_screen(lambda t: rows(t)[names[0]][1] == "ready", 5, "the CLI's ready")
+
+            # A desynced node turns yellow: the STATE cell of its row is drawn in colour 33.
+            desynced_at = time.monotonic()
+            self.lab.desync(3, True)
+
+            def yellow_donor():
+                for line in term.screen(escapes=True):
+                    if names[2] in line:
+                        m = re.search(r"((?:\x1b\[[0-9;]*m)+)donor", line)
+                        return m and "33" in re.split(r"[\[;m\x1b]+", m.group(1))
+                return False
+            wait_for(yellow_donor, 10, "a yellow donor", interval=0.05)
+            took = time.monotonic() - desynced_at
+            print(f"desync seen on the screen in yellow after {took * 1000:.0f} ms")
+            self.lab.desync(3, False)
+            term.wait_screen(lambda t: rows(t)[names[2]][0] == "synced", 15, "the node synced again")
+
+            # The agent dies: the screen says so, keeps the last view, and comes back with it.
+            agent.kill()
+            term.wait_screen(lambda t: "DISCONNECTED — retrying" in t, 10, "DISCONNECTED")
+            print("\n".join(term.screen()[:3]))
+            agent.start()
+            term.wait_screen(lambda t: "DISCONNECTED" not in t and len(rows(t)) == 3, 15, "the screen back")
+
+            # 80x24: every node on one line, nothing wider than the screen, nothing wrapped.
+            term.resize(80, 24)
+            term.wait_screen(lambda t: "ADDRESS" not in t, 5, "the narrow layout")
+            lines = term.screen()
+            print("\n".join(lines))
+            self.assertLessEqual(len(lines), 24)
+            self.assertTrue(all(len(l) <= 80 for l in lines))
+            self.assertEqual(sorted(rows("\n".join(lines))), sorted(names))
+            for n in names:
+                self.assertEqual(sum(1 for l in lines if n in l and not l.startswith(" advisor")), 1)
+
+            term.send("q")
+            term.wait_screen(lambda t: re.search(r"(?m)^-?icanon -?echo", t), 5, "galeratop to exit")
+            text = term.text()
+            self.assertIn("EXIT=0", text)
+            self.assertRegex(text, r"(?m)^icanon echo\s*$")  # cooked mode and echo are back
+
+
+if __name__ == "__main__":
+    unittest.main()

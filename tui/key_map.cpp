@@ -1,0 +1,196 @@
+#include "key_map.hpp"
+
+#include <algorithm>
+#include <array>
+#include <fmt/format.h>
+
+namespace galeratop {
+namespace {
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr std::array bindings{
+    key_binding{"Up/k", action::select_up, "select the node above"},
+    key_binding{"Down/j", action::select_down, "select the node below"},
+    key_binding{"Home/g", action::select_first, "select the first node"},
+    key_binding{"End/G", action::select_last, "select the last node"},
+    key_binding{"d", action::drain, "drain: no new connections, open ones run to their end", true},
+    key_binding{"u/r", action::ready, "undrain / ready: back into rotation", true},
+    key_binding{"m", action::maint, "maint: no new connections, open ones closed after the grace", true},
+    key_binding{"w", action::weight, "set the node's weight (0-1000, or empty for the configured one)", true},
+    key_binding{"s/>", action::sort_next, "sort by the next column (name, state, connections, address)"},
+    key_binding{"<", action::sort_previous, "sort by the previous column"},
+    key_binding{"/", action::filter, "show only nodes whose name or address contains a text"},
+    key_binding{"+", action::faster, "refresh more often"},
+    key_binding{"-", action::slower, "refresh less often"},
+    key_binding{"p/Space", action::pause, "pause or resume the display"},
+    key_binding{"?/h/F1", action::help, "this help"},
+    key_binding{"q/F10", action::quit, "quit"},
+};
+
+constexpr std::array<std::chrono::milliseconds, 6> intervals{250ms, 500ms, 1000ms, 2000ms, 5000ms, 10000ms};
+
+void move_selection(view_state& v, const json& status, int delta, bool to_end = false) {
+  const auto nodes = visible_nodes(v, status);
+  if (nodes.empty()) return;
+  auto it = std::ranges::find_if(nodes, [&](const json* n) { return n->value("address", "") == v.selected; });
+  const int at = it == nodes.end() ? 0 : static_cast<int>(it - nodes.begin());
+  const int last = static_cast<int>(nodes.size()) - 1;
+  const int next = to_end ? (delta < 0 ? 0 : last) : std::clamp(at + delta, 0, last);
+  v.selected = nodes[static_cast<std::size_t>(next)]->value("address", "");
+}
+
+const json* selected_node(const view_state& v, const json& status) {
+  const auto nodes = visible_nodes(v, status);
+  if (nodes.empty()) return nullptr;
+  for (const json* n : nodes)
+    if (n->value("address", "") == v.selected) return n;
+  return nodes.front();
+}
+
+void say(view_state& v, std::string text, bool error = false) {
+  v.message = std::move(text);
+  v.message_is_error = error;
+}
+
+void ask(view_state& v, const json& status, std::string command) {
+  if (v.readonly) return say(v, "read-only: admin keys are disabled (--readonly)", true);
+  const json* n = selected_node(v, status);
+  if (!n) return say(v, "no node selected", true);
+  v.pending_command = std::move(command);
+  v.pending_node = n->value("address", "");
+  v.pending_name = n->value("name", "");
+  v.input.clear();
+  v.mode = v.pending_command == "weight" ? screen_mode::weight_input : screen_mode::confirm;
+}
+
+reaction apply(view_state& v, action a, const json& status) {
+  reaction r;
+  switch (a) {
+    case action::select_up: move_selection(v, status, -1); break;
+    case action::select_down: move_selection(v, status, +1); break;
+    case action::select_first: move_selection(v, status, -1, true); break;
+    case action::select_last: move_selection(v, status, +1, true); break;
+    case action::drain: ask(v, status, "drain"); break;
+    case action::ready: ask(v, status, "ready"); break;
+    case action::maint: ask(v, status, "maint"); break;
+    case action::weight: ask(v, status, "weight"); break;
+    case action::sort_next: v.sort = static_cast<sort_key>((static_cast<int>(v.sort) + 1) % 4); break;
+    case action::sort_previous: v.sort = static_cast<sort_key>((static_cast<int>(v.sort) + 3) % 4); break;
+    case action::filter:
+      v.mode = screen_mode::filter_input;
+      v.input = v.filter;
+      break;
+    case action::faster:
+    case action::slower: {
+      auto it = std::ranges::lower_bound(intervals, v.interval);
+      std::size_t i = it == intervals.end() ? intervals.size() - 1 : static_cast<std::size_t>(it - intervals.begin());
+      if (a == action::faster && i > 0) --i;
+      if (a == action::slower && i + 1 < intervals.size()) ++i;
+      r.resubscribe = intervals[i] != v.interval;
+      v.interval = intervals[i];
+      break;
+    }
+    case action::pause: v.paused = !v.paused; break;
+    case action::help: v.mode = screen_mode::help; break;
+    case action::quit: r.quit = true; break;
+  }
+  return r;
+}
+
+/// Edits a one-line input; returns true when it is finished (Enter), false while typing.
+bool edit_input(std::string& input, const key& k, bool digits_only) {
+  const std::size_t longest = digits_only ? 4 : 64;  // a weight is at most 1000
+  if (k.kind == key::backspace && !input.empty()) input.pop_back();
+  if (k.kind == key::character && k.ch >= 0x20 && k.ch < 0x7f && input.size() < longest &&
+      (!digits_only || (k.ch >= '0' && k.ch <= '9')))
+    input.push_back(static_cast<char>(k.ch));
+  return k.kind == key::enter;
+}
+}  // namespace
+
+std::span<const key_binding> key_table() { return bindings; }
+
+std::optional<action> action_for(const key& k) {
+  switch (k.kind) {
+    case key::up: return action::select_up;
+    case key::down: return action::select_down;
+    case key::home: return action::select_first;
+    case key::end: return action::select_last;
+    case key::page_up: return action::select_first;
+    case key::page_down: return action::select_last;
+    case key::f1: return action::help;
+    case key::f10: return action::quit;
+    case key::character: break;
+    default: return std::nullopt;
+  }
+  switch (k.ch) {
+    case 'k': return action::select_up;
+    case 'j': return action::select_down;
+    case 'g': return action::select_first;
+    case 'G': return action::select_last;
+    case 'd': return action::drain;
+    case 'u': case 'r': return action::ready;
+    case 'm': return action::maint;
+    case 'w': return action::weight;
+    case 's': case '>': return action::sort_next;
+    case '<': return action::sort_previous;
+    case '/': return action::filter;
+    case '+': case '=': return action::faster;
+    case '-': return action::slower;
+    case 'p': case ' ': return action::pause;
+    case '?': case 'h': return action::help;
+    case 'q': return action::quit;
+    default: return std::nullopt;
+  }
+}
+
+reaction handle_key(view_state& v, const key& k, const json& status) {
+  if (k.kind == key::none || k.kind == key::resize) return {};
+  switch (v.mode) {
+    case screen_mode::help:
+      v.mode = screen_mode::normal;  // any key leaves the help screen
+      return k == key{key::f10} || k == key::of('q') ? reaction{.quit = true, .resubscribe = false, .request = {}}
+                                                      : reaction{};
+    case screen_mode::confirm: {
+      v.mode = screen_mode::normal;
+      // Only an explicit yes acts; Enter, Escape and everything else mean No.
+      if (!(k == key::of('y') || k == key::of('Y'))) {
+        say(v, fmt::format("{} {}: cancelled", v.pending_command, v.pending_name));
+        return {};
+      }
+      json req{{"cmd", v.pending_command}, {"node", v.pending_node}};
+      if (v.pending_command == "weight") req["weight"] = v.input.empty() ? json(nullptr) : json(std::stoul(v.input));
+      return reaction{.quit = false, .resubscribe = false, .request = std::move(req)};
+    }
+    case screen_mode::weight_input:
+      if (k.kind == key::escape) {
+        v.mode = screen_mode::normal;
+        return {};
+      }
+      if (edit_input(v.input, k, true)) {
+        if (!v.input.empty() && std::stoul(v.input) > 1000) {
+          v.mode = screen_mode::normal;
+          say(v, "a weight is 0 to 1000", true);
+          return {};
+        }
+        v.mode = screen_mode::confirm;
+      }
+      return {};
+    case screen_mode::filter_input:
+      if (k.kind == key::escape) {
+        v.mode = screen_mode::normal;
+        return {};
+      }
+      if (edit_input(v.input, k, false)) {
+        v.filter = v.input;
+        v.mode = screen_mode::normal;
+      }
+      return {};
+    case screen_mode::normal: break;
+  }
+  if (auto a = action_for(k)) return apply(v, *a, status);
+  return {};
+}
+
+}  // namespace galeratop

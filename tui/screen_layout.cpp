@@ -1,0 +1,421 @@
+#include "screen_layout.hpp"
+
+#include "field_text.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <fmt/format.h>
+#include <functional>
+
+#include "key_map.hpp"
+
+namespace galeratop {
+namespace {
+using json = nlohmann::json;
+
+/// Cuts a UTF-8 string to `width` columns.
+std::string cut(std::string_view s, std::size_t width) {
+  std::size_t cols = 0, i = 0;
+  for (; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
+      if (cols == width) break;
+      ++cols;
+    }
+  }
+  return std::string(s.substr(0, i));
+}
+
+std::string pad(std::string_view s, std::size_t width, bool right = false) {
+  std::string t = cut(s, width);
+  const std::string fill(width - display_width(t), ' ');
+  return right ? fill + t : t + fill;
+}
+
+std::string rate(double v) {
+  if (v < 10) return fmt::format("{:.1f}", v);
+  return fmt::format("{:.0f}", v);
+}
+
+std::string bytes(double v) {
+  constexpr std::array units{"", "K", "M", "G", "T"};
+  std::size_t u = 0;
+  while (v >= 1000 && u + 1 < units.size()) v /= 1024, ++u;
+  return u == 0 ? fmt::format("{:.0f}", v) : fmt::format("{:.1f}{}", v, units[u]);
+}
+
+std::string duration(double seconds) {
+  const auto s = static_cast<long>(seconds);
+  if (s < 120) return fmt::format("{}s", s);
+  if (s < 7200) return fmt::format("{}m{:02}s", s / 60, s % 60);
+  if (s < 172800) return fmt::format("{}h{:02}m", s / 3600, (s / 60) % 60);
+  return fmt::format("{}d{:02}h", s / 86400, (s / 3600) % 24);
+}
+
+attr state_attr(const std::string& state) {
+  if (state == "synced") return attr::good;
+  if (state == "down" || state == "non_primary") return attr::bad;
+  if (state == "unknown") return attr::dim;
+  return attr::warn;  // donor, joining, joined, initialized: alive but not a full member
+}
+
+attr severity_attr(const std::string& severity) {
+  return severity == "critical" ? attr::bad : severity == "warning" ? attr::warn : attr::normal;
+}
+
+/// What every cell of a row may need besides its node.
+struct table_context {
+  const view_state& v;
+  std::uint64_t total_connections = 0;
+  std::int64_t max_committed = -1;
+  std::uint32_t max_history = 1;
+};
+
+struct cell {
+  std::string text;
+  attr a = attr::normal;
+};
+
+/// A column of the node table. Lower priority numbers are dropped last.
+struct column {
+  std::string_view title;
+  std::size_t width;  // 0: as wide as its widest cell
+  bool right;
+  int priority;
+  std::function<cell(const json&, const table_context&)> value;
+};
+
+std::string blocks(double fraction, std::size_t width, bool ascii) {
+  const auto filled = static_cast<std::size_t>(std::lround(std::clamp(fraction, 0.0, 1.0) * static_cast<double>(width)));
+  std::string out;
+  for (std::size_t i = 0; i < width; ++i) out += i < filled ? (ascii ? "#" : "█") : (ascii ? "." : "·");
+  return out;
+}
+
+std::string sparkline(const node_history* h, std::size_t width, std::uint32_t top, bool ascii) {
+  static constexpr std::array<std::string_view, 8> levels{"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
+  static constexpr std::string_view ascii_levels = "_.:-=+*#";
+  std::string out;
+  if (!h || h->connections.empty()) return std::string(width, ' ');
+  // Each character covers the same share of the last minute; its height is the peak in it.
+  const std::size_t per = (node_history::samples + width - 1) / width;
+  const std::size_t n = h->connections.size();
+  const std::size_t chars = (n + per - 1) / per;
+  for (std::size_t c = 0; c < width - std::min(width, chars); ++c) out += ' ';
+  for (std::size_t c = 0; c < std::min(width, chars); ++c) {
+    std::uint32_t peak = 0;
+    const std::size_t first = n - std::min(n, (std::min(width, chars) - c) * per);
+    for (std::size_t i = first; i < std::min(n, first + per); ++i) peak = std::max(peak, h->connections[i]);
+    const auto level = static_cast<std::size_t>(std::lround(7.0 * peak / std::max<std::uint32_t>(top, 1)));
+    out += ascii ? std::string(1, ascii_levels[level]) : std::string(levels[level]);
+  }
+  return out;
+}
+
+const node_history* history_of(const table_context& c, const json& n) {
+  auto it = c.v.history.find(n.value("address", ""));
+  return it == c.v.history.end() ? nullptr : &it->second;
+}
+
+std::vector<column> columns() {
+  return {
+      {"NODE", 0, false, 0, [](const json& n, const table_context&) { return cell{field_text(n, "name")}; }},
+      {"ADDRESS", 0, false, 4, [](const json& n, const table_context&) { return cell{field_text(n, "address")}; }},
+      {"STATE", 11, false, 0,
+       [](const json& n, const table_context&) { return cell{field_text(n, "state"), state_attr(n.value("state", ""))}; }},
+      {"ADMIN", 5, false, 0,
+       [](const json& n, const table_context&) {
+         const std::string a = n.value("admin", "ready");
+         return cell{a, a == "ready" ? attr::normal : attr::warn};
+       }},
+      {"ELIG", 4, false, 1,
+       [](const json& n, const table_context&) {
+         return n.value("eligible", false) ? cell{"yes", attr::good} : cell{"no", attr::dim};
+       }},
+      {"CONN", 5, true, 0, [](const json& n, const table_context&) { return cell{field_text(n, "connections")}; }},
+      {"SPREAD", 10, false, 2,
+       [](const json& n, const table_context& c) {
+         const double share = c.total_connections ? n.value("connections", 0.0) / static_cast<double>(c.total_connections) : 0;
+         return cell{blocks(share, 10, c.v.ascii), attr::good};
+       }},
+      {"SHARE", 5, true, 1,
+       [](const json& n, const table_context& c) {
+         if (!c.total_connections) return cell{"-"};
+         return cell{fmt::format("{:.0f}%", 100.0 * n.value("connections", 0.0) / static_cast<double>(c.total_connections))};
+       }},
+      {"NEW/s", 6, true, 3,
+       [](const json& n, const table_context& c) {
+         const node_history* h = history_of(c, n);
+         return cell{h ? rate(h->new_per_s) : "-"};
+       }},
+      {"IN/s", 6, true, 5,
+       [](const json& n, const table_context& c) {
+         const node_history* h = history_of(c, n);
+         return cell{h ? bytes(h->in_per_s) : "-"};
+       }},
+      {"OUT/s", 6, true, 5,
+       [](const json& n, const table_context& c) {
+         const node_history* h = history_of(c, n);
+         return cell{h ? bytes(h->out_per_s) : "-"};
+       }},
+      {"RECVQ", 5, true, 6,
+       [](const json& n, const table_context&) { return cell{field_text(n.value("wsrep", json::object()), "local_recv_queue")}; }},
+      {"SENDQ", 5, true, 7,
+       [](const json& n, const table_context&) { return cell{field_text(n.value("wsrep", json::object()), "local_send_queue")}; }},
+      {"FC%", 5, true, 6,
+       [](const json& n, const table_context&) {
+         const json w = n.value("wsrep", json::object());
+         if (!w.is_object() || !w.contains("flow_control_paused")) return cell{"-"};
+         const double pct = 100.0 * w["flow_control_paused"].get<double>();
+         return cell{fmt::format("{:.0f}", pct), pct >= 10 ? attr::warn : attr::normal};
+       }},
+      {"LAG", 6, true, 3,
+       [](const json& n, const table_context& c) {
+         const json w = n.value("wsrep", json::object());
+         if (!w.is_object() || !w.contains("last_committed") || c.max_committed < 0) return cell{"-"};
+         const auto lag = c.max_committed - w["last_committed"].get<std::int64_t>();
+         return cell{std::to_string(lag), lag > 100 ? attr::warn : attr::normal};
+       }},
+      {"CHECK", 6, true, 5,
+       [](const json& n, const table_context&) {
+         const json m = n.value("monitor", json::object());
+         if (!m.is_object() || !m.value("up", false)) return cell{"-", attr::dim};
+         return cell{fmt::format("{:.1f}ms", m.value("latency_ms", 0.0))};
+       }},
+      {"LAST 60s", 20, false, 8,
+       [](const json& n, const table_context& c) {
+         return cell{sparkline(history_of(c, n), 20, c.max_history, c.v.ascii), attr::good};
+       }},
+  };
+}
+
+screen_line text_line(std::string text, attr a = attr::normal) { return {span{std::move(text), a}}; }
+
+/// The node table: a header and one line per visible node, with the columns that fit.
+std::vector<screen_line> node_table(const json& status, const view_state& v, std::size_t width) {
+  const auto nodes = visible_nodes(v, status);
+  table_context ctx{v};
+  for (const json* n : nodes) {
+    ctx.total_connections += n->value("connections", std::uint64_t{0});
+    const json w = n->value("wsrep", json::object());
+    if (w.is_object() && w.contains("last_committed"))
+      ctx.max_committed = std::max(ctx.max_committed, w["last_committed"].get<std::int64_t>());
+    if (auto h = v.history.find(n->value("address", "")); h != v.history.end())
+      for (auto c : h->second.connections) ctx.max_history = std::max(ctx.max_history, c);
+  }
+  std::vector<column> all = columns();
+  std::vector<std::vector<cell>> cells(nodes.size());
+  std::vector<std::size_t> widths;
+  for (const column& c : all) {
+    std::size_t w = c.width ? c.width : c.title.size();
+    for (std::size_t r = 0; r < nodes.size(); ++r) {
+      cells[r].push_back(c.value(*nodes[r], ctx));
+      if (!c.width) w = std::max(w, std::min<std::size_t>(display_width(cells[r].back().text), 24));
+    }
+    widths.push_back(std::max(w, c.title.size()));
+  }
+  // Most important first, until one does not fit: from there on every less important one is
+  // dropped too, so a narrower terminal always loses the same columns in the same order.
+  std::vector<std::size_t> order(all.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::ranges::stable_sort(order, {}, [&](std::size_t i) { return all[i].priority; });
+  std::vector<bool> shown(all.size(), false);
+  std::size_t used = 1;
+  for (std::size_t i : order) {
+    if (used + widths[i] + 1 > width + 1) break;
+    used += widths[i] + 1;
+    shown[i] = true;
+  }
+  std::vector<screen_line> out;
+  screen_line head{span{" ", attr::header}};
+  for (std::size_t i = 0; i < all.size(); ++i)
+    if (shown[i]) head.push_back({pad(all[i].title, widths[i], all[i].right) + " ", attr::header});
+  out.push_back(head);
+  for (std::size_t r = 0; r < nodes.size(); ++r) {
+    const bool selected = nodes[r]->value("address", "") == v.selected || (v.selected.empty() && r == 0);
+    screen_line line{span{selected ? ">" : " ", selected ? attr::selected : attr::normal}};
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      if (!shown[i]) continue;
+      const cell& c = cells[r][i];
+      const attr a = selected && c.a == attr::normal ? attr::selected : c.a;
+      line.push_back({pad(c.text, widths[i], all[i].right) + " ", a});
+    }
+    out.push_back(std::move(line));
+  }
+  if (nodes.empty()) out.push_back(text_line(v.filter.empty() ? " no node" : " no node matches /" + v.filter, attr::dim));
+  return out;
+}
+
+std::vector<screen_line> header(const json& status, const view_state& v, std::size_t width,
+                                screen_clock::time_point now, const std::string& version) {
+  std::vector<screen_line> out;
+  screen_line top{span{" galeratop ", attr::title}};
+  if (!v.connected) {
+    const double down = std::chrono::duration<double>(now - v.disconnected_since).count();
+    top.push_back({fmt::format(" DISCONNECTED — retrying ({}; {}) ", v.disconnect_reason, duration(down)), attr::bad});
+  }
+  if (status.is_object()) {
+    const json c = status.value("cluster", json::object());
+    const std::string cs = c.value("status", "");
+    top.push_back({fmt::format(" cluster {} ", c.value("name", "").empty() ? "-" : c.value("name", "")), attr::normal});
+    top.push_back({cs, cs == "Primary" ? attr::good : attr::bad});
+    const std::size_t parts = c.value("partitions", json::array()).size();
+    const std::size_t advisories = status.value("advisories", json::array()).size();
+    top.push_back({fmt::format(" size {} conf {} ", field_text(c, "size"), field_text(c, "conf_id")), attr::normal});
+    top.push_back({fmt::format("partitions {}", parts), parts > 1 ? attr::bad : attr::normal});
+    top.push_back({fmt::format(" advisories {}", advisories), advisories ? attr::warn : attr::normal});
+  }
+  if (v.paused) top.push_back({"  PAUSED", attr::warn});
+  // The agent's uptime and the refresh interval are the first to go on a narrow screen.
+  std::vector<span> optional{{fmt::format("  galeratop {}", version), attr::dim}};
+  if (status.is_object())
+    optional.push_back({fmt::format("  agent up {}", duration(status.value("uptime_seconds", 0.0))), attr::normal});
+  optional.push_back({fmt::format("  every {}", v.interval.count() >= 1000 ? fmt::format("{}s", v.interval.count() / 1000)
+                                                                            : fmt::format("{}ms", v.interval.count())),
+                      attr::normal});
+  std::size_t used = 0;
+  for (const span& s : top) used += display_width(s.text);
+  for (span& s : optional)
+    if ((used += display_width(s.text)) <= width) top.push_back(std::move(s));
+  out.push_back(std::move(top));
+  if (status.is_object()) {
+    const json f = status.value("frontend", json::object());
+    double new_per_s = 0;
+    for (const auto& [address, h] : v.history) new_per_s += h.new_per_s;
+    const auto rejected = f.value("rejected_total", std::uint64_t{0});
+    out.push_back({span{fmt::format(" listener {}: {} open, {} new/s, {} accepted, ", field_text(f, "listen"), field_text(f, "current"),
+                                    rate(new_per_s), field_text(f, "accepted_total")),
+                        attr::normal},
+                   span{fmt::format("{} rejected", rejected), rejected ? attr::warn : attr::normal}});
+  } else {
+    out.push_back(text_line(v.connected ? " waiting for the first status…" : " no status yet", attr::dim));
+  }
+  return out;
+}
+
+std::vector<screen_line> below_table(const json& status) {
+  std::vector<screen_line> out;
+  for (const json& n : status.value("nodes", json::array())) {
+    const json d = n.value("drain", json());
+    if (!d.is_object()) continue;
+    out.push_back(text_line(fmt::format(" {} {}: {} connection(s) left, {}", n.value("admin", ""), n.value("name", ""),
+                                        field_text(d, "remaining"), duration(d.value("elapsed_seconds", 0.0))),
+                            attr::warn));
+  }
+  const json advisories = status.value("advisories", json::array());
+  if (advisories.empty()) {
+    out.push_back(text_line(" advisories: none", attr::dim));
+  } else {
+    out.push_back(text_line(fmt::format(" advisories ({}):", advisories.size()), attr::header));
+    for (const json& a : advisories)
+      out.push_back(text_line(fmt::format("  {:<8} {}: {}", field_text(a, "severity"), field_text(a, "id"), field_text(a, "message")),
+                              severity_attr(a.value("severity", ""))));
+  }
+  if (const json b = status.value("bootstrap_candidate", json()); b.is_object())
+    out.push_back(text_line(fmt::format(" bootstrap {} ({}), seqno {}: {}", field_text(b, "node"), field_text(b, "address"),
+                                        field_text(b, "seqno"), field_text(b, "command")),
+                            attr::bad));
+  return out;
+}
+
+screen_line footer(const view_state& v) {
+  switch (v.mode) {
+    case screen_mode::confirm:
+      return {span{v.pending_command == "weight"
+                       ? fmt::format(" Set the weight of {} ({}) to {}? [y/N] ", v.pending_name, v.pending_node,
+                                     v.input.empty() ? "the configured one" : v.input)
+                       : fmt::format(" {} {} ({})? [y/N] ", v.pending_command, v.pending_name, v.pending_node),
+                   attr::selected}};
+    case screen_mode::weight_input:
+      return {span{fmt::format(" Weight of {} (0-1000, empty = configured): {}_", v.pending_name, v.input), attr::selected},
+              span{"  Enter confirm  Esc cancel", attr::dim}};
+    case screen_mode::filter_input:
+      return {span{fmt::format(" Filter: {}_", v.input), attr::selected}, span{"  Enter apply  Esc cancel", attr::dim}};
+    default: break;
+  }
+  screen_line out;
+  const std::array<std::pair<std::string_view, std::string_view>, 10> keys{{{"q", "quit"},
+                                                                           {"↑↓", "select"},
+                                                                           {"d", "drain"},
+                                                                           {"u", "ready"},
+                                                                           {"m", "maint"},
+                                                                           {"w", "weight"},
+                                                                           {"s", "sort"},
+                                                                           {"/", "filter"},
+                                                                           {"p", "pause"},
+                                                                           {"?", "help"}}};
+  for (const auto& [k, what] : keys) {
+    if (v.readonly && (k == "d" || k == "u" || k == "m" || k == "w")) continue;
+    out.push_back({fmt::format(" {}", k), attr::key});
+    out.push_back({fmt::format(" {} ", what), attr::normal});
+  }
+  return out;
+}
+
+std::vector<screen_line> help_screen(const view_state& v) {
+  std::vector<screen_line> out{text_line(" galeratop keys (any key returns)", attr::title), {}};
+  for (const key_binding& b : key_table()) {
+    const bool off = b.admin && v.readonly;
+    out.push_back({span{fmt::format("  {:<10}", b.keys), attr::key},
+                   span{fmt::format("{}{}", b.help, off ? " (disabled: --readonly)" : ""), off ? attr::dim : attr::normal}});
+  }
+  out.push_back({});
+  out.push_back(text_line("  Admin keys ask for confirmation: only y acts, anything else cancels.", attr::dim));
+  out.push_back(text_line("  Colours: synced green, donor/joining yellow, non-Primary/down red. NO_COLOR disables them.",
+                          attr::dim));
+  return out;
+}
+
+/// Cuts a line to `width` columns.
+screen_line clip(screen_line line, std::size_t width) {
+  screen_line out;
+  std::size_t used = 0;
+  for (span& s : line) {
+    if (used >= width) break;
+    const std::size_t w = display_width(s.text);
+    if (used + w > width) s.text = cut(s.text, width - used);
+    used += display_width(s.text);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+}  // namespace
+
+std::size_t display_width(std::string_view s) {
+  return static_cast<std::size_t>(
+      std::ranges::count_if(s, [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+std::vector<screen_line> layout_screen(const json& status, const view_state& v, int width, int height,
+                                       screen_clock::time_point now, const std::string& version) {
+  const auto w = static_cast<std::size_t>(std::max(width, 1));
+  const auto h = static_cast<std::size_t>(std::max(height, 1));
+  std::vector<screen_line> body;
+  if (v.mode == screen_mode::help) {
+    body = help_screen(v);
+  } else {
+    body = header(status, v, w, now, version);
+    body.push_back({});
+    if (status.is_object()) {
+      for (auto& l : node_table(status, v, w)) body.push_back(std::move(l));
+      body.push_back({});
+      for (auto& l : below_table(status)) body.push_back(std::move(l));
+    }
+  }
+  // The last two lines are the message and the footer; the body gives way first, from its end.
+  const std::size_t room = h >= 2 ? h - 2 : 0;
+  if (body.size() > room) {
+    const std::size_t hidden = body.size() - room + 1;
+    body.resize(room ? room - 1 : 0);
+    if (room) body.push_back(text_line(fmt::format(" … {} more line(s): enlarge the terminal", hidden), attr::dim));
+  }
+  std::vector<screen_line> out;
+  for (auto& l : body) out.push_back(clip(std::move(l), w));
+  while (out.size() < room) out.push_back({});
+  if (h >= 2) out.push_back(clip(text_line(" " + v.message, v.message_is_error ? attr::bad : attr::normal), w));
+  out.push_back(clip(footer(v), w));
+  out.resize(h);
+  return out;
+}
+
+}  // namespace galeratop
