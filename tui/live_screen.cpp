@@ -27,7 +27,7 @@ constexpr auto key_wait = 50ms;
 std::string describe(const json& req, const json& answer) {
   if (!answer.value("ok", false)) {
     const json e = answer.value("error", json::object());
-    return fmt::format("{} refused: {} ({})", req.value("cmd", ""), e.value("message", "?"), e.value("code", "?"));
+    return fmt::format("[{}] {}", e.value("code", "?"), e.value("message", "refused"));  // the code first: it survives a cut
   }
   const json n = answer.value("node", json::object());
   return fmt::format("{} {}: {} (was {}), {} connection(s) open", req.value("cmd", ""), n.value("name", ""),

@@ -182,9 +182,9 @@ std::vector<column> columns() {
          if (!m.is_object() || !m.value("up", false)) return cell{"-", attr::dim};
          return cell{fmt::format("{:.1f}ms", m.value("latency_ms", 0.0))};
        }},
-      {"LAST 60s", 20, false, 8,
+      {"LAST 60s", 12, false, 4,
        [](const json& n, const table_context& c) {
-         return cell{sparkline(history_of(c, n), 20, c.max_history, c.v.ascii), attr::good};
+         return cell{sparkline(history_of(c, n), 12, c.max_history, c.v.ascii), attr::good};
        }},
   };
 }

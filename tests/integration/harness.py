@@ -316,6 +316,12 @@ class Tmux:
     def send(self, *keys):
         self._tmux("send-keys", "-t", "t", *keys)
 
+    def children(self):
+        """PIDs of the processes the window's shell started."""
+        shell = int(self._tmux("display-message", "-p", "-t", "t", "#{pane_pid}").strip())
+        text = Path(f"/proc/{shell}/task/{shell}/children").read_text()
+        return [int(p) for p in text.split()]
+
     def resize(self, width, height):
         self._tmux("resize-window", "-t", "t", "-x", str(width), "-y", str(height))
 

@@ -1,13 +1,14 @@
 """The live screen in a real terminal (tmux): 12 sessions show as 4/4/4 on three Synced nodes;
 d+y drains the selected node and the screen shows its count falling while `galeratop status
---json` agrees; u+y readmits it; a CLI drain shows on the screen (one source of truth); a
-desynced node turns yellow within about a second; a killed agent shows DISCONNECTED and the
-screen comes back when it restarts; 80x24 keeps every node on one line; q exits 0 and leaves
-the terminal usable."""
+--json` agrees; u+y readmits it; a CLI drain shows on the screen (one source of truth); the
+agent's last-node refusal shows on the screen; a desynced node turns yellow within about a
+second; a killed agent shows DISCONNECTED and the screen comes back when it restarts; 80x24
+keeps every node on one line; q, Ctrl-C and SIGTERM all exit 0 and leave the terminal usable."""
 
 import os
 import re
 import shlex
+import signal
 import time
 import unittest
 
@@ -27,6 +28,16 @@ def rows(text):
     return out
 
 
+def screen_command(agent):
+    """galeratop on the agent, then its exit code and whether the terminal is back in cooked mode."""
+    # The shell catches SIGINT (for itself only: a caught signal is reset in the child) so that
+    # Ctrl-C ends galeratop and the shell goes on to report.
+    command = (f"trap : INT; LANG=C.UTF-8 {shlex.quote(os.environ['GALERATOP'])} --control {shlex.quote(str(agent.control))} "
+               f"--interval 250ms; echo EXIT=$?; stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$' "
+               f"| tr '\\n' ' '; echo; sleep 600")
+    return f"sh -c {shlex.quote(command)}"
+
+
 class LiveScreen(LabTestCase):
     def tearDown(self):
         self.lab.desync(3, False)
@@ -43,11 +54,22 @@ class LiveScreen(LabTestCase):
                     if c.open:
                         c.close()
 
+    def test_signals_restore_the_terminal(self):
+        with Agent(self.lab) as agent:
+            for how in ("C-c", "SIGTERM"):
+                with Tmux(screen_command(agent), 100, 30) as term:
+                    term.wait_screen(lambda t: len(rows(t)) == 3, 15, "the nodes")
+                    if how == "C-c":
+                        term.send("C-c")
+                    else:
+                        for pid in term.children():
+                            os.kill(pid, signal.SIGTERM)
+                    term.wait_screen(lambda t: re.search(r"(?m)^-?icanon -?echo", t), 5, f"galeratop to end on {how}")
+                    self.assertIn("EXIT=0", term.text(), how)
+                    self.assertRegex(term.text(), r"(?m)^icanon echo\s*$", how)
+
     def _run(self, agent, names, held):
-        command = (f"LANG=C.UTF-8 {shlex.quote(os.environ['GALERATOP'])} --control {shlex.quote(str(agent.control))} "
-                   f"--interval 250ms; echo EXIT=$?; stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$' "
-                   f"| tr '\\n' ' '; echo; sleep 600")
-        with Tmux(f"sh -c {shlex.quote(command)}", 120, 35) as term:
+        with Tmux(screen_command(agent), 120, 35) as term:
             even = term.wait_screen(lambda t: [r[3] for r in rows(t).values()] == [4, 4, 4], 15, "4/4/4")
             print("\n".join(term.screen()[:8]))
             self.assertEqual({n: r[0] for n, r in rows(term.text()).items()}, {n: "synced" for n in names})
@@ -83,8 +105,18 @@ class LiveScreen(LabTestCase):
             # A drain from the CLI shows on the screen: one source of truth.
             self.assertEqual(agent.galeratop("drain", names[0]).returncode, 0)
             term.wait_screen(lambda t: rows(t)[names[0]][1] == "drain", 5, "the CLI's drain")
-            self.assertEqual(agent.galeratop("ready", names[0]).returncode, 0)
-            term.wait_screen(lambda t: rows(t)[names[0]][1] == "ready", 5, "the CLI's ready")
+            # With two nodes drained, d+y on the third shows the agent's refusal and changes nothing.
+            self.assertEqual(agent.galeratop("drain", names[1]).returncode, 0)
+            term.send("G", "d")
+            term.wait_screen(lambda t: f"drain {names[2]} (" in t and "[y/N]" in t, 5, "the drain question")
+            term.send("y")
+            refusal = term.wait_screen(lambda t: f"[last_node] refused: drain {names[2]} would leave no node" in t, 5,
+                                       "the last-node refusal")
+            self.assertTrue(refusal)
+            self.assertEqual(agent.node_status(3)["admin"], "ready")
+            for n in names[:2]:
+                self.assertEqual(agent.galeratop("ready", n).returncode, 0)
+            term.wait_screen(lambda t: [r[1] for r in rows(t).values()] == ["ready"] * 3, 5, "all ready")
 
             # A desynced node turns yellow: the STATE cell of its row is drawn in colour 33.
             desynced_at = time.monotonic()

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "key_map.hpp"
 #include "screen_layout.hpp"
 #include "tui_fixtures.hpp"
 
@@ -41,7 +42,8 @@ TEST_CASE("at 120x35 the screen has every important column and fits") {
   for (const auto& l : lines) CHECK(display_width(l) <= 120);
   const std::string* head = line_with(lines, "NODE");
   REQUIRE(head);
-  for (const char* col : {"NODE", "ADDRESS", "STATE", "ADMIN", "ELIG", "CONN", "SPREAD", "SHARE", "NEW/s", "LAG", "CHECK"})
+  for (const char* col : {"NODE", "ADDRESS", "STATE", "ADMIN", "ELIG", "CONN", "SPREAD", "SHARE", "NEW/s", "LAG", "IN/s",
+                          "LAST 60s"})
     CHECK(head->find(col) != std::string::npos);
   CHECK(line_with(lines, "cluster prod Primary size 3 conf 9"));
   CHECK(line_with(lines, "donor_serving"));
@@ -126,5 +128,14 @@ TEST_CASE("the connections sparkline covers the last minute") {
   const auto lines = render(s, v, 200, 35);
   const std::string* row = line_with(lines, "galera-db-01");
   REQUIRE(row);
-  CHECK(row->find("▁▁▁▁▁▁▁▁▁▁██████████") != std::string::npos);
+  CHECK(row->find("▁▁▁▁▁▁██████") != std::string::npos);  // 5 s per character: 30 s idle, then 8
+}
+
+TEST_CASE("the help screen lists every key of the key table") {
+  view_state v;
+  v.mode = screen_mode::help;
+  std::string all;
+  for (const auto& l : render(test::three_node_status(), v, 120, 35)) all += l + "\n";
+  for (const key_binding& b : key_table()) CHECK(all.find(std::string(b.keys)) != std::string::npos);
+  for (const key_binding& b : key_table()) CHECK(all.find(std::string(b.help)) != std::string::npos);
 }
