@@ -76,7 +76,7 @@ class live_screen {
   void subscribe() {
     if (!client_) return;
     try {
-      json answer = client_->request({{"cmd", "subscribe"}, {"interval_ms", o_interval()}});
+      json answer = client_->request({{"cmd", "subscribe"}, {"interval_ms", interval_ms()}});
       if (!answer.value("ok", false)) throw control_unavailable(answer.value("error", json::object()).value("message", "refused"));
       if (!view_.connected) view_.message.clear();
       view_.connected = true;
@@ -86,7 +86,7 @@ class live_screen {
     }
   }
 
-  long o_interval() const { return static_cast<long>(view_.interval.count()); }
+  long interval_ms() const { return static_cast<long>(view_.interval.count()); }
 
   void receive(screen_clock::time_point now) {
     if (!client_) return;
