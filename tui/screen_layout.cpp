@@ -267,9 +267,11 @@ std::vector<screen_line> header(const json& status, const view_state& v, std::si
   }
   if (v.paused) top.push_back({"  PAUSED", attr::warn});
   // The agent's uptime and the refresh interval are the first to go on a narrow screen.
-  std::vector<span> optional{{fmt::format("  galeratop {}", version), attr::dim}};
+  std::vector<span> optional{{fmt::format("  galeratop {}", version), attr::dim}};  // the client's own version
   if (status.is_object())
-    optional.push_back({fmt::format("  agent up {}", duration(status.value("uptime_seconds", 0.0))), attr::normal});
+    optional.push_back({fmt::format("  agent {} up {}", field_text(status, "version"),
+                                    duration(status.value("uptime_seconds", 0.0))),
+                        attr::normal});
   optional.push_back({fmt::format("  every {}", v.interval.count() >= 1000 ? fmt::format("{}s", v.interval.count() / 1000)
                                                                             : fmt::format("{}ms", v.interval.count())),
                       attr::normal});

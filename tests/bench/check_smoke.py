@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""Runs `bench --smoke` and checks that its result is well formed: every workload measured
+against every target, without errors, with rates, ratios and the idle figure. Speed is
+not judged here (rule 4): only that the harness still produces what docs/benchmarks.md needs."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+
+def main(bench, galeratopd, out):
+    r = subprocess.run([sys.executable, bench, "--smoke", "--galeratopd", galeratopd, "--out", out], timeout=540)
+    if r.returncode != 0:
+        print(f"bench --smoke exited {r.returncode}")
+        return 1
+    result = json.loads((Path(out) / "benchmarks-smoke.json").read_text())
+    problems = []
+    workloads = {row["workload"] for row in result["table"]}
+    if workloads != {"oltp_point_select 8 threads", "short sessions 8 clients"}:
+        problems.append(f"workloads: {sorted(workloads)}")
+    for row in result["table"]:
+        for target in ("no proxy", "haproxy", "galeratopd"):
+            t = row.get(target)
+            if not t or not t["rate_median"] > 0:
+                problems.append(f"{row['workload']}: no rate for {target}")
+            elif t["errors"]:
+                problems.append(f"{row['workload']}: {t['errors']} error(s) via {target}")
+        if not row["ratio_vs_haproxy"] or not row["ratio_vs_no_proxy"]:
+            problems.append(f"{row['workload']}: ratios missing")
+        if not row["galeratopd"]["cpu_us_per_query"] or not row["haproxy"]["cpu_us_per_query"]:
+            problems.append(f"{row['workload']}: proxy CPU per query missing")
+    if not 0 <= result["idle_cpu_percent"] < 100:
+        problems.append(f"idle CPU {result['idle_cpu_percent']}")
+    if "| workload |" not in (Path(out) / "benchmarks-smoke-table.md").read_text():
+        problems.append("the Markdown table is missing")
+    for p in problems:
+        print(p)
+    print(f"bench smoke: {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:4]))
