@@ -41,31 +41,22 @@ std::optional<asio::ip::tcp::endpoint> resolve(asio::io_context& io, const endpo
   }
   return results.begin()->endpoint();
 }
-/// The other nodes in a few words, for the last-node refusal: "node1 down, node3 synced drain".
-std::string others_summary(const routing_table& table, node_id id) {
-  std::vector<std::string> parts;
-  for (const route& r : table.routes())
-    if (r.id != id)
-      parts.push_back(fmt::format("{} {}{}", r.name(), to_string(r.tracker.current().state),
-                                  r.admin == admin_state::ready ? "" : " " + std::string(to_string(r.admin))));
-  return parts.empty() ? "none configured" : fmt::format("{}", fmt::join(parts, ", "));
-}
 }  // namespace
 
-std::optional<std::string> read_password_file(const std::string& path, std::string& error) {
+std::optional<std::string> read_secret_file(const std::string& path, std::string_view key, std::string& error) {
   std::ifstream in(path);
   if (!in) {
-    error = fmt::format("monitor.password_file {}: {}", path, std::strerror(errno));
+    error = fmt::format("{} {}: {}", key, path, std::strerror(errno));
     return std::nullopt;
   }
-  std::string password;
-  std::getline(in, password);
-  if (!password.empty() && password.back() == '\r') password.pop_back();
-  if (password.empty()) {
-    error = fmt::format("monitor.password_file {}: the first line is empty", path);
+  std::string secret;
+  std::getline(in, secret);
+  if (!secret.empty() && secret.back() == '\r') secret.pop_back();
+  if (secret.empty()) {
+    error = fmt::format("{} {}: the first line is empty", key, path);
     return std::nullopt;
   }
-  return password;
+  return secret;
 }
 
 agent::agent(config initial, config_loader reload)
@@ -156,7 +147,7 @@ std::optional<std::string> agent::reload() {
     return all;
   }
   std::string error;
-  auto password = read_password_file(r.value->monitor.password_file, error);
+  auto password = read_secret_file(r.value->monitor.password_file, "monitor.password_file", error);
   if (!password) {
     log_error("reload refused, keeping the running configuration: {}", error);
     return error;
@@ -239,7 +230,7 @@ asio::awaitable<void> agent::shut_down() {
 int agent::run() {
   std::signal(SIGPIPE, SIG_IGN);
   std::string error;
-  auto password = read_password_file(config_.monitor.password_file, error);
+  auto password = read_secret_file(config_.monitor.password_file, "monitor.password_file", error);
   if (!password) throw std::runtime_error(error);
   auto at = resolve(io_, config_.listen, error);
   if (!at) throw std::runtime_error(fmt::format("agent.listen {}: {}", config_.listen.to_string(), error));
@@ -386,13 +377,12 @@ void agent::open_control() {
     if (!ep->address().is_loopback())
       log_warning("agent.control_tcp {} is not a loopback address: anyone who can reach it and has the token "
                   "can drain nodes", config_.control_tcp);
-    std::ifstream in(config_.control_token_file);
-    std::getline(in, cs.token);
-    if (!cs.token.empty() && cs.token.back() == '\r') cs.token.pop_back();
-    if (cs.token.size() < 16)
-      throw std::runtime_error(fmt::format("agent.control_token_file {}: {}", config_.control_token_file,
-                                           in ? "the token (first line) must be at least 16 characters"
-                                              : std::strerror(errno)));
+    auto token = read_secret_file(config_.control_token_file, "agent.control_token_file", error);
+    if (!token) throw std::runtime_error(error);
+    if (token->size() < 16)
+      throw std::runtime_error(fmt::format("agent.control_token_file {}: the token (first line) must be at least "
+                                           "16 characters", config_.control_token_file));
+    cs.token = std::move(*token);
     cs.tcp = *ep;
   }
   if (cs.unix_path.empty() && !cs.tcp) return;
@@ -476,7 +466,7 @@ json agent::change_intent(const control_request& r, const managed_node& n) {
                                                         "(the others: {}); add --force to do it anyway",
                                                         r.command == control_command::weight ? "weight 0 on"
                                                                                              : to_string(r.command),
-                                                        name, others_summary(balancer_.table(), n.id))});
+                                                        name, balancer_.table().others_summary(n.id))});
   if (!(wanted == old)) {
     std::string error;
     // Written before it is applied and answered: an intent acknowledged is an intent that survives kill -9.

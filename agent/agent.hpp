@@ -98,8 +98,8 @@ class agent {
   bool stopping_ = false;
 };
 
-/// Reads the monitor password from `path` (one line; the trailing newline is
-/// dropped); nullopt with `error` set when it is missing, empty or unreadable.
-std::optional<std::string> read_password_file(const std::string& path, std::string& error);
+/// Reads a secret (the monitor password, the control token) from the first line of `path`;
+/// nullopt with `error` naming `key` and the path when it is missing, empty or unreadable.
+std::optional<std::string> read_secret_file(const std::string& path, std::string_view key, std::string& error);
 
 }  // namespace galeratop

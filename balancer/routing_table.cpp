@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <map>
 
 namespace galeratop {
@@ -139,6 +140,15 @@ std::optional<node_id> routing_table::pick_roundrobin(std::span<const node_id> t
   if (!best) return std::nullopt;
   best->rr_credit -= total;
   return best->id;
+}
+
+std::string routing_table::others_summary(node_id id) const {
+  std::vector<std::string> parts;
+  for (const route& r : routes_)
+    if (r.id != id)
+      parts.push_back(fmt::format("{} {}{}", r.name(), to_string(r.tracker.current().state),
+                                  r.admin == admin_state::ready ? "" : " " + std::string(to_string(r.admin))));
+  return parts.empty() ? "none configured" : fmt::format("{}", fmt::join(parts, ", "));
 }
 
 std::string routing_table::unavailable_reason() const {

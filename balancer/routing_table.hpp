@@ -69,6 +69,9 @@ class routing_table {
   /// Why no node is eligible, e.g. "no Galera node is available (3 configured: 2 down, 1 non-Primary)".
   std::string unavailable_reason() const;
 
+  /// The other nodes in a few words, for the last-node refusal: "node1 down, node3 synced drain".
+  std::string others_summary(node_id id) const;
+
   /// The freshest view among the other reachable Primary nodes, for stale-view detection.
   peer_view peers_of(node_id id) const;
 

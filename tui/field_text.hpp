@@ -7,6 +7,8 @@
 
 namespace galeratop {
 
+// How the client shows the agent's figures to people, shared by `galeratop status` and the screen.
+
 /// A field of a status object as a person reads it: "-" when absent or null, strings as
 /// they are, whole numbers without a decimal point (wsrep counters arrive as doubles).
 inline std::string field_text(const nlohmann::json& j, const char* key) {
@@ -15,6 +17,15 @@ inline std::string field_text(const nlohmann::json& j, const char* key) {
   if (it->is_number_float() && std::trunc(it->get<double>()) == it->get<double>())
     return fmt::format("{:.0f}", it->get<double>());
   return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+/// A span of seconds the way top and htop show one: "42s", "3m07s", "5h02m", "4d03h".
+inline std::string elapsed_text(double seconds) {
+  const auto s = static_cast<long>(seconds);
+  if (s < 120) return fmt::format("{}s", s);
+  if (s < 7200) return fmt::format("{}m{:02}s", s / 60, s % 60);
+  if (s < 172800) return fmt::format("{}h{:02}m", s / 3600, (s / 60) % 60);
+  return fmt::format("{}d{:02}h", s / 86400, (s / 3600) % 24);
 }
 
 }  // namespace galeratop

@@ -44,14 +44,6 @@ std::string bytes(double v) {
   return u == 0 ? fmt::format("{:.0f}", v) : fmt::format("{:.1f}{}", v, units[u]);
 }
 
-std::string duration(double seconds) {
-  const auto s = static_cast<long>(seconds);
-  if (s < 120) return fmt::format("{}s", s);
-  if (s < 7200) return fmt::format("{}m{:02}s", s / 60, s % 60);
-  if (s < 172800) return fmt::format("{}h{:02}m", s / 3600, (s / 60) % 60);
-  return fmt::format("{}d{:02}h", s / 86400, (s / 3600) % 24);
-}
-
 attr state_attr(const std::string& state) {
   if (state == "synced") return attr::good;
   if (state == "down" || state == "non_primary") return attr::bad;
@@ -252,7 +244,7 @@ std::vector<screen_line> header(const json& status, const view_state& v, std::si
   screen_line top{span{" galeratop ", attr::title}};
   if (!v.connected) {
     const double down = std::chrono::duration<double>(now - v.disconnected_since).count();
-    top.push_back({fmt::format(" DISCONNECTED — retrying ({}; {}) ", v.disconnect_reason, duration(down)), attr::bad});
+    top.push_back({fmt::format(" DISCONNECTED — retrying ({}; {}) ", v.disconnect_reason, elapsed_text(down)), attr::bad});
   }
   if (status.is_object()) {
     const json c = status.value("cluster", json::object());
@@ -270,7 +262,7 @@ std::vector<screen_line> header(const json& status, const view_state& v, std::si
   std::vector<span> optional{{fmt::format("  galeratop {}", version), attr::dim}};  // the client's own version
   if (status.is_object())
     optional.push_back({fmt::format("  agent {} up {}", field_text(status, "version"),
-                                    duration(status.value("uptime_seconds", 0.0))),
+                                    elapsed_text(status.value("uptime_seconds", 0.0))),
                         attr::normal});
   optional.push_back({fmt::format("  every {}", v.interval.count() >= 1000 ? fmt::format("{}s", v.interval.count() / 1000)
                                                                             : fmt::format("{}ms", v.interval.count())),
@@ -301,7 +293,7 @@ std::vector<screen_line> below_table(const json& status) {
     const json d = n.value("drain", json());
     if (!d.is_object()) continue;
     out.push_back(text_line(fmt::format(" {} {}: {} connection(s) left, {}", n.value("admin", ""), n.value("name", ""),
-                                        field_text(d, "remaining"), duration(d.value("elapsed_seconds", 0.0))),
+                                        field_text(d, "remaining"), elapsed_text(d.value("elapsed_seconds", 0.0))),
                             attr::warn));
   }
   const json advisories = status.value("advisories", json::array());

@@ -11,12 +11,6 @@ namespace galeratop {
 namespace {
 using json = nlohmann::json;
 
-std::string elapsed(double seconds) {
-  const auto s = static_cast<long>(seconds);
-  if (s < 120) return fmt::format("{}s", s);
-  if (s < 7200) return fmt::format("{}m{:02}s", s / 60, s % 60);
-  return fmt::format("{}h{:02}m", s / 3600, (s / 60) % 60);
-}
 }  // namespace
 
 std::string render_status_table(const json& status) {
@@ -37,7 +31,7 @@ std::string render_status_table(const json& status) {
     const auto conns = n.value("connections", std::uint64_t{0});
     std::string drain;
     if (const json& d = n.value("drain", json()); d.is_object())
-      drain = fmt::format("{} left, {}", field_text(d, "remaining"), elapsed(d.value("elapsed_seconds", 0.0)));
+      drain = fmt::format("{} left, {}", field_text(d, "remaining"), elapsed_text(d.value("elapsed_seconds", 0.0)));
     rows.push_back({field_text(n, "name"), field_text(n, "address"), field_text(n, "state"), field_text(n, "admin"),
                     n.value("eligible", false) ? "yes" : "no", std::to_string(conns),
                     total ? fmt::format("{:.0f}%", 100.0 * static_cast<double>(conns) / static_cast<double>(total))

@@ -4,7 +4,7 @@ before): the way to empty a node that long-lived pools would otherwise hold for 
 import time
 import unittest
 
-from harness import Agent, LabTestCase, app_connect, wait_for
+from harness import Agent, LabTestCase, app_connect, node_of, wait_for
 
 
 class Maint(LabTestCase):
@@ -14,9 +14,7 @@ class Maint(LabTestCase):
             held = [app_connect(agent.port) for _ in range(6)]
             on_node, elsewhere = [], []
             for c in held:
-                with c.cursor() as cur:
-                    cur.execute("SELECT @@wsrep_node_name")
-                    (on_node if cur.fetchone()[0] == name else elsewhere).append(c)
+                (on_node if node_of(c) == name else elsewhere).append(c)
             self.assertEqual(len(on_node), 2)
 
             r = agent.galeratop("maint", name)

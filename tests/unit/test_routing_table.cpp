@@ -249,3 +249,11 @@ TEST_CASE("the last-node guard counts a donor that would take over as someone to
   for (int k = 0; k < 3; ++k) set_state(t, 2, unreachable());
   CHECK_FALSE(t.others_eligible_without(1, donor_policy::avoid));
 }
+
+TEST_CASE("the others summary names every other node with its state and any intent") {
+  auto t = healthy_table(3);
+  t.find(2)->admin = admin_state::drain;
+  for (int k = 0; k < 3; ++k) set_state(t, 3, unreachable());
+  CHECK(t.others_summary(1) == "n2 synced drain, n3 down");
+  CHECK(healthy_table(1).others_summary(1) == "none configured");
+}
