@@ -16,6 +16,7 @@
 #include <fmt/ranges.h>
 #include <fstream>
 
+#include "cadence.hpp"
 #include "control_server.hpp"
 #include "log.hpp"
 #include "metrics_server.hpp"
@@ -301,7 +302,7 @@ std::vector<node_snapshot> agent::node_snapshots() const {
     n.admin_since = intents_.get(r.address).since;
     n.weight = r.weight;
     n.connections = r.connections;
-    if (const node_counters* c = balancer_.counters(r.id)) {
+    if (const auto c = balancer_.counters(r.id)) {
       n.connections_total = c->connections_total;
       n.connect_errors = c->connect_errors;
       n.bytes_in = c->bytes_in;
@@ -354,9 +355,10 @@ void agent::publish() {
 
 asio::awaitable<void> agent::publish_loop() {
   // A fixed cadence, not one publish per observation: the cost stays flat however many nodes report.
+  // On the monitors' grid (cadence.hpp), so that an idle agent wakes once per tick.
   for (;;) {
     publish();
-    publish_timer_.expires_after(config_.monitor.interval);
+    publish_timer_.expires_at(next_tick(mono_clock::now(), config_.monitor.interval));
     auto [ec] = co_await publish_timer_.async_wait(use_tuple);
     if (ec) co_return;  // cancelled at the end of shut_down
   }

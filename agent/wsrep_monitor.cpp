@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "cadence.hpp"
+
 namespace galeratop {
 namespace {
 
@@ -97,7 +99,7 @@ void wsrep_monitor::run(std::stop_token stop) {
     }
     if (conn) {
       const auto started = mono_clock::now();
-      if (auto rows = query_pairs(conn.get(), "SHOW GLOBAL STATUS LIKE 'wsrep%'", obs.error)) {
+      if (auto rows = query_pairs(conn.get(), wsrep_status_query().c_str(), obs.error)) {
         obs.latency = std::chrono::duration_cast<std::chrono::microseconds>(mono_clock::now() - started);
         obs.status = parse_wsrep_status(*rows);
       } else {
@@ -110,13 +112,12 @@ void wsrep_monitor::run(std::stop_token stop) {
     const bool ok = obs.status.has_value();
     sink_(std::move(obs));
 
-    // Checks keep a steady cadence; failures back off (doubling up to 2 s) so
-    // that a dead node costs little, and the first good check resets it.
+    // Checks keep the agent's cadence (cadence.hpp); failures back off (doubling up to 2 s)
+    // so that a dead node costs little, and the first good check resets it.
     const auto now = mono_clock::now();
     if (ok) {
       backoff = target_.interval;
-      next += target_.interval;
-      if (next < now) next = now + target_.interval;
+      next = next_tick(now, target_.interval);
     } else {
       next = now + backoff;
       backoff = std::min(backoff * 2, max_backoff);

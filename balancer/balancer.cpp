@@ -18,14 +18,7 @@ namespace galeratop {
 using asio::ip::tcp;
 namespace {
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
-constexpr std::size_t relay_buffer_size = 16 * 1024;  // one buffer per direction per session, reused
-constexpr std::size_t greeting_buffer_size = 1024;    // a MySQL greeting is ~100 bytes; only the first bytes matter
-
-void tune(tcp::socket& s) {
-  std::error_code ignored;
-  s.set_option(tcp::no_delay(true), ignored);  // MySQL is request/response: never wait to fill a segment
-  s.set_option(asio::socket_base::keep_alive(true), ignored);
-}
+constexpr std::size_t greeting_buffer_size = 1024;  // a MySQL greeting is ~100 bytes; only the first bytes matter
 
 std::string_view eligibility_word(const route& r) {
   if (r.eligible) return "eligible";
@@ -44,7 +37,6 @@ struct balancer::session {
   tcp::socket server;
   node_traffic* traffic = nullptr;  // set while attached to a node
   node_id node = 0;
-  std::uint32_t last_active = 0;  // balancer tick at the last byte either way
 
   void close() {
     std::error_code ignored;
@@ -54,19 +46,21 @@ struct balancer::session {
 };
 
 balancer::balancer(asio::io_context& io, balancer_settings settings)
-    : io_(io), settings_(settings), sweep_timer_(io) {
-  asio::co_spawn(io_, idle_sweep(), asio::detached);
+    : io_(io), settings_(settings), relay_(io, [this](const std::vector<std::uint64_t>& t) { relay_ended(t); }) {
+  relay_.set_idle_timeout(settings_.idle_timeout);
 }
 
-balancer::~balancer() {
-  stopping_ = true;
-  sweep_timer_.cancel();
-}
+balancer::~balancer() { stopping_ = true; }
 
 void balancer::listen(const tcp::endpoint& at) {
   acceptor_.emplace(io_);
   acceptor_->open(at.protocol());
   acceptor_->set_option(tcp::acceptor::reuse_address(true));
+  // Accepted sockets inherit both from the listener, which saves two syscalls per client.
+  // No delay: MySQL is request/response, never wait to fill a segment. Keep-alive: a client
+  // host that vanishes does not hold a node's connection until the idle timeout.
+  acceptor_->set_option(tcp::no_delay(true));
+  acceptor_->set_option(asio::socket_base::keep_alive(true));
   acceptor_->bind(at);
   acceptor_->listen(asio::socket_base::max_listen_connections);
   asio::co_spawn(io_, accept_loop(), asio::detached);
@@ -138,14 +132,18 @@ asio::awaitable<void> balancer::end_maint_grace(node_id id, std::uint64_t genera
   close_sessions_of(id, "in maintenance");
 }
 
-const node_counters* balancer::counters(node_id id) const {
+std::optional<node_counters> balancer::counters(node_id id) const {
   auto it = traffic_.find(id);
-  return it == traffic_.end() ? nullptr : &it->second.counters;
+  if (it == traffic_.end()) return std::nullopt;
+  const node_traffic& t = it->second;
+  return node_counters{t.connections_total, t.connect_errors, t.bytes.in.load(std::memory_order_relaxed),
+                       t.bytes.out.load(std::memory_order_relaxed)};
 }
 
 void balancer::set_settings(const balancer_settings& s) {
   const auto before = marks();
   settings_ = s;
+  relay_.set_idle_timeout(settings_.idle_timeout);
   apply_change(before);
 }
 
@@ -180,23 +178,27 @@ void balancer::apply_change(const std::vector<route_mark>& before) {
 
 void balancer::close_sessions_of(node_id id, std::string_view why) {
   auto it = traffic_.find(id);
-  if (it == traffic_.end() || it->second.sessions.empty()) return;
+  if (it == traffic_.end()) return;
+  node_traffic& t = it->second;
+  if (t.sessions.empty() && t.relayed.empty()) return;
   log_info("node {}: closing {} client session(s) because it is {}", table_.find(id)->name(),
-           it->second.sessions.size(), why);
-  // close() only cancels; each session detaches itself when its coroutine unwinds.
-  for (session* s : it->second.sessions) s->close();
+           t.sessions.size() + t.relayed.size(), why);
+  // Both only ask: a connecting session detaches itself when its coroutine unwinds, a
+  // relayed one when the relay reports its end.
+  for (session* s : t.sessions) s->close();
+  relay_.close({t.relayed.begin(), t.relayed.end()});
 }
 
 void balancer::close_all_sessions() {
   for (auto& [id, t] : traffic_)
     for (session* s : t.sessions) s->close();
+  relay_.close_all();
 }
 
 void balancer::attach(session& s, node_id id) {
   node_traffic& t = traffic_[id];
   s.node = id;
   s.traffic = &t;
-  s.last_active = tick_;
   t.sessions.insert(&s);
   if (route* r = table_.find(id)) ++r->connections;  // counted while connecting, so leastconn sees it at once
 }
@@ -205,14 +207,42 @@ void balancer::detach(session& s) {
   if (!s.traffic) return;
   s.traffic->sessions.erase(&s);
   if (route* r = table_.find(s.node)) --r->connections;
-  if (s.traffic->removed && s.traffic->sessions.empty()) traffic_.erase(s.node);
+  if (s.traffic->removed && s.traffic->sessions.empty() && s.traffic->relayed.empty()) traffic_.erase(s.node);
   s.traffic = nullptr;
+}
+
+void balancer::hand_over(session& s) {
+  const std::uint64_t token = next_token_++;
+  node_traffic& t = *s.traffic;
+  t.sessions.erase(&s);
+  t.relayed.insert(token);
+  relayed_.emplace(token, s.node);
+  s.traffic = nullptr;  // the route keeps counting the connection until the relay reports its end
+  // Both sockets are non-blocking already (Asio set that for its own operations).
+  const int client_fd = s.client.release();
+  const int server_fd = s.server.release();
+  relay_.adopt(token, client_fd, server_fd, &t.bytes);
+}
+
+void balancer::relay_ended(const std::vector<std::uint64_t>& tokens) {
+  for (std::uint64_t token : tokens) {
+    auto it = relayed_.find(token);
+    if (it == relayed_.end()) continue;
+    const node_id id = it->second;
+    relayed_.erase(it);
+    --session_count_;
+    if (route* r = table_.find(id)) --r->connections;
+    auto t = traffic_.find(id);
+    if (t == traffic_.end()) continue;
+    t->second.relayed.erase(token);
+    if (t->second.removed && t->second.sessions.empty() && t->second.relayed.empty()) traffic_.erase(t);
+  }
 }
 
 void balancer::note_connect_failure(node_id id, const std::string& why) {
   route* r = table_.find(id);
   if (!r) return;
-  ++traffic_[id].counters.connect_errors;
+  ++traffic_[id].connect_errors;
   const auto before = marks();
   r->tracker.connect_failed(fmt::format("connect from the balancer failed: {}", why));
   apply_change(before);
@@ -243,7 +273,8 @@ asio::awaitable<std::error_code> balancer::dial(session& s, std::span<char> gree
   auto [ec] = co_await s.server.async_connect(s.traffic->endpoint, use_tuple);
   if (ec) co_return ec;
   connected = true;
-  tune(s.server);
+  std::error_code ignored;
+  s.server.set_option(tcp::no_delay(true), ignored);  // request/response: never wait to fill a segment
   // The server speaks first. Waiting for its first packet is what tells a
   // live node from a frozen one whose kernel still completes the handshake.
   while (got < 5) {
@@ -277,37 +308,16 @@ asio::awaitable<std::optional<std::string>> balancer::connect_backend(session& s
   co_return failure;
 }
 
-asio::awaitable<void> balancer::pump(session& s, tcp::socket& from, tcp::socket& to, std::uint64_t& counter) {
-  std::array<char, relay_buffer_size> buf;
-  for (;;) {
-    auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), use_tuple);
-    if (ec) {
-      // A clean EOF is passed on as a half-close, so the other direction can
-      // still finish (COM_QUIT, then the server closes); anything else ends both.
-      std::error_code ignored;
-      if (ec == asio::error::eof)
-        to.shutdown(tcp::socket::shutdown_send, ignored);
-      else
-        s.close();
-      co_return;
-    }
-    s.last_active = tick_;
-    counter += n;
-    auto [wec, written] = co_await asio::async_write(to, asio::buffer(buf.data(), n), use_tuple);
-    if (wec) {
-      s.close();
-      co_return;
-    }
-  }
-}
-
+// GCC 12 pairs this coroutine's frame deallocation with the wrong allocation function
+// and warns, although Asio's awaitable frame defines both operator new and delete.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 asio::awaitable<void> balancer::run_session(tcp::socket client) {
-  using namespace asio::experimental::awaitable_operators;
   session s(std::move(client));
   ++session_count_;
   ++frontend_.accepted_total;
+  bool handed_over = false;
   try {
-    tune(s.client);
     std::array<char, greeting_buffer_size> greeting;
     std::size_t got = 0;
     std::vector<node_id> tried;
@@ -325,7 +335,7 @@ asio::awaitable<void> balancer::run_session(tcp::socket client) {
         note_connect_failure(*id, *failure);
       } else {
         connected = true;
-        ++s.traffic->counters.connections_total;
+        ++s.traffic->connections_total;
       }
     }
     if (!connected) {
@@ -335,31 +345,22 @@ asio::awaitable<void> balancer::run_session(tcp::socket client) {
       const std::string packet = encode_err_packet(mysql_error::node_unavailable, "08S01", "galeratop: " + why);
       co_await asio::async_write(s.client, asio::buffer(packet), use_tuple);
     } else {
-      co_await asio::async_write(s.client, asio::buffer(greeting.data(), got), use_tuple);
-      node_counters& c = s.traffic->counters;
-      co_await (pump(s, s.client, s.server, c.bytes_in) && pump(s, s.server, s.client, c.bytes_out));
+      auto [ec, n] = co_await asio::async_write(s.client, asio::buffer(greeting.data(), got), use_tuple);
+      if (!ec && s.client.is_open() && s.server.is_open()) {
+        s.traffic->bytes.out.fetch_add(n, std::memory_order_relaxed);
+        hand_over(s);
+        handed_over = true;
+      }
     }
   } catch (const std::exception& e) {
     log_debug("session ended by an exception: {}", e.what());  // one session ends, the balancer goes on
   }
-  detach(s);
-  s.close();
-  --session_count_;
-}
-
-asio::awaitable<void> balancer::idle_sweep() {
-  // A coarse sweep instead of a timer per read keeps the relay free of timer syscalls.
-  while (!stopping_) {
-    sweep_timer_.expires_after(std::chrono::seconds(1));
-    auto [ec] = co_await sweep_timer_.async_wait(use_tuple);
-    if (ec || stopping_) co_return;
-    ++tick_;
-    const auto limit = static_cast<std::uint32_t>(settings_.idle_timeout.count());
-    if (limit == 0) continue;
-    for (auto& [id, t] : traffic_)
-      for (session* s : t.sessions)
-        if (tick_ - s->last_active > limit) s->close();
+  if (!handed_over) {  // a relayed session is counted until the relay reports its end
+    detach(s);
+    s.close();
+    --session_count_;
   }
 }
+#pragma GCC diagnostic pop
 
 }  // namespace galeratop

@@ -9,9 +9,11 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
+#include "relay.hpp"
 #include "routing_table.hpp"
 
 namespace galeratop {
@@ -51,6 +53,8 @@ struct frontend_counters {
 
 /// The Galera-aware TCP balancer. Every member runs on the one io_context
 /// thread that owns it (DESIGN rule 2): no locks; monitors post observations in.
+/// A session is accepted, routed and connected here; once the node's greeting has been
+/// passed on, its two sockets belong to the relay thread (relay.hpp) until it ends.
 class balancer {
  public:
   balancer(asio::io_context& io, balancer_settings settings);
@@ -88,8 +92,8 @@ class balancer {
   void close_all_sessions();
   /// The routing state, for status and tests.
   const routing_table& table() const { return table_; }
-  /// A node's traffic so far; nullptr for an unknown id.
-  const node_counters* counters(node_id id) const;
+  /// A node's traffic so far; nothing for an unknown id.
+  std::optional<node_counters> counters(node_id id) const;
   /// The listener's figures.
   const frontend_counters& frontend() const { return frontend_; }
 
@@ -98,8 +102,11 @@ class balancer {
   /// Traffic per node; outlives the node's route while sessions still use it.
   struct node_traffic {
     asio::ip::tcp::endpoint endpoint;
-    std::unordered_set<session*> sessions;
-    node_counters counters;
+    std::unordered_set<session*> sessions;       // connecting, on the io thread
+    std::unordered_set<std::uint64_t> relayed;   // tokens of its sessions that the relay holds
+    std::uint64_t connections_total = 0;
+    std::uint64_t connect_errors = 0;
+    relay_bytes bytes;  // counted by the relay thread
     bool removed = false;
     std::uint64_t maint_generation = 0;  // a maint grace ends only if no admin change came after it began
   };
@@ -109,13 +116,12 @@ class balancer {
   asio::awaitable<std::optional<std::string>> connect_backend(session& s, std::span<char> greeting,
                                                               std::size_t& got);
   asio::awaitable<std::error_code> dial(session& s, std::span<char> greeting, std::size_t& got, bool& connected);
-  asio::awaitable<void> pump(session& s, asio::ip::tcp::socket& from, asio::ip::tcp::socket& to,
-                             std::uint64_t& counter);
-  asio::awaitable<void> idle_sweep();
   asio::awaitable<void> end_maint_grace(node_id id, std::uint64_t generation);
 
   void attach(session& s, node_id id);
   void detach(session& s);
+  void hand_over(session& s);
+  void relay_ended(const std::vector<std::uint64_t>& tokens);
   void note_connect_failure(node_id id, const std::string& why);
   /// What a change is judged against: each route's state before it.
   struct route_mark {
@@ -133,12 +139,13 @@ class balancer {
   routing_table table_;
   std::map<node_id, node_traffic> traffic_;
   frontend_counters frontend_;
+  std::unordered_map<std::uint64_t, node_id> relayed_;  // every session the relay holds, by token
   std::optional<asio::ip::tcp::acceptor> acceptor_;
-  asio::steady_timer sweep_timer_;
   node_id next_id_ = 1;
-  std::size_t session_count_ = 0;
-  std::uint32_t tick_ = 0;  // seconds since start, advanced by idle_sweep; sessions stamp it on every read
+  std::uint64_t next_token_ = 1;
+  std::size_t session_count_ = 0;  // connecting plus relayed
   bool stopping_ = false;
+  relay relay_;  // last: its thread counts into traffic_, so it stops before traffic_ goes
 };
 
 }  // namespace galeratop

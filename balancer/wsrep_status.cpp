@@ -1,6 +1,8 @@
 #include "wsrep_status.hpp"
 
 #include <algorithm>
+#include <array>
+#include <fmt/format.h>
 #include <cctype>
 #include <charconv>
 
@@ -21,7 +23,34 @@ std::string lower(std::string s) {
   return s;
 }
 
+constexpr std::array<std::string_view, 35> monitored{
+    // health and the cluster model
+    "wsrep_cluster_conf_id", "wsrep_cluster_size", "wsrep_cluster_state_uuid", "wsrep_cluster_status",
+    "wsrep_connected", "wsrep_evs_state", "wsrep_incoming_addresses", "wsrep_last_committed", "wsrep_local_state",
+    "wsrep_local_state_comment", "wsrep_ready", "wsrep_flow_control_paused_ns", "wsrep_flow_control_sent",
+    // the screen and the exporter
+    "wsrep_local_recv_queue", "wsrep_local_send_queue", "wsrep_flow_control_paused", "wsrep_local_state_uuid",
+    "wsrep_provider_version", "wsrep_apply_window", "wsrep_cert_deps_distance", "wsrep_cluster_weight",
+    "wsrep_commit_window", "wsrep_desync_count", "wsrep_flow_control_recv", "wsrep_local_bf_aborts",
+    "wsrep_local_cert_failures", "wsrep_local_commits", "wsrep_local_recv_queue_avg", "wsrep_local_replays",
+    "wsrep_local_send_queue_avg", "wsrep_open_transactions", "wsrep_received", "wsrep_received_bytes",
+    "wsrep_replicated", "wsrep_replicated_bytes"};
+
 }  // namespace
+
+std::span<const std::string_view> monitored_wsrep_variables() { return monitored; }
+
+const std::string& wsrep_status_query() {
+  static const std::string query = [] {
+    std::string q = "SHOW GLOBAL STATUS WHERE Variable_name IN (";
+    for (std::string_view name : monitored) {
+      if (name != monitored.front()) q += ", ";
+      q += fmt::format("'{}'", name);
+    }
+    return q + ")";
+  }();
+  return query;
+}
 
 wsrep_status parse_wsrep_status(std::span<const std::pair<std::string, std::string>> rows) {
   wsrep_status st;

@@ -10,7 +10,7 @@
 
 namespace galeratop {
 
-/// One `SHOW GLOBAL STATUS LIKE 'wsrep%'` result, typed where health and the
+/// One status query result (wsrep_status_query()), typed where health and the
 /// cluster model need it; every raw value is kept for the exporter.
 struct wsrep_status {
   std::string cluster_status;       ///< "Primary", "non-Primary" or "Disconnected"
@@ -26,6 +26,14 @@ struct wsrep_status {
   std::string incoming_addresses;   ///< the Primary component's client addresses, comma-separated
   std::map<std::string, std::string, std::less<>> raw;  ///< every row, names lower-cased
 };
+
+/// Every wsrep status variable galeratop reads: the typed fields above, the cluster model's
+/// and the screen's figures, and the exporter's families. The monitor asks each node for
+/// these only, which halves what every check moves, parses and keeps (an idle agent's cost).
+std::span<const std::string_view> monitored_wsrep_variables();
+
+/// The monitor's status query: `SHOW GLOBAL STATUS WHERE Variable_name IN (...)` over the list above.
+const std::string& wsrep_status_query();
 
 /// Builds the typed view from name/value rows; unknown or malformed values keep their defaults.
 wsrep_status parse_wsrep_status(std::span<const std::pair<std::string, std::string>> rows);

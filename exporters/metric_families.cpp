@@ -21,6 +21,7 @@ constexpr std::string_view global_status_help = "Generic metric from SHOW GLOBAL
 
 // The wsrep status variables exported, under mysqld_exporter's names: those Galera dashboards
 // and alert rules use. Not all ~55: every family costs HELP, TYPE and gzip time on each scrape.
+// Each must also be monitored (monitored_wsrep_variables(); a unit test checks).
 constexpr std::array<std::string_view, 28> exported_wsrep{
     "wsrep_apply_window",        "wsrep_cert_deps_distance",    "wsrep_cluster_conf_id",
     "wsrep_cluster_size",        "wsrep_cluster_status",        "wsrep_cluster_weight",
@@ -138,6 +139,8 @@ void balancer_families(family_set& out, const node_snapshot& n) {
   m.histogram.bucket.push_back({n.poll.count, std::numeric_limits<double>::infinity()});
 }
 }  // namespace
+
+std::span<const std::string_view> exported_wsrep_variables() { return exported_wsrep; }
 
 std::vector<MetricFamily> metric_families(const snapshot& s) {
   family_set out;

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Runs `bench --smoke` and checks that its result is well formed: every workload measured
-against every target, without errors, with rates, ratios and the idle figure. Speed is
+against every target, without errors, with rates, ratios, the observed run, the idle
+connections held through both proxies and the idle CPU figure. Speed is
 not judged here (rule 4): only that the harness still produces what docs/benchmarks.md needs."""
 
 import json
@@ -17,9 +18,17 @@ def main(bench, galeratopd, out):
     result = json.loads((Path(out) / "benchmarks-smoke.json").read_text())
     problems = []
     workloads = {row["workload"] for row in result["table"]}
-    if workloads != {"oltp_point_select 8 threads", "short sessions 8 clients"}:
+    if workloads != {"oltp_point_select 8 threads", "short sessions 8 clients", "oltp_point_select 8 threads, observed"}:
         problems.append(f"workloads: {sorted(workloads)}")
     for row in result["table"]:
+        if row["workload"].endswith(", observed"):
+            g = row.get("galeratopd", {})
+            if not row.get("ratio_vs_unobserved") or g.get("errors"):
+                problems.append(f"{row['workload']}: no ratio to the unobserved run, or errors")
+            runs = [r for r in result["runs"] if r["workload"] == row["workload"]]
+            if not all(r["scrapes"] > 0 and r["status_requests"] > 0 for r in runs):
+                problems.append(f"{row['workload']}: it was not scraped and asked for status")
+            continue
         for target in ("no proxy", "haproxy", "galeratopd"):
             t = row.get(target)
             if not t or not t["rate_median"] > 0:
@@ -30,6 +39,11 @@ def main(bench, galeratopd, out):
             problems.append(f"{row['workload']}: ratios missing")
         if not row["galeratopd"]["cpu_us_per_query"] or not row["haproxy"]["cpu_us_per_query"]:
             problems.append(f"{row['workload']}: proxy CPU per query missing")
+    held = {h["target"]: h for h in result.get("idle_connections", [])}
+    for target in ("haproxy", "galeratopd"):
+        h = held.get(target)
+        if not h or h["held"] != h["wanted"] or h["errors"] or h["sample_alive"] != h["sample_size"]:
+            problems.append(f"idle connections via {target}: {h}")
     if not 0 <= result["idle_cpu_percent"] < 100:
         problems.append(f"idle CPU {result['idle_cpu_percent']}")
     if "| workload |" not in (Path(out) / "benchmarks-smoke-table.md").read_text():

@@ -78,7 +78,8 @@ class Lab:
 
     # ---- creation and persistence -------------------------------------------------
     @classmethod
-    def create(cls, root, nodes=3, cluster_name="galeratop-lab", node_names=None):
+    def create(cls, root, nodes=3, cluster_name="galeratop-lab", node_names=None, server_options=()):
+        """server_options: extra mariadbd options for every node (the benchmark raises connection limits)."""
         root = Path(root).resolve()
         if (root / "lab.json").exists():
             cls.load(root).stop()  # a lab an interrupted run left here: stopped by its recorded PIDs
@@ -92,7 +93,8 @@ class Lab:
         names = node_names or [f"node{i}" for i in range(1, nodes + 1)]
         state = {"root": str(root), "cluster_name": cluster_name, "nodes": [],
                  "monitor_user": "monitor", "monitor_password_file": str(root / "monitor.pass"),
-                 "app_user": "app", "app_password": secrets.token_hex(8), "app_database": "app"}
+                 "app_user": "app", "app_password": secrets.token_hex(8), "app_database": "app",
+                 "server_options": list(server_options)}
         for i in range(1, nodes + 1):
             p = base + (i - 1) * PORTS_PER_NODE
             d = root / f"node{i}"
@@ -149,7 +151,7 @@ class Lab:
                                                         f"ist.recv_addr=127.0.0.1:{n['ist_port']}",
                                                         "gcache.size=32M"]),
                 "--wsrep-sst-method=rsync", f"--wsrep-sst-receive-address=127.0.0.1:{n['sst_port']}",
-                *extra]
+                *self.state.get("server_options", []), *extra]
 
     def _spawn(self, i, extra=()):
         n = self.node(i)

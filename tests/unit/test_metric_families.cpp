@@ -197,3 +197,11 @@ TEST_CASE("the status JSON has the fields of the contract") {
   CHECK(j["bootstrap_candidate"]["node"] == "n3");
   CHECK(j["bootstrap_candidate"]["seqno"] == 170);
 }
+
+TEST_CASE("every exported wsrep variable is one the monitor asks the nodes for") {
+  const auto monitored = monitored_wsrep_variables();
+  for (std::string_view name : exported_wsrep_variables()) {
+    INFO(name);
+    CHECK(std::ranges::find(monitored, name) != monitored.end());
+  }
+}

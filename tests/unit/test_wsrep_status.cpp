@@ -37,3 +37,15 @@ TEST_CASE("missing or malformed wsrep values keep safe defaults") {
   CHECK(s.last_committed == -1);
   CHECK(s.cluster_status.empty());
 }
+
+TEST_CASE("the status query asks for each monitored variable once, by name") {
+  const std::string& q = wsrep_status_query();
+  CHECK(q.starts_with("SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_"));
+  CHECK(q.ends_with("')"));
+  for (std::string_view name : monitored_wsrep_variables()) {
+    INFO(name);
+    const std::string quoted = "'" + std::string(name) + "'";
+    CHECK(q.find(quoted) != std::string::npos);
+    CHECK(q.find(quoted) == q.rfind(quoted));
+  }
+}
