@@ -2,6 +2,7 @@
 
 #include <asio/post.hpp>
 #include <cerrno>
+#include <iterator>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -79,6 +80,9 @@ relay::~relay() {
   thread_.join();
   for (auto& [token, p] : pairs_)
     for (side& s : p->sides) ::close(s.fd);
+  for (command& c : commands_)  // handed over after the stop: never adopted, still ours to close
+    if (c.what == command::kind::adopt)
+      for (int fd : c.fds) ::close(fd);
   ::close(tick_fd_);
   ::close(wake_fd_);
   ::close(epoll_fd_);
@@ -116,10 +120,15 @@ bool relay::run_commands() {
     std::lock_guard lock(commands_mutex_);
     batch.swap(commands_);
   }
-  for (command& c : batch) {
+  for (auto it = batch.begin(); it != batch.end(); ++it) {
+    command& c = *it;
     switch (c.what) {
-      case command::kind::stop:
+      case command::kind::stop: {
+        // Whatever came after the stop goes back to the queue, where the destructor finds it.
+        std::lock_guard lock(commands_mutex_);
+        commands_.insert(commands_.begin(), std::make_move_iterator(it + 1), std::make_move_iterator(batch.end()));
         return false;
+      }
       case command::kind::adopt: {
         auto p = std::make_unique<pair>();
         p->token = c.token;
@@ -138,7 +147,7 @@ bool relay::run_commands() {
       }
       case command::kind::close:
         for (std::uint64_t token : c.tokens)
-          if (auto it = pairs_.find(token); it != pairs_.end()) end(*it->second);
+          if (auto found = pairs_.find(token); found != pairs_.end()) end(*found->second);
         break;
       case command::kind::close_all: {
         std::vector<pair*> all;
