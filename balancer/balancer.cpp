@@ -97,12 +97,13 @@ void balancer::remove_node(node_id id) {
   const auto before = marks();
   table_.remove(id);
   apply_change(before);  // another node's eligibility may hinge on this one (a lone donor)
-  auto it = traffic_.find(id);
-  if (it == traffic_.end()) return;
-  if (it->second.sessions.empty())
+  if (auto it = traffic_.find(id); it != traffic_.end()) it->second.removed = true;
+  erase_if_done(id);  // now, or when its last session ends
+}
+
+void balancer::erase_if_done(node_id id) {
+  if (auto it = traffic_.find(id); it != traffic_.end() && it->second.removed && !it->second.in_use())
     traffic_.erase(it);
-  else
-    it->second.removed = true;  // erased when its last session ends
 }
 
 void balancer::set_admin(node_id id, admin_state admin) {
@@ -180,13 +181,16 @@ void balancer::close_sessions_of(node_id id, std::string_view why) {
   auto it = traffic_.find(id);
   if (it == traffic_.end()) return;
   node_traffic& t = it->second;
-  if (t.sessions.empty() && t.relayed.empty()) return;
+  if (!t.in_use()) return;
   log_info("node {}: closing {} client session(s) because it is {}", table_.find(id)->name(),
-           t.sessions.size() + t.relayed.size(), why);
+           t.sessions.size() + t.relayed, why);
   // Both only ask: a connecting session detaches itself when its coroutine unwinds, a
   // relayed one when the relay reports its end.
   for (session* s : t.sessions) s->close();
-  relay_.close({t.relayed.begin(), t.relayed.end()});
+  std::vector<std::uint64_t> tokens;
+  for (const auto& [token, node] : relayed_)
+    if (node == id) tokens.push_back(token);
+  relay_.close(std::move(tokens));
 }
 
 void balancer::close_all_sessions() {
@@ -207,15 +211,15 @@ void balancer::detach(session& s) {
   if (!s.traffic) return;
   s.traffic->sessions.erase(&s);
   if (route* r = table_.find(s.node)) --r->connections;
-  if (s.traffic->removed && s.traffic->sessions.empty() && s.traffic->relayed.empty()) traffic_.erase(s.node);
   s.traffic = nullptr;
+  erase_if_done(s.node);
 }
 
 void balancer::hand_over(session& s) {
   const std::uint64_t token = next_token_++;
   node_traffic& t = *s.traffic;
   t.sessions.erase(&s);
-  t.relayed.insert(token);
+  ++t.relayed;
   relayed_.emplace(token, s.node);
   s.traffic = nullptr;  // the route keeps counting the connection until the relay reports its end
   // Both sockets are non-blocking already (Asio set that for its own operations).
@@ -232,10 +236,8 @@ void balancer::relay_ended(const std::vector<std::uint64_t>& tokens) {
     relayed_.erase(it);
     --session_count_;
     if (route* r = table_.find(id)) --r->connections;
-    auto t = traffic_.find(id);
-    if (t == traffic_.end()) continue;
-    t->second.relayed.erase(token);
-    if (t->second.removed && t->second.sessions.empty() && t->second.relayed.empty()) traffic_.erase(t);
+    if (auto t = traffic_.find(id); t != traffic_.end()) --t->second.relayed;
+    erase_if_done(id);
   }
 }
 

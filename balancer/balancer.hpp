@@ -102,12 +102,14 @@ class balancer {
   /// Traffic per node; outlives the node's route while sessions still use it.
   struct node_traffic {
     asio::ip::tcp::endpoint endpoint;
-    std::unordered_set<session*> sessions;       // connecting, on the io thread
-    std::unordered_set<std::uint64_t> relayed;   // tokens of its sessions that the relay holds
+    std::unordered_set<session*> sessions;  // connecting, on the io thread
+    std::size_t relayed = 0;                // its sessions the relay holds (their tokens are in relayed_)
     std::uint64_t connections_total = 0;
     std::uint64_t connect_errors = 0;
     relay_bytes bytes;  // counted by the relay thread
     bool removed = false;
+    /// Sessions still point at it (the relay thread at `bytes`): it must not be erased yet.
+    bool in_use() const { return !sessions.empty() || relayed > 0; }
     std::uint64_t maint_generation = 0;  // a maint grace ends only if no admin change came after it began
   };
 
@@ -121,6 +123,7 @@ class balancer {
   void attach(session& s, node_id id);
   void detach(session& s);
   void hand_over(session& s);
+  void erase_if_done(node_id id);  // a removed node's traffic goes once nothing uses it
   void relay_ended(const std::vector<std::uint64_t>& tokens);
   void note_connect_failure(node_id id, const std::string& why);
   /// What a change is judged against: each route's state before it.
