@@ -14,12 +14,14 @@
 #include <cstring>
 #include <filesystem>
 #include <fmt/ranges.h>
-#include <fstream>
+#include <unistd.h>
 
 #include "cadence.hpp"
 #include "control_server.hpp"
 #include "log.hpp"
+#include "descriptor_limit.hpp"
 #include "metrics_server.hpp"
+#include "secret_file.hpp"
 #include "snapshot_json.hpp"
 #include "version.hpp"
 
@@ -43,22 +45,6 @@ std::optional<asio::ip::tcp::endpoint> resolve(asio::io_context& io, const endpo
   return results.begin()->endpoint();
 }
 }  // namespace
-
-std::optional<std::string> read_secret_file(const std::string& path, std::string_view key, std::string& error) {
-  std::ifstream in(path);
-  if (!in) {
-    error = fmt::format("{} {}: {}", key, path, std::strerror(errno));
-    return std::nullopt;
-  }
-  std::string secret;
-  std::getline(in, secret);
-  if (!secret.empty() && secret.back() == '\r') secret.pop_back();
-  if (secret.empty()) {
-    error = fmt::format("{} {}: the first line is empty", key, path);
-    return std::nullopt;
-  }
-  return secret;
-}
 
 agent::agent(config initial, config_loader reload)
     : balancer_(io_, initial.balancer),
@@ -129,7 +115,16 @@ void agent::apply(const config& c, const std::string& password) {
     retired_.push_back(std::move(gone.monitor));
   }
   nodes_ = std::move(next);
-  balancer_.set_settings(c.balancer);
+  balancer_settings data_path = c.balancer;
+  data_path.max_connections = effective_max_connections(c.balancer.max_connections, descriptor_limit_);
+  if (exceeds_descriptor_limit(c.balancer.max_connections, descriptor_limit_))
+    log_warning("balancer.max_connections {} needs {} descriptors, the limit is {}: when they run out, new clients "
+                "wait in the listen queue or get ERR 1040 (raise LimitNOFILE= or ulimit -n)",
+                c.balancer.max_connections, reserved_descriptors + 2 * c.balancer.max_connections, descriptor_limit_);
+  if (applied_ && data_path.max_connections != balancer_.settings().max_connections)
+    log_info("max_connections {} -> {}", balancer_.settings().max_connections, data_path.max_connections);
+  balancer_.set_settings(data_path);
+  applied_ = true;
   model_.set_settings(c.cluster);
   config_ = c;
   password_ = password;
@@ -167,6 +162,10 @@ std::optional<std::string> agent::reload() {
   if (std::tie(r.value->control, r.value->control_group, r.value->control_tcp, r.value->control_token_file) !=
       std::tie(config_.control, config_.control_group, config_.control_tcp, config_.control_token_file))
     log_warning("the agent.control* keys changed: they take effect at restart");
+  if (r.value->user != config_.user)
+    log_warning("agent.user changed to \"{}\": it takes effect at restart; still running as \"{}\"", r.value->user,
+                config_.user);
+  r.value->user = config_.user;
   r.value->metrics = config_.metrics;
   r.value->state_dir = config_.state_dir;
   r.value->control = config_.control;
@@ -231,8 +230,11 @@ asio::awaitable<void> agent::shut_down() {
 int agent::run() {
   std::signal(SIGPIPE, SIG_IGN);
   std::string error;
+  std::optional<run_as> user;
+  if (!config_.user.empty() && !(user = find_run_as(config_.user, error))) throw std::runtime_error(error);
   auto password = read_secret_file(config_.monitor.password_file, "monitor.password_file", error);
   if (!password) throw std::runtime_error(error);
+  descriptor_limit_ = raise_descriptor_limit();
   auto at = resolve(io_, config_.listen, error);
   if (!at) throw std::runtime_error(fmt::format("agent.listen {}: {}", config_.listen.to_string(), error));
   try {
@@ -245,13 +247,33 @@ int agent::run() {
   apply(initial, *password);
   publish();  // the control endpoint answers from the first moment it accepts
   open_control();
-  log_info("galeratopd {} listening on {} for {} node(s), policy {}, donor {}", version, config_.listen.to_string(),
-           nodes_.size(), config_.balancer.policy == balance_policy::leastconn ? "leastconn" : "roundrobin",
-           config_.balancer.donors == donor_policy::avoid ? "avoid" : "serve");
+  if (user) become(*user);
+  log_info("galeratopd {} listening on {} for {} node(s), policy {}, donor {}, max_connections {}{}", version,
+           config_.listen.to_string(), nodes_.size(),
+           config_.balancer.policy == balance_policy::leastconn ? "leastconn" : "roundrobin",
+           config_.balancer.donors == donor_policy::avoid ? "avoid" : "serve", balancer_.settings().max_connections,
+           config_.balancer.max_connections == 0 ? fmt::format(" (what {} descriptors allow)", descriptor_limit_) : "");
   asio::co_spawn(io_, handle_signals(), asio::detached);
   asio::co_spawn(io_, publish_loop(), asio::detached);
   io_.run();
   return 0;
+}
+
+void agent::become(const run_as& who) {
+  // What galeratopd writes or owns after the drop is handed over first: the state files
+  // (intents, bootstrap memory) and the control socket, which stays 0600 (or 0660 for its group).
+  namespace fs = std::filesystem;
+  std::vector<std::string> owned{config_.state_dir};
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(config_.state_dir, ec)) owned.push_back(entry.path().string());
+  if (!config_.control.empty()) owned.push_back(config_.control);
+  for (const std::string& path : owned)
+    if (::chown(path.c_str(), who.uid, static_cast<gid_t>(-1)) != 0)
+      throw std::runtime_error(fmt::format("agent.user {}: cannot give {} to it: {}", who.name, path,
+                                           std::strerror(errno)));
+  std::string error;
+  if (!drop_privileges(who, error)) throw std::runtime_error(error);
+  log_info("running as user {} (uid {}, gid {}) from now on", who.name, who.uid, who.gid);
 }
 
 void agent::open_state_and_exporter() {
@@ -348,8 +370,9 @@ void agent::publish() {
     log_info("advisory {} cleared{}", a.id, a.nodes.empty() ? "" : fmt::format(" [{}]", fmt::join(a.nodes, ", ")));
   s->cluster = std::move(result.cluster);
   s->advisories = std::move(result.advisories);
-  s->frontend = {config_.listen.to_string(), started_at_, balancer_.session_count(), balancer_.frontend().accepted_total,
-                 balancer_.frontend().rejected_total};
+  const frontend_counters& f = balancer_.frontend();
+  s->frontend = {config_.listen.to_string(), started_at_, balancer_.session_count(), f.accepted_total,
+                 f.rejected_total, f.rejected_no_node, f.rejected_limit, balancer_.settings().max_connections};
   published_.publish(std::move(s));
 }
 

@@ -14,6 +14,7 @@
 #include "config.hpp"
 #include "control_protocol.hpp"
 #include "intent_store.hpp"
+#include "privilege_drop.hpp"
 #include "snapshot_slot.hpp"
 #include "state_file.hpp"
 #include "wsrep_monitor.hpp"
@@ -60,6 +61,8 @@ class agent {
   asio::awaitable<void> shut_down();
   /// Loads what an earlier run remembered and starts the metrics server.
   void open_state_and_exporter();
+  /// Hands the state files and the control socket to `who`, then becomes it (agent.user).
+  void become(const run_as& who);
   /// Builds a snapshot, runs the cluster model over it and publishes it (io thread).
   void publish();
   asio::awaitable<void> publish_loop();
@@ -81,6 +84,8 @@ class agent {
   config config_;
   config_loader loader_;
   std::string password_;
+  bool applied_ = false;                 // a configuration is in force (apply() after that is a reload)
+  std::size_t descriptor_limit_ = 1024;  // RLIMIT_NOFILE once raised at start; sizes max_connections
   std::vector<managed_node> nodes_;
   std::vector<std::unique_ptr<wsrep_monitor>> retired_;  // stopping monitors of removed nodes, joined later
   std::map<node_id, monitor_stats> monitor_stats_;
@@ -97,9 +102,5 @@ class agent {
   asio::steady_timer publish_timer_;
   bool stopping_ = false;
 };
-
-/// Reads a secret (the monitor password, the control token) from the first line of `path`;
-/// nullopt with `error` naming `key` and the path when it is missing, empty or unreadable.
-std::optional<std::string> read_secret_file(const std::string& path, std::string_view key, std::string& error);
 
 }  // namespace galeratop

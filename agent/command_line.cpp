@@ -40,6 +40,8 @@ config_result apply_overrides(config c, const config_overrides& o) {
   if (o.control_token_file) c.control_token_file = *o.control_token_file;
   if (o.metrics) c.metrics = *o.metrics;
   if (o.state_dir) c.state_dir = *o.state_dir;
+  if (o.user) c.user = *o.user;
+  if (o.max_connections) c.balancer.max_connections = *o.max_connections;
   duration(o.interval, "--interval", c.monitor.interval, std::chrono::milliseconds(50));
   duration(o.connect_timeout, "--connect-timeout", c.balancer.connect_timeout, std::chrono::milliseconds(10));
   duration(o.shutdown_grace, "--shutdown-grace", c.shutdown_grace, std::chrono::milliseconds(0));

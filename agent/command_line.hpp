@@ -27,6 +27,8 @@ struct config_overrides {
   std::optional<std::string> connect_timeout;
   std::optional<int> rise;
   std::optional<std::string> shutdown_grace;
+  std::optional<std::size_t> max_connections;
+  std::optional<std::string> user;
 };
 
 /// Applies the overrides on top of `base` (pure); the errors name the option.

@@ -109,6 +109,7 @@ const std::map<std::string, std::map<std::string, setter>>& sections() {
            {"metrics", string_key([](config& c) -> std::string& { return c.metrics; })},
            {"shutdown_grace", duration_key<ms>([](config& c) -> ms& { return c.shutdown_grace; }, 0ms, 3600000ms)},
            {"state_dir", string_key([](config& c) -> std::string& { return c.state_dir; })},
+           {"user", string_key([](config& c) -> std::string& { return c.user; })},
        }},
       {"monitor",
        {
@@ -131,6 +132,9 @@ const std::map<std::string, std::map<std::string, setter>>& sections() {
            {"close_on_failure", bool_key([](config& c) -> bool& { return c.balancer.close_on_failure; })},
            {"maint_grace",
             duration_key<ms>([](config& c) -> ms& { return c.balancer.maint_grace; }, 0ms, 3600000ms)},
+           {"max_connections", integer_key<std::size_t>([](config& c) -> std::size_t& {
+              return c.balancer.max_connections;
+            }, 0, 10'000'000)},
            {"idle_timeout", duration_key<sec>([](config& c) -> sec& { return c.balancer.idle_timeout; }, 0s,
                                               sec(30 * 24 * 3600))},
        }},

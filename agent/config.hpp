@@ -40,6 +40,7 @@ struct config {
   std::string metrics = "127.0.0.1:9490";
   std::chrono::milliseconds shutdown_grace{30000};  ///< how long sessions may finish after SIGTERM
   std::string state_dir = "/var/lib/galeratop";     ///< what must survive a restart (bootstrap memory)
+  std::string user;  ///< after binding, run as this user (and its group); "" = stay who started it
   monitor_config monitor;
   balancer_settings balancer;
   model_settings cluster;

@@ -1,6 +1,8 @@
 #include "control_server.hpp"
 
 #include <grp.h>
+#include <pwd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -37,6 +39,31 @@ bool same_token(std::string_view given, std::string_view expected) {
 }
 /// One line of the protocol; a string that is not UTF-8 cannot stop an answer.
 std::string wire_line(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"; }
+
+bool member_of(const ::ucred& peer, gid_t group) {
+  if (peer.gid == group) return true;
+  const ::passwd* pw = ::getpwuid(peer.uid);
+  if (!pw) return false;
+  std::vector<gid_t> groups(64);
+  int n = static_cast<int>(groups.size());
+  if (::getgrouplist(pw->pw_name, pw->pw_gid, groups.data(), &n) < 0) {
+    groups.resize(static_cast<std::size_t>(n));  // n now says how many there are
+    if (::getgrouplist(pw->pw_name, pw->pw_gid, groups.data(), &n) < 0) return false;
+  }
+  return std::find(groups.begin(), groups.begin() + n, group) != groups.begin() + n;
+}
+
+/// Why the peer of a unix control connection is turned away, or nullopt. The socket's mode
+/// already keeps others out; this holds even when the mode or the directory was loosened by
+/// mistake: only root, galeratopd's own user and agent.control_group's members get in.
+std::optional<std::string> peer_refusal(local::socket& socket, std::optional<gid_t> group) {
+  ::ucred peer{};
+  ::socklen_t len = sizeof peer;
+  if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0)
+    return fmt::format("no peer credentials: {}", std::strerror(errno));
+  if (peer.uid == 0 || peer.uid == ::geteuid() || (group && member_of(peer, *group))) return std::nullopt;
+  return fmt::format("uid {} (pid {}) is not root, galeratopd's user or in agent.control_group", peer.uid, peer.pid);
+}
 }  // namespace
 
 control_server::control_server(asio::io_context& io, control_settings settings, request_handler handle,
@@ -107,6 +134,7 @@ void control_server::open_unix_socket() {
   if (!settings_.group.empty()) {
     const ::group* g = ::getgrnam(settings_.group.c_str());
     if (!g) throw fail(fmt::format("agent.control_group {}: no such group", settings_.group));
+    group_ = g->gr_gid;
     if (::chown(path.c_str(), static_cast<uid_t>(-1), g->gr_gid) != 0 || ::chmod(path.c_str(), 0660) != 0)
       throw fail(fmt::format("cannot give it to group {}: {}", settings_.group, std::strerror(errno)));
   }
@@ -142,6 +170,19 @@ asio::awaitable<void> control_server::accept_loop(Acceptor& acceptor, bool needs
       asio::steady_timer backoff(io_, std::chrono::milliseconds(100));
       co_await backoff.async_wait(use_tuple);
       continue;
+    }
+    if constexpr (std::is_same_v<Acceptor, local::acceptor>) {
+      if (auto why = peer_refusal(socket, group_)) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_refusal_log_ > std::chrono::seconds(10)) {
+          log_warning("control: refused a client on {}: {}", settings_.unix_path, *why);
+          last_refusal_log_ = now;
+        }
+        const std::string line = wire_line(control_fail(nullptr, {"forbidden", *why}));
+        std::error_code ignored;
+        asio::write(socket, asio::buffer(line), ignored);  // one short line into an empty buffer: never blocks
+        continue;
+      }
     }
     asio::co_spawn(io_, serve(std::move(socket), needs_token), asio::detached);
   }

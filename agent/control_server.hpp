@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <sys/types.h>
 
 #include "control_protocol.hpp"
 
@@ -71,6 +72,8 @@ class control_server {
   std::optional<asio::ip::tcp::acceptor> tcp_;
   client_list clients_;
   std::chrono::steady_clock::time_point last_eviction_log_{};
+  std::chrono::steady_clock::time_point last_refusal_log_{};
+  std::optional<gid_t> group_;  // agent.control_group's id, whose members the peer check lets in
   bool stopped_ = false;
 };
 

@@ -51,6 +51,9 @@ void add_options(CLI::App& app, options& o) {
   app.add_option("--metrics", ov.metrics, "[agent] metrics address, \"\" disables")->option_text("HOST:PORT");
   app.add_option("--state-dir", ov.state_dir, "[agent] state_dir: what must survive a restart")
       ->option_text("DIR");
+  app.add_option("--max-connections", ov.max_connections, "[balancer] max_connections held at once; 0 = what "
+                 "the descriptor limit allows")->option_text("N");
+  app.add_option("--user", ov.user, "[agent] user: run as USER once the sockets are bound")->option_text("USER");
   app.add_option("--log-level", o.log_level, "Lowest level logged")
       ->check(CLI::IsMember({"debug", "info", "warning", "error"}));
 }

@@ -107,7 +107,10 @@ struct frontend_snapshot {
   std::chrono::system_clock::time_point started_at{};  ///< when galeratopd started
   std::uint64_t current = 0;
   std::uint64_t accepted_total = 0;
-  std::uint64_t rejected_total = 0;
+  std::uint64_t rejected_total = 0;    ///< sent an error instead of a greeting, for either reason below
+  std::uint64_t rejected_no_node = 0;  ///< ERR 1047: no node could take them
+  std::uint64_t rejected_limit = 0;    ///< ERR 1040: max_connections reached or no descriptor left
+  std::uint64_t max_connections = 0;   ///< sessions held at once before clients get ERR 1040
 };
 
 /// Everything galeratopd knows at one instant. Immutable once published: the

@@ -97,7 +97,10 @@ json to_json(const snapshot& s) {
            {{"listen", s.frontend.listen},
             {"current", s.frontend.current},
             {"accepted_total", s.frontend.accepted_total},
-            {"rejected_total", s.frontend.rejected_total}}}};
+            {"rejected_total", s.frontend.rejected_total},
+            {"rejected_no_node_total", s.frontend.rejected_no_node},
+            {"rejected_max_connections_total", s.frontend.rejected_limit},
+            {"max_connections", s.frontend.max_connections}}}};
 }
 
 }  // namespace galeratop

@@ -29,6 +29,12 @@ std::string_view eligibility_word(const route& r) {
 }
 
 bool is_failure(galera_state s) { return s == galera_state::down || s == galera_state::non_primary; }
+
+/// Errors that say this process is short of descriptors or memory, not that the peer failed.
+bool is_resource_shortage(const std::error_code& ec) {
+  return ec == std::errc::too_many_files_open || ec == std::errc::too_many_files_open_in_system ||
+         ec == std::errc::no_buffer_space || ec == std::errc::not_enough_memory;
+}
 }  // namespace
 
 struct balancer::session {
@@ -250,24 +256,65 @@ void balancer::note_connect_failure(node_id id, const std::string& why) {
   apply_change(before);
 }
 
+void balancer::shortage_began(std::string_view where, const std::error_code& ec) {
+  ++shortage_hits_;
+  shortage_last_hit_ = mono_clock::now();
+  if (shortage_since_) return;
+  shortage_since_ = shortage_last_hit_;
+  log_warning("{} failed: {}; clients wait in the listen queue or get ERR 1040 until descriptors free up "
+              "(max_connections {}, open sessions {})",
+              where, ec.message(), settings_.max_connections, session_count_);
+}
+
+void balancer::shortage_ended() {
+  // One session getting through is not the end: at the limit, every session that ends lets one
+  // more in. The shortage is over once a second has passed without a failed accept or connect.
+  if (!shortage_since_ || mono_clock::now() - shortage_last_hit_ < std::chrono::seconds(1)) return;
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(shortage_last_hit_ - *shortage_since_);
+  log_info("descriptors available again; the shortage lasted {} ms ({} accepts or connects failed)", ms.count(),
+           shortage_hits_);
+  shortage_since_.reset();
+  shortage_hits_ = 0;
+}
+
 asio::awaitable<void> balancer::accept_loop() {
-  auto last_error_log = mono_clock::time_point{};
   asio::steady_timer backoff(io_);
   while (acceptor_ && acceptor_->is_open()) {
     auto [ec, socket] = co_await acceptor_->async_accept(use_tuple);
     if (ec == asio::error::operation_aborted || !acceptor_->is_open()) co_return;
     if (ec) {
-      // EMFILE and friends: pause instead of spinning, log at most once a second.
-      if (mono_clock::now() - last_error_log > std::chrono::seconds(1)) {
-        log_warning("accept failed: {}; pausing new connections briefly", ec.message());
-        last_error_log = mono_clock::now();
-      }
+      // EMFILE and friends: the listener stays readable, so retrying at once would spin.
+      // Pause; the clients wait in the kernel's listen queue meanwhile.
+      shortage_began("accept", ec);
       backoff.expires_after(std::chrono::milliseconds(100));
       co_await backoff.async_wait(use_tuple);
       continue;
     }
+    if (settings_.max_connections != 0 && session_count_ >= settings_.max_connections) {
+      // What mysqld does at max_connections: ERR 1040 in place of the greeting, so the
+      // client sees why instead of a reset or a hang.
+      asio::co_spawn(io_, refuse_over_limit(std::move(socket)), asio::detached);
+      continue;
+    }
     asio::co_spawn(io_, run_session(std::move(socket)), asio::detached);
   }
+}
+
+asio::awaitable<void> balancer::reject(tcp::socket& client, rejection why, std::string_view message) {
+  ++frontend_.rejected_total;
+  const bool over_limit = why == rejection::over_limit;
+  ++(over_limit ? frontend_.rejected_limit : frontend_.rejected_no_node);
+  const std::string packet = over_limit ? encode_err_packet(mysql_error::too_many_connections, "08004", message)
+                                        : encode_err_packet(mysql_error::node_unavailable, "08S01", message);
+  // A hundred-odd bytes into an empty socket buffer: the write completes at once, it cannot hang.
+  co_await asio::async_write(client, asio::buffer(packet), use_tuple);
+}
+
+asio::awaitable<void> balancer::refuse_over_limit(tcp::socket client) {
+  co_await reject(client, rejection::over_limit, "galeratop: too many connections");
+  std::error_code ignored;
+  client.shutdown(tcp::socket::shutdown_both, ignored);
+  client.close(ignored);
 }
 
 asio::awaitable<std::error_code> balancer::dial(session& s, std::span<char> greeting, std::size_t& got,
@@ -287,21 +334,24 @@ asio::awaitable<std::error_code> balancer::dial(session& s, std::span<char> gree
   co_return std::error_code{};
 }
 
-asio::awaitable<std::optional<std::string>> balancer::connect_backend(session& s, std::span<char> greeting,
-                                                                      std::size_t& got) {
+asio::awaitable<std::optional<balancer::connect_failure>> balancer::connect_backend(session& s,
+                                                                                  std::span<char> greeting,
+                                                                                  std::size_t& got) {
   using namespace asio::experimental::awaitable_operators;
   bool connected = false;
   got = 0;
   asio::steady_timer timer(io_, settings_.connect_timeout);
   auto result = co_await (dial(s, greeting, got, connected) || timer.async_wait(use_tuple));
-  std::optional<std::string> failure;
+  std::optional<connect_failure> failure;
   if (result.index() == 1) {
-    failure = fmt::format("{} within {} ms", connected ? "no server greeting" : "no TCP connection",
-                          settings_.connect_timeout.count());
+    failure = {fmt::format("{} within {} ms", connected ? "no server greeting" : "no TCP connection",
+                           settings_.connect_timeout.count())};
   } else if (auto ec = std::get<0>(result)) {
-    failure = fmt::format("{}: {}", connected ? "closed before its greeting" : "connect", ec.message());
+    failure = {fmt::format("{}: {}", connected ? "closed before its greeting" : "connect", ec.message()),
+               !connected && is_resource_shortage(ec)};
+    if (failure->ours) shortage_began("a node connect", ec);
   } else if (starts_with_err_packet(greeting.first(got))) {
-    failure = fmt::format("refused the client: {}", err_packet_message(greeting.first(got)));
+    failure = {fmt::format("refused the client: {}", err_packet_message(greeting.first(got)))};
   }
   if (failure) {
     std::error_code ignored;
@@ -325,27 +375,31 @@ asio::awaitable<void> balancer::run_session(tcp::socket client) {
     std::vector<node_id> tried;
     std::string failures;
     bool connected = false;
-    for (int attempt = 0; attempt < settings_.connect_attempts && !connected; ++attempt) {
+    bool short_of_descriptors = false;
+    for (int attempt = 0; attempt < settings_.connect_attempts && !connected && !short_of_descriptors; ++attempt) {
       const auto id = table_.pick(settings_.policy, tried);
       if (!id) break;
       attach(s, *id);
       const std::string name = table_.find(*id)->name();
       if (auto failure = co_await connect_backend(s, greeting, got)) {
         detach(s);
+        short_of_descriptors = failure->ours;  // another node would fail the same way
+        if (short_of_descriptors) break;
         tried.push_back(*id);
-        failures += fmt::format("{}{}: {}", failures.empty() ? "" : "; ", name, *failure);
-        note_connect_failure(*id, *failure);
+        failures += fmt::format("{}{}: {}", failures.empty() ? "" : "; ", name, failure->why);
+        note_connect_failure(*id, failure->why);
       } else {
         connected = true;
         ++s.traffic->connections_total;
+        shortage_ended();
       }
     }
-    if (!connected) {
+    if (short_of_descriptors) {
+      co_await reject(s.client, rejection::over_limit, "galeratop: too many connections (out of file descriptors)");
+    } else if (!connected) {
       const std::string why = failures.empty() ? table_.unavailable_reason()
                                                : fmt::format("no Galera node could be reached ({})", failures);
-      ++frontend_.rejected_total;
-      const std::string packet = encode_err_packet(mysql_error::node_unavailable, "08S01", "galeratop: " + why);
-      co_await asio::async_write(s.client, asio::buffer(packet), use_tuple);
+      co_await reject(s.client, rejection::no_node, "galeratop: " + why);
     } else {
       auto [ec, n] = co_await asio::async_write(s.client, asio::buffer(greeting.data(), got), use_tuple);
       if (!ec && s.client.is_open() && s.server.is_open()) {

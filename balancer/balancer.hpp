@@ -13,6 +13,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "connection_limit.hpp"
 #include "relay.hpp"
 #include "routing_table.hpp"
 
@@ -27,6 +28,9 @@ struct balancer_settings {
   bool close_on_failure = true;  ///< close the sessions of a node that goes down or non-Primary
   std::chrono::seconds idle_timeout{8 * 3600};  ///< 0 = never; a session silent both ways this long is closed
   std::chrono::milliseconds maint_grace{10000};  ///< how long a node's sessions live on once it is put in maint
+  /// Sessions held at once; a client beyond it gets ERR 1040 and is closed. 0 = automatic: what the
+  /// descriptor limit allows (two descriptors a session), decided at start by effective_max_connections().
+  std::size_t max_connections = 0;
 };
 
 /// A node to balance to, as configured.
@@ -48,7 +52,9 @@ struct node_counters {
 /// What the listener has done, for metrics and status.
 struct frontend_counters {
   std::uint64_t accepted_total = 0;  ///< clients accepted
-  std::uint64_t rejected_total = 0;  ///< clients sent the galeratop error because no node could take them
+  std::uint64_t rejected_total = 0;  ///< clients sent a galeratop error instead of a greeting (sum of the two below)
+  std::uint64_t rejected_no_node = 0;  ///< ERR 1047: no node could take them
+  std::uint64_t rejected_limit = 0;    ///< ERR 1040: max_connections reached, or no descriptor left
 };
 
 /// The Galera-aware TCP balancer. Every member runs on the one io_context
@@ -96,6 +102,8 @@ class balancer {
   std::optional<node_counters> counters(node_id id) const;
   /// The listener's figures.
   const frontend_counters& frontend() const { return frontend_; }
+  /// The tunables in force.
+  const balancer_settings& settings() const { return settings_; }
 
  private:
   struct session;
@@ -113,9 +121,21 @@ class balancer {
     std::uint64_t maint_generation = 0;  // a maint grace ends only if no admin change came after it began
   };
 
+  /// Why a node could not be reached for a client. `ours` = this process ran out of
+  /// descriptors or memory: the node is not to blame and is not marked.
+  struct connect_failure {
+    std::string why;
+    bool ours = false;
+  };
   asio::awaitable<void> accept_loop();
+  /// Why a client is sent an error instead of a greeting.
+  enum class rejection { no_node, over_limit };
+  asio::awaitable<void> reject(asio::ip::tcp::socket& client, rejection why, std::string_view message);
+  asio::awaitable<void> refuse_over_limit(asio::ip::tcp::socket client);
+  void shortage_began(std::string_view where, const std::error_code& ec);
+  void shortage_ended();
   asio::awaitable<void> run_session(asio::ip::tcp::socket client);
-  asio::awaitable<std::optional<std::string>> connect_backend(session& s, std::span<char> greeting,
+  asio::awaitable<std::optional<connect_failure>> connect_backend(session& s, std::span<char> greeting,
                                                               std::size_t& got);
   asio::awaitable<std::error_code> dial(session& s, std::span<char> greeting, std::size_t& got, bool& connected);
   asio::awaitable<void> end_maint_grace(node_id id, std::uint64_t generation);
@@ -147,6 +167,11 @@ class balancer {
   node_id next_id_ = 1;
   std::uint64_t next_token_ = 1;
   std::size_t session_count_ = 0;  // connecting plus relayed
+  /// Since when accept() or a node connect has failed for want of descriptors; logged once
+  /// when it begins and once when it ends, however many clients it hits in between.
+  std::optional<std::chrono::steady_clock::time_point> shortage_since_;
+  std::chrono::steady_clock::time_point shortage_last_hit_{};
+  std::uint64_t shortage_hits_ = 0;
   bool stopping_ = false;
   relay relay_;  // last: its thread counts into traffic_, so it stops before traffic_ goes
 };

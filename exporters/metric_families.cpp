@@ -152,9 +152,15 @@ std::vector<MetricFamily> metric_families(const snapshot& s) {
             static_cast<double>(s.frontend.current));
   out.counter("galeratop_frontend_connections_total", "Client connections accepted.", {},
               static_cast<double>(s.frontend.accepted_total));
-  out.counter("galeratop_frontend_rejected_total",
-              "Clients sent the galeratop error because no node could take them.", {},
-              static_cast<double>(s.frontend.rejected_total));
+  constexpr std::string_view rejected_help =
+      "Clients sent a galeratop error instead of a greeting: ERR 1047 when no node could take them (no_node), "
+      "ERR 1040 at max_connections or when out of descriptors (max_connections).";
+  out.counter("galeratop_frontend_rejected_total", rejected_help, {{"reason", "no_node"}},
+              static_cast<double>(s.frontend.rejected_no_node));
+  out.counter("galeratop_frontend_rejected_total", rejected_help, {{"reason", "max_connections"}},
+              static_cast<double>(s.frontend.rejected_limit));
+  out.gauge("galeratop_frontend_max_connections", "Client sessions held at once before clients get ERR 1040.", {},
+            static_cast<double>(s.frontend.max_connections));
 
   out.gauge("galeratop_cluster_size", "Members of the cluster's Primary component (wsrep_cluster_size); 0 when no "
             "node is reachable.", {}, s.cluster.size);

@@ -6,6 +6,7 @@ import ctypes
 import json
 import os
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -23,6 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lab"))
 import galera_lab  # noqa: E402
 
 import pymysql  # noqa: E402
+
+
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "WARNING: ThreadSanitizer",
+                     "runtime error: ")
 
 
 def wait_for(predicate, timeout, what, interval=0.05):
@@ -71,8 +76,11 @@ LOG_LINE = re.compile(r"^(\S+Z) (\w+): (.*)$")
 class Agent:
     """One galeratopd on a free loopback port, over the lab's nodes."""
 
-    def __init__(self, the_lab, nodes=None, extra_config="", balancer_config="", monitor_config="", metrics=False):
+    def __init__(self, the_lab, nodes=None, extra_config="", balancer_config="", monitor_config="", metrics=False,
+                 nofile=None):
+        """nofile: the descriptor limit (soft and hard) galeratopd starts with; default: this process's."""
         self.lab = the_lab
+        self.nofile = nofile
         self.dir = Path(tempfile.mkdtemp(prefix="agent-", dir=the_lab.root))
         self.port = free_port()
         self.metrics_port = free_port() if metrics else None
@@ -104,8 +112,14 @@ class Agent:
         galeratopd = os.environ["GALERATOPD"]
         self.log = open(self.log_path, "ab")
         self.started_at = time.time()  # the log is appended to: a restart must not read the last run's lines
+        nofile = self.nofile
+
+        def before_exec():
+            _die_with_parent()
+            if nofile:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
         self.proc = subprocess.Popen([galeratopd, "--config", str(self.config_path)], stdout=self.log,
-                                     stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent)
+                                     stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=before_exec)
         expected = len(self.node_addresses()) if wait_eligible is None else wait_eligible
         try:
             wait_for(lambda: len(self.eligible_now()) >= expected, 15, f"{expected} eligible nodes")
@@ -123,7 +137,18 @@ class Agent:
         if self.proc:
             terminate(self.proc, 20)
             self.log.close()
+            self.assert_no_sanitizer_report()
         return self.proc.returncode if self.proc else None
+
+    def assert_no_sanitizer_report(self):
+        """In a sanitizer build (cmake --preset asan or tsan) a report in the log fails the test
+        that caused it, even when the behaviour it checked looked right."""
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        for marker in SANITIZER_MARKERS:
+            at = text.find(marker)
+            if at >= 0:
+                raise AssertionError(f"galeratopd's log ({self.log_path}) has a sanitizer report:\n"
+                                     + text[max(0, at - 200):at + 4000])
 
     def __enter__(self):
         return self.start()
@@ -136,6 +161,7 @@ class Agent:
         self.proc.kill()
         self.proc.wait()
         self.log.close()
+        self.assert_no_sanitizer_report()
 
     # --- the control endpoint, through the real `galeratop` client ---
     def galeratop(self, *args, timeout=60, control=None):

@@ -24,6 +24,7 @@ control = "/run/g.sock"
 metrics = "127.0.0.1:9491"
 shutdown_grace = "5s"
 state_dir = "/var/lib/g"
+user = "galeratop"
 
 [monitor]
 user = "mon"
@@ -39,6 +40,7 @@ connect_timeout = "500ms"
 connect_attempts = 2
 close_on_failure = false
 idle_timeout = "1h"
+max_connections = 5000
 
 [cluster]
 flow_control_paused = 0.25
@@ -72,6 +74,8 @@ address = "[::1]:3307"
   CHECK_FALSE(c.balancer.close_on_failure);
   CHECK(c.balancer.idle_timeout == 1h);
   CHECK(c.state_dir == "/var/lib/g");
+  CHECK(c.user == "galeratop");
+  CHECK(c.balancer.max_connections == 5000);
   CHECK(c.cluster.flow_control_paused == 0.25);
   CHECK(c.cluster.flow_control_window == 30s);
   CHECK(c.cluster.desync_long == 10min);
@@ -99,6 +103,14 @@ TEST_CASE("absent keys take the documented defaults") {
   CHECK(c.balancer.close_on_failure);
   CHECK(c.balancer.idle_timeout == 8h);
   CHECK(c.shutdown_grace == 30s);
+  CHECK(c.balancer.max_connections == 0);  // automatic: what the descriptor limit allows
+  CHECK(c.user.empty());
+}
+
+TEST_CASE("a negative max_connections is refused with its range") {
+  const config_result r = parse_config("[balancer]\nmax_connections = -1\n" + std::string(one_node), "g.toml");
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0].to_string() == "g.toml:2: balancer.max_connections: must be between 0 and 10000000");
 }
 
 TEST_CASE("an unknown key is refused with file, line and key") {

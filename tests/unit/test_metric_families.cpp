@@ -34,6 +34,9 @@ snapshot sample() {
   s.advisories = {{"two_node_no_arbitrator", severity::warning, {"n1", "n2"}, "add garbd"},
                   {"no_eligible_node", severity::critical, {}, "none"}};
   s.frontend.rejected_total = 3;
+  s.frontend.rejected_no_node = 2;
+  s.frontend.rejected_limit = 1;
+  s.frontend.max_connections = 9936;
   return s;
 }
 
@@ -128,7 +131,13 @@ TEST_CASE("balancer counters and gauges carry the snapshot's figures") {
   CHECK(family(all, "galeratop_node_current_connections").metric[0].gauge.value == 4);
   CHECK(family(all, "galeratop_node_connections_total").type == MetricType::Counter);
   CHECK(family(all, "galeratop_node_connections_total").metric[0].counter.value == 17);
-  CHECK(family(all, "galeratop_frontend_rejected_total").metric[0].counter.value == 3);
+  const auto& rejected = family(all, "galeratop_frontend_rejected_total").metric;
+  REQUIRE(rejected.size() == 2);
+  CHECK(label(rejected[0], "reason") == "no_node");
+  CHECK(rejected[0].counter.value == 2);
+  CHECK(label(rejected[1], "reason") == "max_connections");
+  CHECK(rejected[1].counter.value == 1);
+  CHECK(family(all, "galeratop_frontend_max_connections").metric[0].gauge.value == 9936);
   CHECK(family(all, "galeratop_cluster_size").metric[0].gauge.value == 2);
   CHECK(family(all, "galeratop_cluster_partitions").metric[0].gauge.value == 1);
   CHECK(family(all, "galeratop_cluster_primary").metric[0].gauge.value == 1);
