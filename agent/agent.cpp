@@ -76,7 +76,9 @@ std::unique_ptr<wsrep_monitor> agent::start_monitor(node_id id, const monitor_ta
         stats.poll.record(std::chrono::duration<double>(obs.latency).count());
       else
         ++stats.errors;
-      balancer_.observe(id, std::move(obs));
+      // A change of state or eligibility is published at once, not at the next tick: status and
+      // metrics must never say a node is out after the log said it is in (or the reverse).
+      if (balancer_.observe(id, std::move(obs))) publish();
     });
   });
 }
@@ -304,7 +306,13 @@ void agent::open_state_and_exporter() {
     throw std::runtime_error(error);
   }
   if (!config_.metrics.empty()) {
-    metrics_ = std::make_unique<metrics_server>(config_.metrics, published_);
+    const auto at = resolve(io_, *parse_endpoint(config_.metrics), error);
+    if (!at) throw std::runtime_error(fmt::format("agent.metrics {}: {}", config_.metrics, error));
+    try {
+      metrics_ = std::make_unique<metrics_server>(*at, published_);
+    } catch (const std::system_error& e) {
+      throw std::runtime_error(fmt::format("agent.metrics {}: cannot listen: {}", config_.metrics, e.code().message()));
+    }
     log_info("metrics on http://{}/metrics", config_.metrics);
   }
 }

@@ -7,10 +7,15 @@
 #include <nlohmann/json.hpp>
 #include <tuple>
 
+#include "json_integer.hpp"
+
 namespace galeratop {
 namespace {
 using json = nlohmann::json;
 constexpr int format_version = 1;
+
+/// Beyond it a unix time no longer formats as a date (and is no time a node was seen at).
+constexpr std::int64_t last_second_of_9999 = 253402300799;
 
 std::string utc(std::int64_t unix_seconds) {
   return fmt::format("{:%Y-%m-%d %H:%M:%S} UTC", fmt::gmtime(static_cast<std::time_t>(unix_seconds)));
@@ -102,19 +107,19 @@ std::string bootstrap_memory::serialize() {
 bool bootstrap_memory::restore(std::string_view text, std::string& error) {
   try {
     const json j = json::parse(text);
-    if (j.at("version").get<int>() != format_version) {
+    if (!j.at("version").is_number_integer() || j.at("version") != format_version) {
       error = fmt::format("unknown format version {}", j.at("version").dump());
       return false;
     }
     std::map<std::string, record, std::less<>> loaded;
     for (const auto& [address, r] : j.at("nodes").items())
       loaded[address] = record{r.at("name").get<std::string>(), r.at("uuid").get<std::string>(),
-                               r.at("seqno").get<std::int64_t>(), r.at("conf_id").get<std::uint64_t>(),
-                               r.at("seen_at").get<std::int64_t>()};
+                               integer_member<std::int64_t>(r, "seqno"), integer_member<std::uint64_t>(r, "conf_id"),
+                               integer_member<std::int64_t>(r, "seen_at", 0, last_second_of_9999)};
     records_ = std::move(loaded);
     dirty_ = false;
     return true;
-  } catch (const json::exception& e) {
+  } catch (const std::exception& e) {  // json::exception, or std::out_of_range from integer_member
     error = e.what();
     return false;
   }

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "balancer.hpp"
+#include "balancer_settings.hpp"
 #include "cluster_model.hpp"
 #include "endpoint.hpp"
 

@@ -178,14 +178,26 @@ asio::awaitable<void> control_server::accept_loop(Acceptor& acceptor, bool needs
           log_warning("control: refused a client on {}: {}", settings_.unix_path, *why);
           last_refusal_log_ = now;
         }
-        const std::string line = wire_line(control_fail(nullptr, {"forbidden", *why}));
-        std::error_code ignored;
-        asio::write(socket, asio::buffer(line), ignored);  // one short line into an empty buffer: never blocks
+        asio::co_spawn(io_, refuse(std::move(socket), std::move(*why)), asio::detached);
         continue;
       }
     }
     asio::co_spawn(io_, serve(std::move(socket), needs_token), asio::detached);
   }
+}
+
+asio::awaitable<void> control_server::refuse(local::socket socket, std::string why) {
+  using namespace asio::experimental::awaitable_operators;
+  // The answer goes first; the client's request is then read (at most one line, for at most a
+  // second) before closing, so that a client still sending sees the answer, not a broken pipe.
+  const std::string line = wire_line(control_fail(nullptr, {"forbidden", std::move(why)}));
+  asio::steady_timer timer(io_, std::chrono::seconds(1));
+  std::string in;
+  co_await (asio::async_write(socket, asio::buffer(line), use_tuple) || timer.async_wait(use_tuple));
+  co_await (asio::async_read_until(socket, asio::dynamic_buffer(in, control_max_line + 1), '\n', use_tuple) ||
+            timer.async_wait(use_tuple));
+  std::error_code ignored;
+  socket.close(ignored);
 }
 
 json control_server::answer(const control_parse_result& parsed, bool needs_token, client& c) {

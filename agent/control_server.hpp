@@ -61,6 +61,8 @@ class control_server {
   bool admit();
   template <class Socket>
   asio::awaitable<void> serve(Socket socket, bool needs_token);
+  /// Answers `forbidden` to a client whose peer credentials are not allowed, then closes.
+  asio::awaitable<void> refuse(asio::local::stream_protocol::socket socket, std::string why);
   nlohmann::json answer(const control_parse_result& parsed, bool needs_token, client& c);
 
   asio::io_context& io_;

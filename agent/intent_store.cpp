@@ -2,10 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json_integer.hpp"
+
 namespace galeratop {
 namespace {
 using json = nlohmann::json;
 constexpr int format_version = 1;
+constexpr std::int64_t last_millisecond_of_9999 = 253402300799999;  // a date the status can still print
 
 }  // namespace
 
@@ -52,7 +55,7 @@ std::string intent_store::serialize() const {
 bool intent_store::restore(std::string_view text, std::string& error) {
   try {
     const json j = json::parse(text);
-    if (j.at("version").get<int>() != format_version) {
+    if (!j.at("version").is_number_integer() || j.at("version") != format_version) {
       error = "unsupported version " + j.at("version").dump();
       return false;
     }
@@ -65,7 +68,9 @@ bool intent_store::restore(std::string_view text, std::string& error) {
         return false;
       }
       i.admin = *admin;
-      i.since = std::chrono::system_clock::time_point(std::chrono::milliseconds(n.at("since").get<std::int64_t>()));
+      // Bounded: milliseconds far enough out overflow the clock's nanoseconds.
+      i.since = std::chrono::system_clock::time_point(
+          std::chrono::milliseconds(integer_member<std::int64_t>(n, "since", 0, last_millisecond_of_9999)));
       if (const json& w = n.at("weight"); !w.is_null()) {
         if (!w.is_number_unsigned() || w.get<std::uint64_t>() > 1000) {
           error = address + ": weight must be 0 to 1000, not " + w.dump();
@@ -77,7 +82,7 @@ bool intent_store::restore(std::string_view text, std::string& error) {
     }
     intents_ = std::move(restored);
     return true;
-  } catch (const json::exception& e) {
+  } catch (const std::exception& e) {  // json::exception, or std::out_of_range from integer_member
     error = e.what();
     return false;
   }

@@ -1,6 +1,5 @@
 // galeratopd: the Galera-aware balancer and monitor. Exit codes: 0 stopped
 // cleanly or config valid, 1 refused configuration or start-up failure, 2 usage.
-#include <malloc.h>
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -76,11 +75,6 @@ int refuse(const std::vector<galeratop::config_error>& errors) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Each scrape's gzip (inside prometheus-cpp) takes ~400 KB of zlib state for a moment. With glibc's
-  // defaults that memory goes back to the kernel after every scrape and is faulted in and zeroed
-  // again at the next, which cost more than the compression itself; keep it in the heap instead.
-  mallopt(M_MMAP_THRESHOLD, 4 << 20);
-  mallopt(M_TRIM_THRESHOLD, 16 << 20);
   CLI::App app{"galeratopd - Galera-aware TCP load balancer, wsrep monitor and exporter.\n"
                "Sends each new MySQL client to a Synced node of the Primary component; see galeratopd(8).",
                "galeratopd"};

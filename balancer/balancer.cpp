@@ -154,11 +154,11 @@ void balancer::set_settings(const balancer_settings& s) {
   apply_change(before);
 }
 
-void balancer::observe(node_id id, observation obs) {
-  if (!table_.find(id)) return;  // removed at a reload while the check was under way
+bool balancer::observe(node_id id, observation obs) {
+  if (!table_.find(id)) return false;  // removed at a reload while the check was under way
   const auto before = marks();
   table_.observe(id, std::move(obs));
-  apply_change(before);
+  return apply_change(before);
 }
 
 std::vector<balancer::route_mark> balancer::marks() const {
@@ -167,12 +167,14 @@ std::vector<balancer::route_mark> balancer::marks() const {
   return m;
 }
 
-void balancer::apply_change(const std::vector<route_mark>& before) {
+bool balancer::apply_change(const std::vector<route_mark>& before) {
   table_.refresh(settings_.donors);
+  bool changed = false;
   for (const route& r : table_.routes()) {
     auto was = std::ranges::find(before, r.id, &route_mark::id);
     const health& h = r.tracker.current();
     if (was != before.end() && was->state == h.state && was->up == h.up && was->eligible == r.eligible) continue;
+    changed = true;
     const std::string from = was == before.end() ? std::string("new")
                                                  : fmt::format("{} {}", to_string(was->state),
                                                                was->eligible ? "eligible" : "not-eligible");
@@ -181,6 +183,7 @@ void balancer::apply_change(const std::vector<route_mark>& before) {
     if (settings_.close_on_failure && is_failure(h.state) && (was == before.end() || !is_failure(was->state)))
       close_sessions_of(r.id, to_string(h.state));
   }
+  return changed;
 }
 
 void balancer::close_sessions_of(node_id id, std::string_view why) {

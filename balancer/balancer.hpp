@@ -13,25 +13,12 @@
 #include <unordered_set>
 #include <vector>
 
+#include "balancer_settings.hpp"
 #include "connection_limit.hpp"
 #include "relay.hpp"
 #include "routing_table.hpp"
 
 namespace galeratop {
-
-/// Data-path tunables; all can change at reload.
-struct balancer_settings {
-  balance_policy policy = balance_policy::leastconn;
-  donor_policy donors = donor_policy::avoid;
-  std::chrono::milliseconds connect_timeout{1000};  ///< TCP connect plus the server's greeting
-  int connect_attempts = 3;                          ///< nodes tried for one client before it gets an error
-  bool close_on_failure = true;  ///< close the sessions of a node that goes down or non-Primary
-  std::chrono::seconds idle_timeout{8 * 3600};  ///< 0 = never; a session silent both ways this long is closed
-  std::chrono::milliseconds maint_grace{10000};  ///< how long a node's sessions live on once it is put in maint
-  /// Sessions held at once; a client beyond it gets ERR 1040 and is closed. 0 = automatic: what the
-  /// descriptor limit allows (two descriptors a session), decided at start by effective_max_connections().
-  std::size_t max_connections = 0;
-};
 
 /// A node to balance to, as configured.
 struct backend {
@@ -89,8 +76,9 @@ class balancer {
   /// Replaces the tunables (reload).
   void set_settings(const balancer_settings& s);
 
-  /// Applies one monitor check (on the io thread), logging every change of state or eligibility.
-  void observe(node_id id, observation obs);
+  /// Applies one monitor check (on the io thread), logging every change of state or eligibility;
+  /// true when a node's state or eligibility changed.
+  bool observe(node_id id, observation obs);
 
   /// Sessions currently open, connecting ones included.
   std::size_t session_count() const { return session_count_; }
@@ -154,7 +142,7 @@ class balancer {
     bool eligible;
   };
   std::vector<route_mark> marks() const;
-  void apply_change(const std::vector<route_mark>& before);
+  bool apply_change(const std::vector<route_mark>& before);  // true: something changed
   void close_sessions_of(node_id id, std::string_view why);
 
   asio::io_context& io_;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 
 namespace galeratop {
 namespace {
@@ -79,7 +80,8 @@ std::optional<double> parse_status_value(std::string_view v) {
     return 0.0;
   double d = 0;
   auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
-  if (ec != std::errc{} || end != v.data() + v.size() || v.empty()) return std::nullopt;
+  // from_chars also takes "nan" and "inf": text, not a measurement, whatever a node sends.
+  if (ec != std::errc{} || end != v.data() + v.size() || v.empty() || !std::isfinite(d)) return std::nullopt;
   return d;
 }
 

@@ -39,7 +39,7 @@ const std::string& wsrep_status_query();
 wsrep_status parse_wsrep_status(std::span<const std::pair<std::string, std::string>> rows);
 
 /// A status value as mysqld_exporter reads it: ON/YES/Primary are 1, OFF/NO/
-/// non-Primary/Disconnected 0, numbers as they are; nullopt for any other text.
+/// non-Primary/Disconnected 0, finite numbers as they are; nullopt for any other text (nan, inf too).
 std::optional<double> parse_status_value(std::string_view value);
 
 }  // namespace galeratop

@@ -1,43 +1,125 @@
 #include "metrics_server.hpp"
 
-#include <fmt/format.h>
-#include <prometheus/collectable.h>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/post.hpp>
+#include <asio/read_until.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+#include <prometheus/text_serializer.h>
 
-#include <stdexcept>
+#include <sstream>
 
+#include "http_request.hpp"
+#include "log.hpp"
 #include "metric_families.hpp"
 
 namespace galeratop {
+namespace {
+using namespace asio::experimental::awaitable_operators;
+using asio::ip::tcp;
+constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr std::string_view exposition_type = "text/plain; version=0.0.4; charset=utf-8";
+constexpr std::string_view text_type = "text/plain; charset=utf-8";
+}  // namespace
 
-class metrics_server::collectable : public prometheus::Collectable {
- public:
-  explicit collectable(const snapshot_slot& slot) : slot_(slot) {}
-  std::vector<prometheus::MetricFamily> Collect() const override {
-    const auto s = slot_.load();
-    return s ? metric_families(*s) : std::vector<prometheus::MetricFamily>{};
-  }
-
- private:
-  const snapshot_slot& slot_;
-};
-
-metrics_server::metrics_server(const std::string& address, const snapshot_slot& slot)
-    : collectable_(std::make_shared<collectable>(slot)) {
-  // Bounded: two threads, and a client that stalls mid-request is dropped after 5 s (house rule 7).
-  std::vector<std::string> options{"listening_ports", address, "num_threads", "2", "request_timeout_ms", "5000"};
-  try {
-    exposer_ = std::make_unique<prometheus::Exposer>(std::move(options));
-  } catch (const std::exception& e) {
-    throw std::runtime_error(fmt::format("agent.metrics {}: cannot listen: {}", address, e.what()));
-  }
-  exposer_->RegisterCollectable(collectable_);
+metrics_server::metrics_server(const tcp::endpoint& at, const snapshot_slot& slot, metrics_limits limits)
+    : slot_(slot), limits_(limits), acceptor_(io_) {
+  acceptor_.open(at.protocol());
+  acceptor_.set_option(tcp::acceptor::reuse_address(true));
+  acceptor_.bind(at);
+  acceptor_.listen();
+  asio::co_spawn(io_, accept_loop(), asio::detached);
+  thread_ = std::thread([this] { io_.run(); });
 }
 
-metrics_server::~metrics_server() = default;
+metrics_server::~metrics_server() {
+  asio::post(io_, [this] {
+    std::error_code ignored;
+    acceptor_.close(ignored);
+    for (client& c : clients_) c.socket->close(ignored);
+  });
+  thread_.join();  // run() returns once every client coroutine has ended
+}
 
-int metrics_server::port() const {
-  const auto ports = exposer_->GetListeningPorts();
-  return ports.empty() ? 0 : ports.front();
+int metrics_server::port() const { return acceptor_.local_endpoint().port(); }
+
+std::string metrics_server::exposition() const {
+  const auto s = slot_.load();
+  std::ostringstream out;
+  if (s) prometheus::TextSerializer().Serialize(out, metric_families(*s));
+  return std::move(out).str();
+}
+
+void metrics_server::make_room() {
+  for (client& c : clients_) {
+    if (c.evicted) continue;
+    c.evicted = true;  // closing takes a turn of the loop; do not pick it twice
+    std::error_code ignored;
+    c.socket->close(ignored);
+    return;
+  }
+}
+
+asio::awaitable<void> metrics_server::accept_loop() {
+  while (acceptor_.is_open()) {
+    auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
+    if (ec == asio::error::operation_aborted) co_return;
+    if (ec) {
+      // Out of descriptors (EMFILE) the accept fails at once, again and again: wait instead of spinning.
+      asio::steady_timer backoff(io_, std::chrono::milliseconds(100));
+      co_await backoff.async_wait(use_tuple);
+      continue;
+    }
+    if (clients_.size() >= limits_.max_clients) make_room();
+    asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<void> metrics_server::serve(tcp::socket socket) {
+  auto me = clients_.insert(clients_.end(), client{&socket});
+  asio::steady_timer timer(io_);
+  std::string in;
+  try {
+    timer.expires_after(limits_.head_timeout);
+    auto r = co_await (asio::async_read_until(socket, asio::dynamic_buffer(in, http_max_head), "\r\n\r\n", use_tuple) ||
+                       timer.async_wait(use_tuple));
+    std::string answer;
+    if (r.index() == 1) {
+      answer = http_response(408, text_type, "the request did not arrive in time\n", false);
+    } else if (auto [ec, n] = std::get<0>(r); ec == asio::error::not_found) {
+      answer = http_response(431, text_type, "the request head is too large\n", false);
+    } else if (!ec) {
+      const http_request request = classify_http_request(std::string_view(in).substr(0, n));
+      switch (request.route) {
+        case http_route::metrics:
+          answer = http_response(200, exposition_type, exposition(), request.head_only);
+          break;
+        case http_route::not_found:
+          answer = http_response(404, text_type, "galeratopd serves /metrics only\n", request.head_only);
+          break;
+        case http_route::method_not_allowed:
+          answer = http_response(405, text_type, "the metrics endpoint is read-only: GET or HEAD\n", false);
+          break;
+        case http_route::bad_request:
+          answer = http_response(400, text_type, "not an HTTP/1 request\n", false);
+          break;
+      }
+    }
+    if (!answer.empty() && socket.is_open()) {
+      timer.expires_after(limits_.write_timeout);
+      co_await (asio::async_write(socket, asio::buffer(answer), use_tuple) || timer.async_wait(use_tuple));
+    }
+  } catch (const std::exception& e) {
+    log_debug("metrics client ended by an exception: {}", e.what());
+  }
+  std::error_code ignored;
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
+  clients_.erase(me);
 }
 
 }  // namespace galeratop

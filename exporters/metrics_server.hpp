@@ -1,20 +1,32 @@
 #pragma once
 
-#include <memory>
-#include <prometheus/exposer.h>
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <chrono>
+#include <list>
 #include <string>
+#include <thread>
 
 #include "snapshot_slot.hpp"
 
 namespace galeratop {
 
-/// Serves GET /metrics (prometheus-cpp pull) on its own threads; every scrape
-/// builds the families from the current snapshot, so a scrape never touches
-/// or waits for the data path.
+/// How much the metrics endpoint gives any one client (house rule 7).
+struct metrics_limits {
+  std::size_t max_clients = 64;  ///< beyond it the oldest client is closed: a stalled one is always older than a scrape
+  std::chrono::milliseconds head_timeout{5000};   ///< the whole request head must arrive within it (slowloris)
+  std::chrono::milliseconds write_timeout{5000};  ///< the whole answer must be taken within it
+};
+
+/// Serves GET /metrics on a thread and io_context of its own, so a scrape or a
+/// misbehaving client never waits on, nor delays, the data path. Every scrape builds
+/// the families from the current snapshot. One request per connection, then close.
 class metrics_server {
  public:
-  /// Binds `address` (HOST:PORT; [::1]:PORT for IPv6); throws std::runtime_error when it cannot.
-  metrics_server(const std::string& address, const snapshot_slot& slot);
+  /// Binds `at` (port 0 picks one); throws std::system_error when it cannot.
+  metrics_server(const asio::ip::tcp::endpoint& at, const snapshot_slot& slot, metrics_limits limits = {});
+  /// Closes every client and joins the thread.
   ~metrics_server();
   metrics_server(const metrics_server&) = delete;
   metrics_server& operator=(const metrics_server&) = delete;
@@ -23,9 +35,23 @@ class metrics_server {
   int port() const;
 
  private:
-  class collectable;
-  std::shared_ptr<collectable> collectable_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  struct client {
+    asio::ip::tcp::socket* socket;
+    bool evicted = false;
+  };
+
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> serve(asio::ip::tcp::socket socket);
+  void make_room();
+  /// The text exposition of the current snapshot (this server's thread).
+  std::string exposition() const;
+
+  const snapshot_slot& slot_;  // the one cross-thread hand-off (see snapshot_slot)
+  const metrics_limits limits_;
+  asio::io_context io_;
+  asio::ip::tcp::acceptor acceptor_;
+  std::list<client> clients_;  // oldest first; touched only on this server's thread
+  std::thread thread_;         // last: it starts once everything it uses exists
 };
 
 }  // namespace galeratop

@@ -119,3 +119,16 @@ TEST_CASE("a damaged memory file is refused and changes nothing") {
   CHECK_FALSE(m.restore("not json", error));
   CHECK(m.records().size() == 3);
 }
+
+TEST_CASE("a memory file with numbers no field can hold is refused, naming the field") {
+  // Found by fuzz_state_files: a float where an integer belongs was converted with undefined behaviour.
+  auto m = stopped_in_order();
+  std::string error;
+  const std::string record = R"("name": "n1", "uuid": "u", "seqno": 1, "conf_id": 3)";
+  CHECK_FALSE(m.restore(R"({"version": 1, "nodes": {"a:1": {)" + record + R"(, "seen_at": 7.7e39}}})", error));
+  CHECK(error.find("seen_at") != std::string::npos);
+  CHECK_FALSE(m.restore(R"({"version": 1, "nodes": {"a:1": {)" + record + R"(, "seen_at": 1e19}}})", error));
+  CHECK_FALSE(m.restore(R"({"version": 1, "nodes": {"a:1": {)" + record + R"(, "seen_at": 99999999999999}}})", error));
+  CHECK_FALSE(m.restore(R"({"version": 1e300, "nodes": {}})", error));
+  CHECK(m.records().size() == 3);
+}

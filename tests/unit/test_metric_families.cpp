@@ -64,6 +64,10 @@ TEST_CASE("status values are read the way mysqld_exporter reads them") {
   CHECK(parse_status_value("42") == 42.0);
   CHECK_FALSE(parse_status_value("Synced").has_value());
   CHECK_FALSE(parse_status_value("0/0/0/0/0").has_value());
+  // Found by fuzz_wsrep_status: from_chars reads these as numbers; they are not measurements.
+  CHECK_FALSE(parse_status_value("nan").has_value());
+  CHECK_FALSE(parse_status_value("inf").has_value());
+  CHECK_FALSE(parse_status_value("-INF").has_value());
   CHECK_FALSE(parse_status_value("").has_value());
 }
 

@@ -1,0 +1,45 @@
+#include "http_request.hpp"
+
+#include <fmt/format.h>
+
+namespace galeratop {
+
+http_request classify_http_request(std::string_view head) {
+  // Only the request line matters: METHOD SP TARGET SP HTTP/1.x. Headers are read and ignored
+  // (no keep-alive, no compression, no authentication: one answer, then close).
+  const std::string_view line = head.substr(0, head.find("\r\n"));
+  const auto sp1 = line.find(' ');
+  const auto sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos) return {};
+  const std::string_view method = line.substr(0, sp1);
+  std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  const std::string_view version = line.substr(sp2 + 1);
+  if (method.empty() || target.empty() || target.front() != '/' || !version.starts_with("HTTP/1.")) return {};
+  target = target.substr(0, target.find('?'));
+  if (target != "/metrics") return {http_route::not_found, method == "HEAD"};
+  if (method != "GET" && method != "HEAD") return {http_route::method_not_allowed, false};
+  return {http_route::metrics, method == "HEAD"};
+}
+
+std::string_view http_reason(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 431: return "Request Header Fields Too Large";
+    case 503: return "Service Unavailable";
+    default: return "Unknown";
+  }
+}
+
+std::string http_response(int status, std::string_view content_type, std::string_view body, bool head_only) {
+  std::string out = fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n{}Connection: close\r\n\r\n",
+                                status, http_reason(status), content_type, body.size(),
+                                status == 405 ? "Allow: GET, HEAD\r\n" : "");
+  if (!head_only) out.append(body);
+  return out;
+}
+
+}  // namespace galeratop
