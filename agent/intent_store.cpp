@@ -1,5 +1,6 @@
 #include "intent_store.hpp"
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "json_integer.hpp"
@@ -8,7 +9,9 @@ namespace galeratop {
 namespace {
 using json = nlohmann::json;
 constexpr int format_version = 1;
-constexpr std::int64_t last_millisecond_of_9999 = 253402300799999;  // a date the status can still print
+/// The clock counts nanoseconds in 64 bits: milliseconds beyond this (year 2262) overflow it.
+constexpr std::int64_t latest_since_ms =
+    std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::duration::max()).count();
 
 }  // namespace
 
@@ -68,9 +71,8 @@ bool intent_store::restore(std::string_view text, std::string& error) {
         return false;
       }
       i.admin = *admin;
-      // Bounded: milliseconds far enough out overflow the clock's nanoseconds.
       i.since = std::chrono::system_clock::time_point(
-          std::chrono::milliseconds(integer_member<std::int64_t>(n, "since", 0, last_millisecond_of_9999)));
+          std::chrono::milliseconds(integer_member<std::int64_t>(n, "since", 0, latest_since_ms)));
       if (const json& w = n.at("weight"); !w.is_null()) {
         if (!w.is_number_unsigned() || w.get<std::uint64_t>() > 1000) {
           error = address + ": weight must be 0 to 1000, not " + w.dump();

@@ -1,7 +1,7 @@
 #pragma once
 
-#include <atomic>
 #include <memory>
+#include <mutex>
 
 #include "snapshot.hpp"
 
@@ -9,17 +9,28 @@ namespace galeratop {
 
 /// The one cross-thread hand-off of state (DESIGN rule 2): the io thread
 /// publishes a fresh immutable snapshot, and readers on other threads (the
-/// exporter's HTTP threads) take a reference to whichever is current. Neither
-/// side ever waits for the other beyond an atomic pointer swap.
+/// exporter's thread) take a reference to whichever is current. Neither side
+/// ever waits for the other beyond the copy of one pointer.
+///
+/// A mutex, not std::atomic<std::shared_ptr>: libstdc++ 12's load() releases its
+/// internal lock with relaxed ordering, a data race by the memory model that
+/// ThreadSanitizer reports; an uncontended mutex costs the same here.
 class snapshot_slot {
  public:
   /// Replaces the current snapshot (io thread).
-  void publish(std::shared_ptr<const snapshot> s) { current_.store(std::move(s)); }
+  void publish(std::shared_ptr<const snapshot> s) {
+    std::lock_guard lock(mutex_);
+    current_.swap(s);
+  }  // the old snapshot, if last, is freed here, outside the lock
   /// The current snapshot; nullptr before the first publish (any thread).
-  std::shared_ptr<const snapshot> load() const { return current_.load(); }
+  std::shared_ptr<const snapshot> load() const {
+    std::lock_guard lock(mutex_);
+    return current_;
+  }
 
  private:
-  std::atomic<std::shared_ptr<const snapshot>> current_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const snapshot> current_;
 };
 
 }  // namespace galeratop
