@@ -83,7 +83,8 @@ class Overload(LabTestCase):
                         self.assertEqual(cur.fetchone()[0], 1)
             finally:
                 held.pop().close()
-            # A place frees up: the next client is served.
+            # A place frees up (once galeratopd has seen that client go): the next client is served.
+            wait_for(lambda: self.frontend(agent)["current"] == 2, 10, "the closed session to be released")
             with app_connect(agent.port) as c, c.cursor() as cur:
                 cur.execute("SELECT 2")
                 self.assertEqual(cur.fetchone()[0], 2)
