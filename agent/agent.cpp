@@ -22,6 +22,7 @@
 #include "descriptor_limit.hpp"
 #include "metrics_server.hpp"
 #include "secret_file.hpp"
+#include "service_manager.hpp"
 #include "snapshot_json.hpp"
 #include "version.hpp"
 
@@ -51,7 +52,8 @@ agent::agent(config initial, config_loader reload)
       config_(std::move(initial)),
       loader_(std::move(reload)),
       model_(config_.cluster),
-      publish_timer_(io_) {
+      publish_timer_(io_),
+      watchdog_timer_(io_) {
   wsrep_monitor::init_library();
 }
 
@@ -192,11 +194,16 @@ asio::awaitable<void> agent::handle_signals() {
     if (ec) co_return;
     if (signo == SIGHUP) {
       log_info("SIGHUP: reloading the configuration");
-      (void)reload();  // a refusal is logged
+      service_manager::reloading();
+      const auto refused = reload();  // a refusal is logged
+      service_manager::ready(refused ? fmt::format("reload refused, the running configuration kept: {}", *refused)
+                                     : serving_status());
     } else if (!stopping_) {
       stopping_ = true;
       log_info("{}: no new clients; {} session(s) may finish within {}", signo == SIGTERM ? "SIGTERM" : "SIGINT",
                balancer_.session_count(), format_duration(config_.shutdown_grace));
+      service_manager::stopping(fmt::format("stopping: {} session(s) may finish within {}", balancer_.session_count(),
+                                            format_duration(config_.shutdown_grace)));
       asio::co_spawn(io_, shut_down(), asio::detached);
     } else {
       log_info("second stop signal: closing {} session(s) now", balancer_.session_count());
@@ -223,6 +230,7 @@ asio::awaitable<void> agent::shut_down() {
     }
   }
   publish_timer_.cancel();
+  watchdog_timer_.cancel();
   publish();  // the last seqnos seen go to the state file before it closes
   if (control_) control_->stop();
   log_info("stopped");
@@ -257,8 +265,24 @@ int agent::run() {
            config_.balancer.max_connections == 0 ? fmt::format(" (what {} descriptors allow)", descriptor_limit_) : "");
   asio::co_spawn(io_, handle_signals(), asio::detached);
   asio::co_spawn(io_, publish_loop(), asio::detached);
+  if (const auto every = service_manager::watchdog_interval()) asio::co_spawn(io_, watchdog_loop(*every), asio::detached);
+  service_manager::ready(serving_status());
   io_.run();
   return 0;
+}
+
+std::string agent::serving_status() const {
+  return fmt::format("serving {} for {} node(s)", config_.listen.to_string(), nodes_.size());
+}
+
+asio::awaitable<void> agent::watchdog_loop(std::chrono::microseconds every) {
+  // Also while sessions finish after SIGTERM: a graceful stop must not look like a hang.
+  for (;;) {
+    service_manager::watchdog();
+    watchdog_timer_.expires_after(every);
+    auto [ec] = co_await watchdog_timer_.async_wait(use_tuple);
+    if (ec) co_return;  // cancelled at the end of shut_down
+  }
 }
 
 void agent::become(const run_as& who) {

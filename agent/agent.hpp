@@ -58,6 +58,8 @@ class agent {
   /// Re-reads the configuration; the error when it is refused (the running one is kept).
   std::optional<std::string> reload();
   asio::awaitable<void> handle_signals();
+  /// What systemd shows as the service's status while it serves.
+  std::string serving_status() const;
   asio::awaitable<void> shut_down();
   /// Loads what an earlier run remembered and starts the metrics server.
   void open_state_and_exporter();
@@ -66,6 +68,8 @@ class agent {
   /// Builds a snapshot, runs the cluster model over it and publishes it (io thread).
   void publish();
   asio::awaitable<void> publish_loop();
+  /// Tells systemd's watchdog, from the io thread, that the io thread runs (WatchdogSec=).
+  asio::awaitable<void> watchdog_loop(std::chrono::microseconds every);
   std::vector<node_snapshot> node_snapshots() const;
 
   /// Starts the control endpoint (unix socket, and TCP when configured).
@@ -100,6 +104,7 @@ class agent {
   std::unique_ptr<metrics_server> metrics_;  // after published_: its threads read it until they stop
   std::unique_ptr<control_server> control_;  // after the state it serves
   asio::steady_timer publish_timer_;
+  asio::steady_timer watchdog_timer_;  // pings go on through the shutdown grace, until the loop stops
   bool stopping_ = false;
 };
 

@@ -1,6 +1,7 @@
 // galeratop: the client of galeratopd's control endpoint. Exit codes: 0 done, 1 the agent
-// refused or could not be reached (or a wait timed out), 2 usage errors.
+// refused or could not be reached (or a wait timed out, or health found no eligible node), 2 usage errors.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -158,6 +159,22 @@ int status_command(const options& o) {
   return 0;
 }
 
+int health_command(const options& o) {
+  // For keepalived's track_script (and any other liveness probe): healthy means this agent
+  // answers and would send a new client somewhere, not merely that its process exists.
+  control_client c(control_target(o), read_token(o), request_timeout);
+  json answer = c.request({{"cmd", "status"}});
+  if (!answer.value("ok", false)) return refused(answer);
+  const json& nodes = answer.at("status").at("nodes");
+  const auto eligible = std::count_if(nodes.begin(), nodes.end(), [](const json& n) { return n.value("eligible", false); });
+  if (eligible == 0) {
+    std::fprintf(stderr, "galeratop: unhealthy: no node is eligible (%zu configured)\n", nodes.size());
+    return 1;
+  }
+  std::printf("healthy: %ld of %zu node(s) eligible\n", static_cast<long>(eligible), nodes.size());
+  return 0;
+}
+
 int reload_command(const options& o) {
   control_client c(control_target(o), read_token(o), request_timeout);
   json answer = c.request({{"cmd", "reload"}});
@@ -213,6 +230,8 @@ int main(int argc, char** argv) {
   weight->add_option("N", o.weight, "0 to 1000, or \"default\" for the configured weight")->required();
   weight->add_flag("--force", o.force, "Allow weight 0 when no other node would take new clients");
   auto* reload = app.add_subcommand("reload", "Make galeratopd re-read its configuration (as SIGHUP)");
+  auto* health = app.add_subcommand("health", "Exit 0 only if galeratopd answers and a node is eligible "
+                                              "(keepalived track_script)");
 
   try {
     app.parse(argc, argv);
@@ -222,6 +241,7 @@ int main(int argc, char** argv) {
   try {
     if (*status) return status_command(o);
     if (*reload) return reload_command(o);
+    if (*health) return health_command(o);
     for (auto* sub : {drain, undrain, ready, maint, weight})
       if (*sub) return node_command(o, sub->get_name());
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {

@@ -77,10 +77,12 @@ class Agent:
     """One galeratopd on a free loopback port, over the lab's nodes."""
 
     def __init__(self, the_lab, nodes=None, extra_config="", balancer_config="", monitor_config="", metrics=False,
-                 nofile=None):
-        """nofile: the descriptor limit (soft and hard) galeratopd starts with; default: this process's."""
+                 nofile=None, env=None):
+        """nofile: the descriptor limit (soft and hard) galeratopd starts with; default: this process's.
+        env: variables added to galeratopd's environment."""
         self.lab = the_lab
         self.nofile = nofile
+        self.env = env
         self.dir = Path(tempfile.mkdtemp(prefix="agent-", dir=the_lab.root))
         self.port = free_port()
         self.metrics_port = free_port() if metrics else None
@@ -119,7 +121,8 @@ class Agent:
             if nofile:
                 resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
         self.proc = subprocess.Popen([galeratopd, "--config", str(self.config_path)], stdout=self.log,
-                                     stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=before_exec)
+                                     stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=before_exec,
+                                     env={**os.environ, **(self.env or {})})
         expected = len(self.node_addresses()) if wait_eligible is None else wait_eligible
         try:
             wait_for(lambda: len(self.eligible_now()) >= expected, 15, f"{expected} eligible nodes")
