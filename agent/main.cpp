@@ -3,10 +3,14 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "agent.hpp"
 #include "command_line.hpp"
 #include "log.hpp"
+#include "secret_file.hpp"
 #include "version.hpp"
 
 namespace {
@@ -98,6 +102,17 @@ int main(int argc, char** argv) {
     if (!r.value) return refuse(r.errors);
     std::printf("galeratopd: %s is valid: listen %s, %zu node(s)\n", o.check_config.c_str(),
                 r.value->listen.to_string().c_str(), r.value->nodes.size());
+    // The files it names are not part of the file's validity (they may be written after it),
+    // but galeratopd will refuse to start without them: say so now, not at start.
+    std::vector<std::pair<std::string, std::string_view>> secrets{
+        {r.value->monitor.password_file, "monitor.password_file"}};
+    if (!r.value->control_tcp.empty()) secrets.emplace_back(r.value->control_token_file, "agent.control_token_file");
+    for (const auto& [path, key] : secrets) {
+      std::string error;
+      if (!galeratop::read_secret_file(path, key, error))
+        std::fprintf(stderr, "galeratopd: warning: %s; galeratopd will not start until that is fixed\n",
+                     error.c_str());
+    }
     return 0;
   }
 

@@ -43,6 +43,14 @@ class Security(LabTestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn(f"{loose}", r.stderr)
         self.assertIn("other users can read it (mode 0644)", r.stderr)
+        # --check-config says so before a start does; the file's own validity is unchanged.
+        r = subprocess.run([os.environ["GALERATOPD"], "--check-config", str(agent.config_path)], capture_output=True,
+                           text=True, timeout=30)
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("is valid", r.stdout)
+        self.assertIn("warning: monitor.password_file", r.stderr)
+        self.assertIn("other users can read it (mode 0644); chmod o-rwx it", r.stderr)
+        self.assertIn("galeratopd will not start until that is fixed", r.stderr)
         # Running with a good file, a reload onto the loose one is refused and the running configuration kept.
         agent.config_path.write_text(text)
         with agent:
