@@ -22,6 +22,7 @@
 #include <fmt/format.h>
 #include <stdexcept>
 
+#include "connection_limit.hpp"
 #include "log.hpp"
 
 namespace galeratop {
@@ -166,11 +167,15 @@ asio::awaitable<void> control_server::accept_loop(Acceptor& acceptor, bool needs
     auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
     if (ec == asio::error::operation_aborted || stopped_) co_return;
     if (ec) {
-      // Out of descriptors (EMFILE) the accept fails at once, again and again: wait instead of spinning.
+      // Out of descriptors (EMFILE): the reserved one lets this operator in. Without it the
+      // accept fails at once, again and again: wait instead of spinning.
+      if (is_resource_shortage(ec) && reserve_.release()) continue;
       asio::steady_timer backoff(io_, std::chrono::milliseconds(100));
       co_await backoff.async_wait(use_tuple);
+      reserve_.restore();
       continue;
     }
+    reserve_.restore();  // for the next shortage, once a descriptor is free
     if constexpr (std::is_same_v<Acceptor, local::acceptor>) {
       if (auto why = peer_refusal(socket, group_)) {
         const auto now = std::chrono::steady_clock::now();

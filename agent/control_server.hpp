@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "control_protocol.hpp"
+#include "descriptor_reserve.hpp"
 
 namespace galeratop {
 
@@ -76,6 +77,7 @@ class control_server {
   std::chrono::steady_clock::time_point last_eviction_log_{};
   std::chrono::steady_clock::time_point last_refusal_log_{};
   std::optional<gid_t> group_;  // agent.control_group's id, whose members the peer check lets in
+  descriptor_reserve reserve_;  // operators get in even when the data path has used every descriptor
   bool stopped_ = false;
 };
 

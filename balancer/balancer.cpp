@@ -30,11 +30,6 @@ std::string_view eligibility_word(const route& r) {
 
 bool is_failure(galera_state s) { return s == galera_state::down || s == galera_state::non_primary; }
 
-/// Errors that say this process is short of descriptors or memory, not that the peer failed.
-bool is_resource_shortage(const std::error_code& ec) {
-  return ec == std::errc::too_many_files_open || ec == std::errc::too_many_files_open_in_system ||
-         ec == std::errc::no_buffer_space || ec == std::errc::not_enough_memory;
-}
 }  // namespace
 
 struct balancer::session {

@@ -9,7 +9,9 @@ socket open until its standard input closes.
   greeting         a server greeting (protocol 10): the session is open
   err_<code>       an ERR packet in place of the greeting; "messages" lists each text once
   closed           closed or reset before a whole packet arrived
-  silent           nothing yet at the deadline (e.g. waiting in a listen queue)
+  silent           connected, but nothing yet at the deadline (e.g. waiting in a listen queue)
+  unconnected      the TCP handshake itself had not completed at the deadline (its SYNs were
+                   dropped by a full listen queue and are still being retried)
   connect_failed   the TCP connect itself failed
 """
 
@@ -90,8 +92,12 @@ def main():
                     messages.add(done[1])
                 sel.unregister(s)
                 del buffers[s]
-    for _ in buffers:
-        count("silent")
+    for s in buffers:
+        try:
+            s.getpeername()
+            count("silent")
+        except OSError:  # the handshake never completed: the kernel's listen queue overflowed
+            count("unconnected")
     print(json.dumps({"counts": counts, "messages": sorted(messages)}), flush=True)
     sys.stdin.read()  # hold every session until the test says so
     for s in socks:
