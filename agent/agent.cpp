@@ -45,6 +45,11 @@ std::optional<asio::ip::tcp::endpoint> resolve(asio::io_context& io, const endpo
   }
   return results.begin()->endpoint();
 }
+/// The words of a log line saying which agent (or a DBA) made the change a row holds.
+std::string changed_by(const std::optional<shared_intent>& row) {
+  return row ? row->changed_by : "the removal of its row";
+}
+
 }  // namespace
 
 agent::agent(config initial, config_loader reload)
@@ -170,6 +175,11 @@ std::optional<std::string> agent::reload() {
     log_warning("agent.user changed to \"{}\": it takes effect at restart; still running as \"{}\"", r.value->user,
                 config_.user);
   r.value->user = config_.user;
+  if (r.value->intents != config_.intents)
+    log_warning("the [intents] keys changed: they take effect at restart; still {}",
+                config_.intents.shared ? fmt::format("sharing as group \"{}\"", config_.intents.group)
+                                       : std::string("keeping intents locally"));
+  r.value->intents = config_.intents;
   r.value->metrics = config_.metrics;
   r.value->state_dir = config_.state_dir;
   r.value->control = config_.control;
@@ -255,6 +265,7 @@ int agent::run() {
   open_state_and_exporter();
   const config initial = config_;
   apply(initial, *password);
+  start_intent_sync();
   publish();  // the control endpoint answers from the first moment it accepts
   open_control();
   if (user) become(*user);
@@ -353,7 +364,10 @@ std::vector<node_snapshot> agent::node_snapshots() const {
     n.reason = h.reason;
     n.eligible = r.eligible;
     n.admin = r.admin;
-    n.admin_since = intents_.get(r.address).since;
+    const intent i = intents_.get(r.address);
+    n.admin_since = i.since;
+    n.intent_version = i.version;
+    n.intent_pending = i.pending;
     n.weight = r.weight;
     n.connections = r.connections;
     if (const auto c = balancer_.counters(r.id)) {
@@ -405,6 +419,10 @@ void agent::publish() {
   const frontend_counters& f = balancer_.frontend();
   s->frontend = {config_.listen.to_string(), started_at_, balancer_.session_count(), f.accepted_total,
                  f.rejected_total, f.rejected_no_node, f.rejected_limit, balancer_.settings().max_connections};
+  s->intents = sync_state_;
+  s->intents.pending = static_cast<std::size_t>(
+      std::ranges::count_if(intents_.all(), [](const auto& kv) { return kv.second.pending; }));
+  offer_sync_nodes(s->nodes);
   published_.publish(std::move(s));
 }
 
@@ -444,7 +462,7 @@ void agent::open_control() {
   }
   if (cs.unix_path.empty() && !cs.tcp) return;
   control_ = std::make_unique<control_server>(
-      io_, std::move(cs), [this](const control_request& r) { return handle_control(r); },
+      io_, std::move(cs), [this](control_request r) { return handle_control(std::move(r)); },
       [this] {
         auto s = published_.load();
         return s ? to_json(*s) : json(nullptr);
@@ -475,79 +493,242 @@ const agent::managed_node* agent::find_node(const std::string& ref, control_erro
   return nullptr;
 }
 
-json agent::handle_control(const control_request& r) {
+asio::awaitable<json> agent::handle_control(control_request r) {
   try {
     switch (r.command) {
       case control_command::status: {
         auto s = published_.load();
-        return control_ok(r.id, {{"status", s ? to_json(*s) : json(nullptr)}});
+        co_return control_ok(r.id, {{"status", s ? to_json(*s) : json(nullptr)}});
       }
       case control_command::reload:
-        if (auto error = reload()) return control_fail(r.id, {"reload_refused", *error});
-        return control_ok(r.id, {{"nodes", nodes_.size()}});
+        if (auto error = reload()) co_return control_fail(r.id, {"reload_refused", *error});
+        co_return control_ok(r.id, {{"nodes", nodes_.size()}});
       default: {
         control_error error;
         const managed_node* n = find_node(r.node, error);
-        if (!n) return control_fail(r.id, error);
-        return change_intent(r, *n);
+        if (!n) co_return control_fail(r.id, error);
+        co_return co_await change_intent(r, n->config.address.to_string());
       }
     }
   } catch (const std::exception& e) {  // a bug must not take the endpoint down
     log_error("control {}: {}", to_string(r.command), e.what());
-    return control_fail(r.id, {"internal", e.what()});
+    co_return control_fail(r.id, {"internal", e.what()});
   }
 }
 
-json agent::change_intent(const control_request& r, const managed_node& n) {
+const agent::managed_node* agent::node_at(const std::string& address) const {
+  auto it = std::ranges::find_if(nodes_, [&](const managed_node& m) { return m.config.address.to_string() == address; });
+  return it == nodes_.end() ? nullptr : &*it;
+}
+
+bool agent::hold_intent(const managed_node& n, const intent& i, bool must_persist, std::string& error) {
   const std::string address = n.config.address.to_string();
-  const route& before = *balancer_.table().find(n.id);
+  intent_store next = intents_;
+  next.set(address, i);
+  const bool written =
+      next.all() == intents_.all() || state_file::write_atomically(intents_path_, next.serialize(), error);
+  if (!written && must_persist) return false;
+  intents_ = std::move(next);
+  balancer_.set_admin(n.id, i.admin);
+  balancer_.set_weight(n.id, i.weight.value_or(n.config.weight));
+  publish();
+  return written;
+}
+
+asio::awaitable<intent_write> agent::share(intent_change c) {
+  // The sync thread runs the transaction; its answer is posted back here, where the coroutine resumes.
+  // The initiation is a named local holding the change by pointer: GCC 12 mishandles a temporary
+  // with non-trivial captures inside a co_await expression (destroyed twice, or relocated bitwise).
+  auto change = std::make_shared<const intent_change>(std::move(c));
+  auto initiation = [this, change](auto handler) {
+    auto h = std::make_shared<decltype(handler)>(std::move(handler));
+    sync_->submit(*change, [this, h](intent_write w) {
+      asio::post(io_, [h, w = std::move(w)]() mutable { (*h)(std::move(w)); });
+    });
+  };
+  intent_write outcome =
+      co_await asio::async_initiate<decltype(asio::use_awaitable), void(intent_write)>(initiation, asio::use_awaitable);
+  co_return outcome;
+}
+
+// GCC 12 pairs this coroutine's frame deallocation with the wrong allocation function and
+// warns (as in balancer.cpp), although Asio's awaitable frame defines both operator new and delete.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+asio::awaitable<json> agent::change_intent(control_request r, std::string address) {
+  const managed_node* n = node_at(address);
+  const route& before = *balancer_.table().find(n->id);
   const std::string name = before.name();
   const intent old = intents_.get(address);
   intent_store next = intents_;
   const auto now = std::chrono::system_clock::now();
+  intent_change change{address, std::nullopt, std::nullopt, now, std::nullopt};
   switch (r.command) {
-    case control_command::drain: next.set_admin(address, admin_state::drain, now); break;
-    case control_command::maint: next.set_admin(address, admin_state::maint, now); break;
+    case control_command::drain: change.admin = admin_state::drain; break;
+    case control_command::maint: change.admin = admin_state::maint; break;
     case control_command::undrain:
-    case control_command::ready: next.set_admin(address, admin_state::ready, now); break;
-    case control_command::weight: next.set_weight(address, r.weight); break;
-    default: return control_fail(r.id, {"bad_request", "not a node command"});
+    case control_command::ready: change.admin = admin_state::ready; break;
+    case control_command::weight: change.weight = r.weight; break;
+    default: co_return control_fail(r.id, {"bad_request", "not a node command"});
   }
-  const intent wanted = next.get(address);
-  const std::uint32_t weight = wanted.weight.value_or(n.config.weight);
+  if (change.admin) next.set_admin(address, *change.admin, now);
+  if (change.weight) next.set_weight(address, *change.weight);
+  intent wanted = next.get(address);
+  const std::uint32_t weight = wanted.weight.value_or(n->config.weight);
   // Taking the last node that takes clients out of rotation turns an outage from a typo: only with --force.
   const bool takes_out = before.admin == admin_state::ready && before.weight > 0 &&
                          (wanted.admin != admin_state::ready || weight == 0);
-  if (takes_out && !r.force && !balancer_.table().others_eligible_without(n.id, config_.balancer.donors))
-    return control_fail(r.id, {"last_node", fmt::format("refused: {} {} would leave no node to take new clients "
-                                                        "(the others: {}); add --force to do it anyway",
-                                                        r.command == control_command::weight ? "weight 0 on"
-                                                                                             : to_string(r.command),
-                                                        name, balancer_.table().others_summary(n.id))});
-  if (!(wanted == old)) {
-    std::string error;
-    // Written before it is applied and answered: an intent acknowledged is an intent that survives kill -9.
-    if (!state_file::write_atomically(intents_path_, next.serialize(), error))
-      return control_fail(r.id, {"not_persisted", fmt::format("the intent was not applied: {}", error)});
-    intents_ = std::move(next);
-    if (old.admin != wanted.admin)
-      log_info("node {} ({}): admin {} -> {} by the control endpoint{}; {} connection(s) open", name, address,
-               to_string(old.admin), to_string(wanted.admin), r.force ? " (forced)" : "", before.connections);
-    if (old.weight != wanted.weight) log_info("node {} ({}): weight -> {} by the control endpoint", name, address, weight);
-    balancer_.set_admin(n.id, wanted.admin);
-    balancer_.set_weight(n.id, weight);
-    publish();
+  if (takes_out && !r.force && !balancer_.table().others_eligible_without(n->id, config_.balancer.donors))
+    co_return control_fail(r.id, {"last_node", fmt::format("refused: {} {} would leave no node to take new clients "
+                                                           "(the others: {}); add --force to do it anyway",
+                                                           r.command == control_command::weight ? "weight 0 on"
+                                                                                                : to_string(r.command),
+                                                           name, balancer_.table().others_summary(n->id))});
+  json shared = nullptr;
+  std::string warning;
+  std::string by = "by the control endpoint";
+  if (sync_) {
+    intent_write w = co_await share(change);
+    n = node_at(address);  // a reload may have run meanwhile
+    if (!n) co_return control_fail(r.id, {"unknown_node", fmt::format("{} was removed by a reload", address)});
+    if (w.result == intent_write::kind::written || w.result == intent_write::kind::unchanged) {
+      wanted = adopted(w.row);
+      shared = {{"group", config_.intents.group}, {"version", wanted.version}, {"through", w.on}};
+      if (w.result == intent_write::kind::written)
+        by += fmt::format(", shared as version {} through {}", wanted.version, w.on);
+    } else {
+      // The cluster cannot be written: the change holds here, and is written once it can be,
+      // unless another agent changes the node first (then that change wins, see reconcile()).
+      wanted.pending = true;
+      wanted.version = intents_.get(address).version;
+      warning = fmt::format("the cluster could not be written ({}): the change holds on this agent only until it can "
+                            "be shared", w.error.empty() ? "conflict" : w.error);
+      by += " (not shared yet: the cluster cannot be written)";
+      log_warning("node {} ({}): {}", name, address, warning);
+    }
   }
-  const route& after = *balancer_.table().find(n.id);
-  return control_ok(r.id, {{"changed", !(wanted == old)},
-                           {"node",
-                            {{"name", after.name()},
-                             {"address", address},
-                             {"admin", to_string(after.admin)},
-                             {"previous_admin", to_string(old.admin)},
-                             {"weight", after.weight},
-                             {"eligible", after.eligible},
-                             {"connections", after.connections}}}});
+  const intent current = intents_.get(address);
+  if (!(wanted == current)) {
+    std::string error;
+    // Held only here (not shared, or pending), the state file is its one durable copy: no file, no change.
+    if (!hold_intent(*n, wanted, shared.is_null(), error)) {
+      if (shared.is_null())
+        co_return control_fail(r.id, {"not_persisted", fmt::format("the intent was not applied here: {}", error)});
+      log_warning("node {}: applied, but the intents file cannot be written ({}): the cluster keeps it", address,
+                  error);
+    }
+    if (current.admin != wanted.admin)
+      log_info("node {} ({}): admin {} -> {} {}{}; {} connection(s) open", name, address, to_string(current.admin),
+               to_string(wanted.admin), by, r.force ? " (forced)" : "", balancer_.table().find(n->id)->connections);
+    if (current.weight != wanted.weight)
+      log_info("node {} ({}): weight -> {} {}", name, address, wanted.weight.value_or(n->config.weight), by);
+  }
+  const route& after = *balancer_.table().find(n->id);
+  json answer = control_ok(r.id, {{"changed", !old.same_effect(wanted)},
+                                  {"node",
+                                   {{"name", after.name()},
+                                    {"address", address},
+                                    {"admin", to_string(after.admin)},
+                                    {"previous_admin", to_string(old.admin)},
+                                    {"weight", after.weight},
+                                    {"eligible", after.eligible},
+                                    {"connections", after.connections}}},
+                                  {"shared", shared}});
+  if (!warning.empty()) answer["warning"] = warning;
+  co_return answer;
+}
+#pragma GCC diagnostic pop
+
+void agent::start_intent_sync() {
+  sync_state_.shared = config_.intents.shared;
+  sync_state_.group = config_.intents.group;
+  if (!config_.intents.shared) return;
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  agent_id_ = fmt::format("{} {} pid {}", host, config_.listen.to_string(), ::getpid());
+  sync_ = std::make_unique<intent_sync>(
+      intent_sync_settings{config_.intents.group, agent_id_, config_.monitor.interval},
+      [this](intent_read r) { asio::post(io_, [this, r = std::move(r)]() mutable { on_intent_read(std::move(r)); }); });
+  log_info("intents shared through the cluster (galeratop.intents, group \"{}\")", config_.intents.group);
+}
+
+void agent::offer_sync_nodes(const std::vector<node_snapshot>& nodes) {
+  if (!sync_) return;
+  std::vector<mysql_login> usable;
+  for (const node_snapshot& n : nodes)
+    if (n.up && n.state == galera_state::synced)
+      if (const managed_node* m = node_at(n.address)) usable.push_back(target_for(m->config, config_, password_).login());
+  if (usable == sync_nodes_) return;
+  sync_nodes_ = usable;
+  sync_->set_nodes(std::move(usable));
+}
+
+void agent::adopt_row(const managed_node& m, const std::optional<shared_intent>& row) {
+  const std::string address = m.config.address.to_string();
+  const intent before = intents_.get(address);
+  const intent next = adopted(row);
+  std::string error;
+  if (!hold_intent(m, next, false, error))  // the cluster keeps it: applied even when the file cannot be written
+    log_warning("node {}: applied, but the intents file cannot be written ({}): the cluster keeps it", address, error);
+  if (!before.same_effect(next))
+    log_info("node {}: admin {} -> {}{} by {} (shared intent version {})", address, to_string(before.admin),
+             to_string(next.admin), next.weight ? fmt::format(", weight {}", *next.weight) : "", changed_by(row),
+             next.version);
+}
+
+void agent::on_intent_read(intent_read r) {
+  if (r.ok != sync_state_.available || (!r.ok && r.error != sync_state_.error)) {
+    if (r.ok)
+      log_info("intents: galeratop.intents read from {} (group \"{}\", {} row(s)); changes are shared", r.from,
+               config_.intents.group, r.rows.size());
+    else
+      log_warning("intents: cannot read galeratop.intents: {}; changes hold on this agent only until it can be read",
+                  r.error);
+  }
+  sync_state_.available = r.ok;
+  sync_state_.error = r.error;
+  sync_state_.from = r.from;
+  for (const std::string& why : r.unreadable) log_warning("intents: a row of galeratop.intents is ignored: {}", why);
+  if (!r.ok) return;
+  std::map<std::string, shared_intent, std::less<>> rows;
+  for (shared_intent& row : r.rows) rows.emplace(row.node, std::move(row));
+  for (const managed_node& m : nodes_) {
+    const std::string address = m.config.address.to_string();
+    if (pushing_.contains(address)) continue;  // the push's outcome decides
+    const intent local = intents_.get(address);
+    auto it = rows.find(address);
+    const std::optional<shared_intent> row = it == rows.end() ? std::nullopt : std::optional(it->second);
+    switch (reconcile(local, row, r.table_exists)) {
+      case reconcile_action::none: break;
+      case reconcile_action::push: push_intent(address, local, r.table_exists ? local.version : 0); break;
+      case reconcile_action::drop_and_adopt:
+        log_warning("node {}: the change made here while the cluster could not be written ({}) is dropped: {} changed "
+                    "it since (version {})", address, to_string(local.admin), changed_by(row), row ? row->version : 0);
+        adopt_row(m, row);
+        break;
+      case reconcile_action::adopt: adopt_row(m, row); break;
+    }
+  }
+}
+
+void agent::push_intent(const std::string& address, const intent& local, std::uint64_t expected_version) {
+  pushing_.insert(address);
+  asio::co_spawn(io_, push(intent_change{address, local.admin, local.weight, local.since, expected_version}),
+                 asio::detached);
+}
+
+asio::awaitable<void> agent::push(intent_change c) {
+  const std::string address = c.node;
+  const intent_write w = co_await share(std::move(c));
+  pushing_.erase(address);
+  const managed_node* n = node_at(address);
+  if (!n || w.result == intent_write::kind::failed) co_return;  // still pending: the next read tries again
+  if (w.result == intent_write::kind::conflict)
+    log_warning("node {}: the change made here while the cluster could not be written is dropped: {} changed it "
+                "since", address, changed_by(w.row));
+  else
+    log_info("node {}: the intent held here is now shared (version {})", address, w.row ? w.row->version : 0);
+  adopt_row(*n, w.row);
 }
 
 }  // namespace galeratop

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "balancer.hpp"
@@ -14,6 +15,7 @@
 #include "config.hpp"
 #include "control_protocol.hpp"
 #include "intent_store.hpp"
+#include "intent_sync.hpp"
 #include "privilege_drop.hpp"
 #include "snapshot_slot.hpp"
 #include "state_file.hpp"
@@ -75,11 +77,31 @@ class agent {
   /// Starts the control endpoint (unix socket, and TCP when configured).
   void open_control();
   /// Answers one control request on the io thread.
-  nlohmann::json handle_control(const control_request& r);
+  asio::awaitable<nlohmann::json> handle_control(control_request r);
   /// The node a control request names, by name, address or resolved address; nullptr with `error`.
   const managed_node* find_node(const std::string& ref, control_error& error) const;
-  /// Changes one node's intent: guarded, persisted, then applied. The answer to send.
-  nlohmann::json change_intent(const control_request& r, const managed_node& n);
+  /// Changes one node's intent: guarded, shared through the cluster (else kept here, pending),
+  /// persisted, then applied. The answer to send.
+  asio::awaitable<nlohmann::json> change_intent(control_request r, std::string address);
+  /// The configured node with this address; nullptr when a reload removed it.
+  const managed_node* node_at(const std::string& address) const;
+  /// Makes `i` the node's intent: the state file first (an intent acknowledged survives kill -9),
+  /// then the balancer. False with `error` when the file cannot be written; then nothing changed
+  /// if `must_persist` (the file is its only durable copy), else it is applied all the same.
+  bool hold_intent(const managed_node& n, const intent& i, bool must_persist, std::string& error);
+  /// Hands a change to the intent sync thread; resumes on the io thread with the outcome.
+  asio::awaitable<intent_write> share(intent_change c);
+  /// Starts sharing intents through the cluster ([intents] shared).
+  void start_intent_sync();
+  /// Applies what the cluster's table says (io thread): adopts changed rows, pushes pending intents.
+  void on_intent_read(intent_read r);
+  /// Makes the node's intent what the cluster's row says (none: the default), and logs a change.
+  void adopt_row(const managed_node& m, const std::optional<shared_intent>& row);
+  /// Writes an intent held here (pending, or older than the table) if the row is still at `expected_version`.
+  void push_intent(const std::string& address, const intent& local, std::uint64_t expected_version);
+  asio::awaitable<void> push(intent_change c);
+  /// Gives the intent sync thread the nodes it may read and write through (synced and up).
+  void offer_sync_nodes(const std::vector<node_snapshot>& nodes);
   /// The weight a node is balanced with: the operator's override, else the configured one.
   std::uint32_t effective_weight(const node_config& n) const;
 
@@ -99,6 +121,11 @@ class agent {
   mono_clock::time_point memory_written_{};
   intent_store intents_;
   std::string intents_path_;
+  std::string agent_id_;  // changed_by in galeratop.intents: which agent made a change
+  std::unique_ptr<intent_sync> sync_;  // when [intents] shared; posts into io_, so declared after it
+  std::vector<mysql_login> sync_nodes_;  // what sync_ was last offered
+  std::set<std::string> pushing_;        // addresses whose pending intent is being written
+  intents_sync_snapshot sync_state_;
   std::chrono::system_clock::time_point started_at_ = std::chrono::system_clock::now();
   snapshot_slot published_;
   std::unique_ptr<metrics_server> metrics_;  // after published_: its threads read it until they stop

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "shared_intent.hpp"
+
 namespace galeratop {
 
 config_result apply_overrides(config c, const config_overrides& o) {
@@ -41,6 +43,13 @@ config_result apply_overrides(config c, const config_overrides& o) {
   if (o.metrics) c.metrics = *o.metrics;
   if (o.state_dir) c.state_dir = *o.state_dir;
   if (o.user) c.user = *o.user;
+  if (o.intents_group) {
+    if (valid_intent_group(*o.intents_group))
+      c.intents.group = *o.intents_group;
+    else
+      refuse("--intents-group", "expected 1 to 64 of the characters A-Z a-z 0-9 . _ -");
+  }
+  if (o.local_intents) c.intents.shared = false;
   if (o.max_connections) c.balancer.max_connections = *o.max_connections;
   duration(o.interval, "--interval", c.monitor.interval, std::chrono::milliseconds(50));
   duration(o.connect_timeout, "--connect-timeout", c.balancer.connect_timeout, std::chrono::milliseconds(10));

@@ -29,6 +29,8 @@ struct config_overrides {
   std::optional<std::string> shutdown_grace;
   std::optional<std::size_t> max_connections;
   std::optional<std::string> user;
+  std::optional<std::string> intents_group;
+  bool local_intents = false;  ///< --local-intents: [intents] shared = false
 };
 
 /// Applies the overrides on top of `base` (pure); the errors name the option.

@@ -7,6 +7,8 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "shared_intent.hpp"
+
 namespace galeratop {
 namespace {
 
@@ -138,6 +140,17 @@ const std::map<std::string, std::map<std::string, setter>>& sections() {
            {"idle_timeout", duration_key<sec>([](config& c) -> sec& { return c.balancer.idle_timeout; }, 0s,
                                               sec(30 * 24 * 3600))},
        }},
+      {"intents",
+       {
+           {"shared", bool_key([](config& c) -> bool& { return c.intents.shared; })},
+           {"group", [](const toml::node& n, config& c) -> std::optional<std::string> {
+              auto v = n.value<std::string>();
+              if (!n.is_string() || !v || !valid_intent_group(*v))
+                return "expected 1 to 64 of the characters A-Z a-z 0-9 . _ -";
+              c.intents.group = *v;
+              return std::nullopt;
+            }},
+       }},
       {"cluster",
        {
            {"flow_control_paused", fraction_key([](config& c) -> double& { return c.cluster.flow_control_paused; })},
@@ -164,7 +177,7 @@ class parser {
       else if (auto s = sections().find(name); s != sections().end())
         section(name, s->second, value);
       else
-        error(line_of(value), name, "unknown section (expected agent, monitor, balancer, cluster or node)");
+        error(line_of(value), name, "unknown section (expected agent, monitor, balancer, cluster, intents or node)");
     }
     for (auto& e : validate(c_)) errors_.push_back(std::move(e));
     if (errors_.empty()) return {std::move(c_), {}};

@@ -29,6 +29,16 @@ struct monitor_config {
   int rise = 2;                     ///< good checks in a row before a node is readmitted
 };
 
+/// `[intents]`: where operator intents (drain, maint, weight) are kept.
+struct intents_config {
+  /// In the cluster's galeratop.intents table, so that every agent of the group applies them;
+  /// the state file keeps them too, and holds them alone while the cluster cannot be written.
+  bool shared = true;
+  std::string group = "default";  ///< agents with the same group share intents
+
+  friend bool operator==(const intents_config&, const intents_config&) = default;
+};
+
 /// The whole configuration; every field has the documented default.
 struct config {
   std::string source = "defaults";  ///< the file it came from, for messages
@@ -44,6 +54,7 @@ struct config {
   monitor_config monitor;
   balancer_settings balancer;
   model_settings cluster;
+  intents_config intents;
   std::vector<node_config> nodes;
 };
 

@@ -205,20 +205,20 @@ asio::awaitable<void> control_server::refuse(local::socket socket, std::string w
   socket.close(ignored);
 }
 
-json control_server::answer(const control_parse_result& parsed, bool needs_token, client& c) {
-  if (!parsed.request) return control_fail(parsed.id, parsed.error);
+asio::awaitable<json> control_server::answer(const control_parse_result& parsed, bool needs_token, client& c) {
+  if (!parsed.request) co_return control_fail(parsed.id, parsed.error);
   const control_request& r = *parsed.request;
   if (needs_token && !same_token(r.token, settings_.token))
-    return control_fail(r.id, {"unauthorized", "a TCP request needs the token from agent.control_token_file"});
+    co_return control_fail(r.id, {"unauthorized", "a TCP request needs the token from agent.control_token_file"});
   if (r.command == control_command::subscribe) {
     c.subscribed = true;
-    return control_ok(r.id, {{"status", status_()}});
+    co_return control_ok(r.id, {{"status", status_()}});
   }
   if (r.command == control_command::unsubscribe) {
     c.subscribed = false;
-    return control_ok(r.id);
+    co_return control_ok(r.id);
   }
-  return handle_(r);
+  co_return co_await handle_(r);
 }
 
 template <class Socket>
@@ -277,7 +277,7 @@ asio::awaitable<void> control_server::serve(Socket socket, bool needs_token) {
           interval = parsed.request->interval.count() > 0 ? parsed.request->interval : default_interval_;
           next_push = std::chrono::steady_clock::now() + interval;
         }
-        const json reply = answer(parsed, needs_token, *me);
+        const json reply = co_await answer(parsed, needs_token, *me);
         close_after = reply.contains("error") && reply["error"]["code"] == "unauthorized";
         in.erase(0, eol + 1);
         out = wire_line(reply);

@@ -32,8 +32,9 @@ struct control_settings {
 /// the io thread that owns the balancer, so requests act on it without locks.
 class control_server {
  public:
-  /// Answers one request (io thread); never throws.
-  using request_handler = std::function<nlohmann::json(const control_request&)>;
+  /// Answers one request (io thread); never throws. A coroutine: a change shared through the
+  /// cluster is answered once the cluster has it, while other clients are served meanwhile.
+  using request_handler = std::function<asio::awaitable<nlohmann::json>(control_request)>;
   /// The current status object, for `subscribe` pushes.
   using status_source = std::function<nlohmann::json()>;
 
@@ -64,7 +65,7 @@ class control_server {
   asio::awaitable<void> serve(Socket socket, bool needs_token);
   /// Answers `forbidden` to a client whose peer credentials are not allowed, then closes.
   asio::awaitable<void> refuse(asio::local::stream_protocol::socket socket, std::string why);
-  nlohmann::json answer(const control_parse_result& parsed, bool needs_token, client& c);
+  asio::awaitable<nlohmann::json> answer(const control_parse_result& parsed, bool needs_token, client& c);
 
   asio::io_context& io_;
   control_settings settings_;

@@ -1,6 +1,7 @@
 #include "intent_store.hpp"
 
 #include <chrono>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "json_integer.hpp"
@@ -50,6 +51,8 @@ std::string intent_store::serialize() const {
     json n = {{"admin", to_string(i.admin)},
               {"since", std::chrono::duration_cast<std::chrono::milliseconds>(i.since.time_since_epoch()).count()}};
     n["weight"] = i.weight ? json(*i.weight) : json(nullptr);
+    n["shared_version"] = i.version;
+    n["pending"] = i.pending;
     nodes[address] = n;
   }
   return json{{"version", format_version}, {"nodes", nodes}}.dump(2) + "\n";
@@ -79,6 +82,17 @@ bool intent_store::restore(std::string_view text, std::string& error) {
           return false;
         }
         i.weight = w.get<std::uint32_t>();
+      }
+      // Both absent in files written before intents were shared: a local intent, never shared.
+      i.version = n.contains("shared_version")
+                      ? integer_member<std::uint64_t>(n, "shared_version", 0, std::numeric_limits<std::int64_t>::max())
+                      : 0;
+      if (n.contains("pending")) {
+        if (!n.at("pending").is_boolean()) {
+          error = address + ": pending must be true or false";
+          return false;
+        }
+        i.pending = n.at("pending").get<bool>();
       }
       if (!i.is_default()) restored[address] = i;
     }

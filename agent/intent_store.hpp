@@ -16,9 +16,15 @@ struct intent {
   admin_state admin = admin_state::ready;
   std::optional<std::uint32_t> weight;  ///< overrides the configured weight while set
   std::chrono::system_clock::time_point since{};  ///< when `admin` last changed
+  /// The version of the cluster's row (galeratop.intents) this intent is, or was changed from
+  /// while the cluster could not be written; 0 = no row.
+  std::uint64_t version = 0;
+  bool pending = false;  ///< changed here while the cluster could not be written; not shared yet
 
-  /// True when it says nothing the configuration does not (ready, no weight).
-  bool is_default() const { return admin == admin_state::ready && !weight; }
+  /// True when it says nothing the configuration does not (ready, no weight) and the cluster knows no row.
+  bool is_default() const { return admin == admin_state::ready && !weight && !pending && version == 0; }
+  /// True when it routes the same way as `o` (admin and weight), whatever the bookkeeping.
+  bool same_effect(const intent& o) const { return admin == o.admin && weight == o.weight; }
   friend bool operator==(const intent&, const intent&) = default;
 };
 
@@ -32,6 +38,8 @@ class intent_store {
   bool set_admin(const std::string& address, admin_state admin, std::chrono::system_clock::time_point now);
   /// Sets or (nullopt) clears the weight override. Returns true when something changed.
   bool set_weight(const std::string& address, std::optional<std::uint32_t> weight);
+  /// Replaces the node's whole intent (one taken from the cluster, or a pending one).
+  void set(const std::string& address, const intent& i) { put(address, i); }
 
   /// JSON text for the state file.
   std::string serialize() const;

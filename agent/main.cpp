@@ -56,6 +56,9 @@ void add_options(CLI::App& app, options& o) {
       ->option_text("DIR");
   app.add_option("--max-connections", ov.max_connections, "[balancer] max_connections held at once; 0 = what "
                  "the descriptor limit allows")->option_text("N");
+  app.add_option("--intents-group", ov.intents_group, "[intents] group: agents with the same group share drain, "
+                 "maint and weight through the cluster")->option_text("NAME");
+  app.add_flag("--local-intents", ov.local_intents, "[intents] shared = false: keep intents in the state file only");
   app.add_option("--user", ov.user, "[agent] user: run as USER once the sockets are bound")->option_text("USER");
   app.add_option("--log-level", o.log_level, "Lowest level logged")
       ->check(CLI::IsMember({"debug", "info", "warning", "error"}));

@@ -35,6 +35,8 @@ struct node_snapshot {
   bool eligible = false;  ///< takes new connections now (health, admin, weight, donor policy)
   admin_state admin = admin_state::ready;
   std::chrono::system_clock::time_point admin_since{};  ///< when the operator last changed `admin`; epoch if never
+  std::uint64_t intent_version = 0;  ///< the version of the node's row in galeratop.intents; 0 = none
+  bool intent_pending = false;       ///< its intent changed here and is not in the cluster yet
   std::uint32_t weight = 1;
   std::string reason;  ///< why it is in its state, from the last change
 
@@ -113,6 +115,16 @@ struct frontend_snapshot {
   std::uint64_t max_connections = 0;   ///< sessions held at once before clients get ERR 1040
 };
 
+/// How operator intents are shared through the cluster (galeratop.intents).
+struct intents_sync_snapshot {
+  bool shared = false;   ///< [intents] shared
+  std::string group;     ///< [intents] group
+  bool available = false;  ///< the last read of the table succeeded
+  std::string error;     ///< why it did not; empty when it did
+  std::string from;      ///< the node it was last read from, HOST:PORT
+  std::size_t pending = 0;  ///< intents changed here that the cluster does not have yet
+};
+
 /// Everything galeratopd knows at one instant. Immutable once published: the
 /// exporter's threads and the control endpoint read it without locks.
 struct snapshot {
@@ -123,6 +135,7 @@ struct snapshot {
   std::vector<advisory> advisories;
   std::optional<bootstrap_candidate> bootstrap;
   frontend_snapshot frontend;
+  intents_sync_snapshot intents;
 };
 
 }  // namespace galeratop

@@ -38,6 +38,7 @@ json to_json(const node_snapshot& n, std::chrono::system_clock::time_point now) 
               {"latency_ms", std::chrono::duration<double, std::milli>(n.check_latency).count()}}},
             {"wsrep_node_name", n.node_name}};
   j["admin_since"] = n.admin_since.time_since_epoch().count() == 0 ? json(nullptr) : iso_time(n.admin_since);
+  j["intent"] = {{"version", n.intent_version}, {"pending", n.intent_pending}};
   // Drain progress: what is left on a node taken out of rotation, and for how long it has been out.
   if (n.admin != admin_state::ready)
     j["drain"] = {{"remaining", n.connections},
@@ -100,7 +101,14 @@ json to_json(const snapshot& s) {
             {"rejected_total", s.frontend.rejected_total},
             {"rejected_no_node_total", s.frontend.rejected_no_node},
             {"rejected_max_connections_total", s.frontend.rejected_limit},
-            {"max_connections", s.frontend.max_connections}}}};
+            {"max_connections", s.frontend.max_connections}}},
+          {"intents",
+           {{"shared", s.intents.shared},
+            {"group", s.intents.group},
+            {"available", s.intents.available},
+            {"error", s.intents.error},
+            {"from", s.intents.from},
+            {"pending", s.intents.pending}}}};
 }
 
 }  // namespace galeratop

@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "mysql_session.hpp"
 #include "observation.hpp"
 
 namespace galeratop {
@@ -21,6 +22,8 @@ struct monitor_target {
   std::chrono::milliseconds interval{250};
   std::chrono::seconds timeout{1};
 
+  /// How the monitor logs in.
+  mysql_login login() const { return {host, port, user, password, timeout}; }
   friend bool operator==(const monitor_target&, const monitor_target&) = default;
 };
 

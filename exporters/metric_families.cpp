@@ -162,6 +162,16 @@ std::vector<MetricFamily> metric_families(const snapshot& s) {
   out.gauge("galeratop_frontend_max_connections", "Client sessions held at once before clients get ERR 1040.", {},
             static_cast<double>(s.frontend.max_connections));
 
+  // Only when intents are shared: a single agent keeping them locally has nothing to alert on.
+  if (s.intents.shared) {
+    out.gauge("galeratop_intents_shared_up", "Whether the last read of galeratop.intents, where the agents of a group "
+              "share drain, maint and weight, succeeded (1) or not (0).", {{"group", s.intents.group}},
+              value_of(s.intents.available));
+    out.gauge("galeratop_intents_pending", "Intents changed on this agent while the cluster could not be written, "
+              "not shared with the other agents yet.", {{"group", s.intents.group}},
+              static_cast<double>(s.intents.pending));
+  }
+
   out.gauge("galeratop_cluster_size", "Members of the cluster's Primary component (wsrep_cluster_size); 0 when no "
             "node is reachable.", {}, s.cluster.size);
   out.gauge("galeratop_cluster_partitions", "Distinct cluster views among the reachable nodes: 1 when healthy, more "

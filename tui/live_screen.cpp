@@ -30,8 +30,9 @@ std::string describe(const json& req, const json& answer) {
     return fmt::format("[{}] {}", e.value("code", "?"), e.value("message", "refused"));  // the code first: it survives a cut
   }
   const json n = answer.value("node", json::object());
-  return fmt::format("{} {}: {} (was {}), {} connection(s) open", req.value("cmd", ""), n.value("name", ""),
-                     n.value("admin", ""), n.value("previous_admin", ""), n.value("connections", 0));
+  return fmt::format("{} {}: {} (was {}), {} connection(s) open{}", req.value("cmd", ""), n.value("name", ""),
+                     n.value("admin", ""), n.value("previous_admin", ""), n.value("connections", 0),
+                     answer.contains("warning") ? "; held on this agent only: the cluster cannot be written" : "");
 }
 
 class live_screen {

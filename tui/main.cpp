@@ -140,6 +140,12 @@ int node_command(const options& o, const std::string& cmd) {
               answer.value("changed", false) ? (" (was " + n.value("previous_admin", "") + ")").c_str() : " (unchanged)",
               n.value("weight", 0u), n.value("eligible", false) ? "eligible" : "not eligible",
               n.value("connections", 0u));
+  // Where the intent lives: every agent of the group, or (the cluster could not be written) this one only.
+  if (const auto shared = answer.find("shared"); shared != answer.end() && shared->is_object())
+    std::printf("shared with every agent of group \"%s\" (intent version %llu)\n",
+                shared->value("group", "").c_str(), static_cast<unsigned long long>(shared->value("version", 0ULL)));
+  if (answer.contains("warning"))
+    std::fprintf(stderr, "galeratop: warning: %s\n", answer.value("warning", "").c_str());
   std::fflush(stdout);
   if (cmd == "drain" && o.wait) {
     auto timeout = galeratop::parse_duration(o.wait_timeout);

@@ -63,6 +63,17 @@ std::string render_status_table(const json& status) {
     out += "advisories:\n";
     for (const json& a : advisories) out += fmt::format("  {:<8} {}: {}\n", field_text(a, "severity"), field_text(a, "id"), field_text(a, "message"));
   }
+  // Whether the other agents of the group see this agent's drains: silent trouble otherwise.
+  if (const json& in = status.value("intents", json()); in.is_object() && in.value("shared", false)) {
+    const std::size_t pending = in.value("pending", std::size_t{0});
+    const std::string held = pending ? fmt::format("; {} change(s) held here only, not shared yet", pending) : "";
+    if (in.value("available", false))
+      out += fmt::format("intents: shared as group \"{}\" (read from {}){}\n", field_text(in, "group"),
+                         field_text(in, "from"), held);
+    else
+      out += fmt::format("intents: NOT SHARED (group \"{}\"): {}{}\n", field_text(in, "group"),
+                         field_text(in, "error"), held);
+  }
   if (const json& b = status.value("bootstrap_candidate", json()); b.is_object())
     out += fmt::format("bootstrap: {} ({}), seqno {}: {}\n  {}\n", field_text(b, "node"), field_text(b, "address"),
                        field_text(b, "seqno"), field_text(b, "evidence"), field_text(b, "command"));

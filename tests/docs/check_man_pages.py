@@ -27,11 +27,12 @@ def main(galeratopd, source_dir, galeratop):
 
     five = (source / "man" / "galeratopd.toml.5").read_text().replace("\\-", "-")
     config_cpp = (source / "agent" / "config.cpp").read_text()
-    tables = re.findall(r'\{"(agent|monitor|balancer|cluster)",\s*\{(.*?)\n\s*\}\},', config_cpp, re.S)
-    if not tables:
+    tables = re.findall(r'\{"(agent|monitor|balancer|cluster|intents)",\s*\{(.*?)\n\s*\}\},', config_cpp, re.S)
+    if len(tables) < 5:
         problems.append("could not read the key table of agent/config.cpp")
     for table, body in tables:
-        for key in re.findall(r'\{"(\w+)",\s*(?:string|endpoint|duration|integer|bool|choice|fraction)_key', body):
+        for key in re.findall(r'\{"(\w+)",\s*(?:(?:string|endpoint|duration|integer|bool|choice|fraction)_key|\[\])',
+                              body):
             section = five.split(f".SH [{table}]", 1)[-1].split(".SH ", 1)[0]
             if f".B {key}\n" not in section:
                 problems.append(f"galeratopd.toml.5 [{table}] does not document {key}")

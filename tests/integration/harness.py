@@ -77,10 +77,17 @@ class Agent:
     """One galeratopd on a free loopback port, over the lab's nodes."""
 
     def __init__(self, the_lab, nodes=None, extra_config="", balancer_config="", monitor_config="", metrics=False,
-                 nofile=None, env=None):
+                 nofile=None, env=None, intents_group=None, intents_config="", listen=None, command_prefix=()):
         """nofile: the descriptor limit (soft and hard) galeratopd starts with; default: this process's.
-        env: variables added to galeratopd's environment."""
+        env: variables added to galeratopd's environment.
+        intents_group: the [intents] group; by default one of its own, so that the drains of one
+        test never reach the agents of another (they share the lab's galeratop.intents table).
+        listen: HOST:PORT instead of a free loopback port; command_prefix: what galeratopd runs
+        under (`ip netns exec NS` in the failover test)."""
         self.lab = the_lab
+        self.intents_config = intents_config
+        self.listen = listen
+        self.command_prefix = list(command_prefix)
         self.nofile = nofile
         self.env = env
         self.dir = Path(tempfile.mkdtemp(prefix="agent-", dir=the_lab.root))
@@ -90,21 +97,23 @@ class Agent:
         self.config_path = self.dir / "galeratopd.toml"
         self.log_path = self.dir / "galeratopd.log"
         self.proc = None
+        self.intents_group = intents_group or self.dir.name
         self.write_config(nodes, extra_config, balancer_config, monitor_config)
 
     def node_addresses(self):
-        return [f"127.0.0.1:{self.lab.node(i)['port']}" for i in self.nodes]
+        return [f"{self.lab.node(i)['host']}:{self.lab.node(i)['port']}" for i in self.nodes]
 
     def write_config(self, nodes=None, extra="", balancer="", monitor=""):
         """Writes the configuration file; `nodes` are lab indexes (default: all)."""
         self.nodes = nodes or [n["index"] for n in self.lab.nodes]
         metrics = f"127.0.0.1:{self.metrics_port}" if self.metrics_port else ""
         text = (
-            f'[agent]\nlisten = "127.0.0.1:{self.port}"\ncontrol = "{self.control}"\nmetrics = "{metrics}"\n'
+            f'[agent]\nlisten = "{self.listen or f"127.0.0.1:{self.port}"}"\ncontrol = "{self.control}"\nmetrics = "{metrics}"\n'
             f'state_dir = "{self.dir / "state"}"\nshutdown_grace = "10s"\n{extra}\n'
             f'[monitor]\nuser = "{self.lab.monitor_user}"\npassword_file = "{self.lab.monitor_password_file}"\n'
             f'interval = "250ms"\ntimeout = "1s"\n{monitor}\n'
             f'[balancer]\nconnect_timeout = "1s"\n{balancer}\n'
+            f'[intents]\ngroup = "{self.intents_group}"\n{self.intents_config}\n'
         )
         for address in self.node_addresses():
             text += f'[[node]]\naddress = "{address}"\n\n'
@@ -120,7 +129,8 @@ class Agent:
             _die_with_parent()
             if nofile:
                 resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
-        self.proc = subprocess.Popen([galeratopd, "--config", str(self.config_path)], stdout=self.log,
+        self.proc = subprocess.Popen([*self.command_prefix, galeratopd, "--config", str(self.config_path)],
+                                     stdout=self.log,
                                      stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=before_exec,
                                      env={**os.environ, **(self.env or {})})
         expected = len(self.node_addresses()) if wait_eligible is None else wait_eligible
@@ -202,9 +212,9 @@ class Agent:
                 out.append((at.timestamp(), m.group(2), m.group(3)))
         return out
 
-    def transitions(self, node_port):
+    def transitions(self, node_port, host="127.0.0.1"):
         """(time, to_state, eligibility, text) for every state-change line of a node."""
-        pattern = re.compile(rf"^node \S+ \(127\.0\.0\.1:{node_port}\): (\S+ \S+) -> (\S+) (\S+): (.*)$")
+        pattern = re.compile(rf"^node \S+ \({re.escape(host)}:{node_port}\): (\S+ \S+) -> (\S+) (\S+): (.*)$")
         result = []
         for at, _, text in self.lines():
             m = pattern.match(text)
@@ -216,8 +226,9 @@ class Agent:
         """Ports of the configured nodes whose latest transition made them eligible."""
         ports = []
         for address in self.node_addresses():
-            port = int(address.rsplit(":", 1)[1])
-            t = [x for x in self.transitions(port) if x[0] >= self.started_at - 0.001]
+            host, port = address.rsplit(":", 1)
+            port = int(port)
+            t = [x for x in self.transitions(port, host) if x[0] >= self.started_at - 0.001]
             if t and t[-1][2] == "eligible":
                 ports.append(port)
         return ports

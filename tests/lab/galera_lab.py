@@ -22,7 +22,10 @@ from pathlib import Path
 PROVIDER = "/usr/lib/galera/libgalera_smm.so"
 # SHOW GLOBAL STATUS and SELECT @@wsrep_node_name need no privilege in
 # MariaDB: USAGE (the right to connect) is all the monitor gets.
-MONITOR_GRANTS = ["GRANT USAGE ON *.* TO '{user}'@'{host}'"]
+# Shared operator intents (galeratopd.toml(5), [intents]): the monitor creates the galeratop
+# schema on first use and reads and writes its one table.
+MONITOR_GRANTS = ["GRANT USAGE ON *.* TO '{user}'@'{host}'",
+                  "GRANT SELECT, INSERT, UPDATE, CREATE ON `galeratop`.* TO '{user}'@'{host}'"]
 APP_GRANTS = ["GRANT ALL ON `{db}`.* TO '{user}'@'{host}'"]
 USER_HOSTS = ("127.0.0.1", "localhost")
 PORTS_PER_NODE = 4  # mysql, gcomm, ist, sst
@@ -78,8 +81,11 @@ class Lab:
 
     # ---- creation and persistence -------------------------------------------------
     @classmethod
-    def create(cls, root, nodes=3, cluster_name="galeratop-lab", node_names=None, server_options=()):
-        """server_options: extra mariadbd options for every node (the benchmark raises connection limits)."""
+    def create(cls, root, nodes=3, cluster_name="galeratop-lab", node_names=None, server_options=(), host="127.0.0.1",
+               netns=None, client_hosts=USER_HOSTS):
+        """server_options: extra mariadbd options for every node (the benchmark raises connection limits).
+        host, netns: every node binds `host` inside network namespace `netns` (None: this one), for
+        tests that build a virtual network; client_hosts: where the monitor and app users may log in from."""
         root = Path(root).resolve()
         if (root / "lab.json").exists():
             cls.load(root).stop()  # a lab an interrupted run left here: stopped by its recorded PIDs
@@ -94,11 +100,11 @@ class Lab:
         state = {"root": str(root), "cluster_name": cluster_name, "nodes": [],
                  "monitor_user": "monitor", "monitor_password_file": str(root / "monitor.pass"),
                  "app_user": "app", "app_password": secrets.token_hex(8), "app_database": "app",
-                 "server_options": list(server_options)}
+                 "server_options": list(server_options), "netns": netns, "client_hosts": list(client_hosts)}
         for i in range(1, nodes + 1):
             p = base + (i - 1) * PORTS_PER_NODE
             d = root / f"node{i}"
-            state["nodes"].append({"index": i, "name": names[i - 1], "host": "127.0.0.1", "port": p,
+            state["nodes"].append({"index": i, "name": names[i - 1], "host": host, "port": p,
                                    "gcomm_port": p + 1, "ist_port": p + 2, "sst_port": p + 3,
                                    "socket": str(d / "mysqld.sock"), "datadir": str(d / "data"),
                                    "log": str(d / "error.log"), "pid": None, "crashed": False})
@@ -136,27 +142,30 @@ class Lab:
 
     # ---- processes --------------------------------------------------------------------
     def _args(self, n, extra=()):
-        others = ",".join(f"127.0.0.1:{m['gcomm_port']}" for m in self.nodes)
+        h = n["host"]
+        others = ",".join(f"{m['host']}:{m['gcomm_port']}" for m in self.nodes)
         return ["mariadbd", "--no-defaults",  # never read /etc/mysql: stray option files change results
                 "--user=mysql", f"--datadir={n['datadir']}", f"--socket={n['socket']}", f"--port={n['port']}",
-                "--bind-address=127.0.0.1", f"--pid-file={Path(n['datadir']).parent / 'mysqld.pid'}",
+                f"--bind-address={h}", f"--pid-file={Path(n['datadir']).parent / 'mysqld.pid'}",
                 f"--log-error={n['log']}", "--innodb-buffer-pool-size=64M", "--innodb-log-file-size=32M",
                 "--innodb-flush-log-at-trx-commit=2", "--binlog-format=ROW", "--default-storage-engine=InnoDB",
                 "--innodb-autoinc-lock-mode=2", "--max-connections=1000", "--skip-name-resolve",
                 "--performance-schema=OFF", "--wsrep-on=ON", f"--wsrep-provider={PROVIDER}",
                 f"--wsrep-cluster-name={self.cluster_name}", f"--wsrep-cluster-address=gcomm://{others}",
-                f"--wsrep-node-name={n['name']}", f"--wsrep-node-address=127.0.0.1:{n['gcomm_port']}",
-                f"--wsrep-node-incoming-address=127.0.0.1:{n['port']}",
-                "--wsrep-provider-options=" + ";".join([f"gmcast.listen_addr=tcp://127.0.0.1:{n['gcomm_port']}",
-                                                        f"ist.recv_addr=127.0.0.1:{n['ist_port']}",
+                f"--wsrep-node-name={n['name']}", f"--wsrep-node-address={h}:{n['gcomm_port']}",
+                f"--wsrep-node-incoming-address={h}:{n['port']}",
+                "--wsrep-provider-options=" + ";".join([f"gmcast.listen_addr=tcp://{h}:{n['gcomm_port']}",
+                                                        f"ist.recv_addr={h}:{n['ist_port']}",
                                                         "gcache.size=32M"]),
-                "--wsrep-sst-method=rsync", f"--wsrep-sst-receive-address=127.0.0.1:{n['sst_port']}",
+                "--wsrep-sst-method=rsync", f"--wsrep-sst-receive-address={h}:{n['sst_port']}",
                 *self.state.get("server_options", []), *extra]
 
     def _spawn(self, i, extra=()):
         n = self.node(i)
         log = open(n["log"], "ab")
-        proc = subprocess.Popen(self._args(n, extra), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        # `ip netns exec` execs mariadbd in place: the PID recorded is the server's own.
+        netns = ["ip", "netns", "exec", self.state["netns"]] if self.state.get("netns") else []
+        proc = subprocess.Popen(netns + self._args(n, extra), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         self._children[i] = proc
         self._reload()
@@ -194,14 +203,15 @@ class Lab:
         pw_file.write_text(password)
         os.chmod(pw_file, 0o600)
         statements = [f"CREATE DATABASE IF NOT EXISTS `{self.app_database}`"]
-        for host in USER_HOSTS:
+        for host in self.state.get("client_hosts", USER_HOSTS):
             statements.append(f"CREATE USER '{self.monitor_user}'@'{host}' IDENTIFIED BY '{password}'")
             statements += [g.format(user=self.monitor_user, host=host) for g in MONITOR_GRANTS]
             statements.append(f"CREATE USER '{self.app_user}'@'{host}' IDENTIFIED BY '{self.app_password}'")
             statements += [g.format(user=self.app_user, host=host, db=self.app_database) for g in APP_GRANTS]
         self.sql(1, "; ".join(statements))
         self.wait(lambda: all(self.sql(n["index"], f"SELECT COUNT(*) FROM mysql.user WHERE user='{self.app_user}'")
-                              == [("2",)] for n in self.nodes), 30, "the users to replicate")
+                              == [(str(len(self.state.get("client_hosts", USER_HOSTS))),)] for n in self.nodes),
+                  30, "the users to replicate")
 
     def is_running(self, i):
         self._reload()
@@ -381,7 +391,7 @@ class Lab:
 
     def env(self):
         return {"LAB_ROOT": str(self.root),
-                "LAB_NODES": ",".join(f"127.0.0.1:{n['port']}" for n in self.nodes),
+                "LAB_NODES": ",".join(f"{n['host']}:{n['port']}" for n in self.nodes),
                 "LAB_MONITOR_USER": self.monitor_user, "LAB_MONITOR_PASSWORD_FILE": self.monitor_password_file,
                 "LAB_APP_USER": self.app_user, "LAB_APP_PASSWORD": self.app_password,
                 "LAB_APP_DATABASE": self.app_database}

@@ -16,7 +16,8 @@ FILES = ["./usr/sbin/galeratopd", "./usr/bin/galeratop", "./usr/lib/systemd/syst
          "./usr/lib/sysusers.d/galeratop.conf", "./usr/lib/tmpfiles.d/galeratop.conf", "./etc/galeratop/galeratopd.toml",
          "./usr/share/man/man8/galeratopd.8", "./usr/share/man/man1/galeratop.1",
          "./usr/share/man/man5/galeratopd.toml.5", "./usr/share/galeratop/galeratop.rules.yml",
-         "./usr/share/galeratop/galeratop-dashboard.json"]
+         "./usr/share/galeratop/galeratop-dashboard.json", "./usr/share/doc/galeratop/examples/ha/keepalived.conf",
+         "./usr/share/doc/galeratop/examples/ha/galeratopd.toml", "./usr/share/doc/galeratop/examples/ha/README.md"]
 
 
 def run(*argv, **kw):
@@ -63,6 +64,9 @@ def main():
     checked = run(str(root / "usr/sbin/galeratopd"), "--check-config", str(conf_dir / "galeratopd.toml"))
     if "is valid" not in checked:
         failures.append(f"the shipped example is not valid: {checked}")
+    ha = root / "usr/share/doc/galeratop/examples/ha/galeratopd.toml"
+    if ha.exists() and "is valid" not in (checked := run(str(root / "usr/sbin/galeratopd"), "--check-config", str(ha))):
+        failures.append(f"the two-agent example is not valid: {checked}")
     # This machine's dpkg, without --root: every dependency resolves (nothing is installed).
     if os.geteuid() == 0:
         run("dpkg", "--dry-run", "-i", str(deb))

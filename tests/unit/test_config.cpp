@@ -47,6 +47,10 @@ flow_control_paused = 0.25
 flow_control_window = "30s"
 desync_long = "10m"
 
+[intents]
+shared = false
+group = "lb-eu"
+
 [[node]]
 name = "galera-db-01"
 address = "192.168.1.182:3306"
@@ -67,6 +71,8 @@ address = "[::1]:3307"
   CHECK(c.monitor.interval == 100ms);
   CHECK(c.monitor.timeout == 2s);
   CHECK(c.monitor.rise == 3);
+  CHECK_FALSE(c.intents.shared);
+  CHECK(c.intents.group == "lb-eu");
   CHECK(c.balancer.policy == balance_policy::roundrobin);
   CHECK(c.balancer.donors == donor_policy::serve);
   CHECK(c.balancer.connect_timeout == 500ms);
@@ -218,4 +224,14 @@ TEST_CASE("a metrics address that is not HOST:PORT is refused; an empty one disa
   const config_result r = parse_config(std::string("[agent]\nmetrics = \"\"\n") + std::string(one_node), "g.toml");
   REQUIRE(r.value);
   CHECK(r.value->metrics.empty());
+}
+
+TEST_CASE("intents are shared as group \"default\" unless configured; a group that is not a plain name is refused") {
+  const config_result r = parse_config(one_node, "g.toml");
+  REQUIRE(r.value);
+  CHECK(r.value->intents.shared);
+  CHECK(r.value->intents.group == "default");
+  const auto e = only_error(std::string("[intents]\ngroup = \"a b\"\n") + std::string(one_node));
+  CHECK(e.line == 2);
+  CHECK(e.key == "intents.group");
 }

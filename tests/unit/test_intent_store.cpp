@@ -65,3 +65,29 @@ TEST_CASE("a damaged intents file is refused and changes nothing") {
     CHECK(s.get("a:1").admin == admin_state::drain);
   }
 }
+
+TEST_CASE("a pending or versioned intent survives the state file; a file from before sharing reads as never shared") {
+  intent_store s;
+  intent i;
+  i.admin = admin_state::drain;
+  i.since = t0;
+  i.version = 41;
+  i.pending = true;
+  s.set("127.0.0.1:3311", i);
+  intent ready_at_version;
+  ready_at_version.version = 7;  // ready, but the cluster's row version must be remembered
+  s.set("127.0.0.1:3312", ready_at_version);
+  intent_store back;
+  std::string error;
+  REQUIRE(back.restore(s.serialize(), error));
+  CHECK(back.get("127.0.0.1:3311") == i);
+  CHECK(back.get("127.0.0.1:3312").version == 7);
+
+  REQUIRE(back.restore(R"({"version":1,"nodes":{"a:1":{"admin":"drain","since":1,"weight":null}}})", error));
+  CHECK(back.get("a:1").version == 0);
+  CHECK_FALSE(back.get("a:1").pending);
+  CHECK_FALSE(back.restore(R"({"version":1,"nodes":{"a:1":{"admin":"drain","since":1,"weight":null,)"
+                           R"("shared_version":-1,"pending":false}}})", error));
+  CHECK_FALSE(back.restore(R"({"version":1,"nodes":{"a:1":{"admin":"drain","since":1,"weight":null,)"
+                           R"("shared_version":1,"pending":"yes"}}})", error));
+}

@@ -50,3 +50,18 @@ TEST_CASE("with no connection the share is a dash, and a down cluster names its 
   CHECK(text.find("bootstrap: db2 (127.0.0.1:3312), seqno 4411: highest seqno\n  galera_new_cluster\n") !=
         std::string::npos);
 }
+
+TEST_CASE("the status table says whether intents reach the other agents, and what is held back") {
+  json s = status();
+  s["intents"] = {{"shared", true}, {"group", "web"}, {"available", true}, {"error", ""}, {"from", "10.0.0.1:3306"},
+                  {"pending", 0}};
+  CHECK(galeratop::render_status_table(s).find("intents: shared as group \"web\" (read from 10.0.0.1:3306)\n") !=
+        std::string::npos);
+  s["intents"]["available"] = false;
+  s["intents"]["error"] = "no node is synced and up";
+  s["intents"]["pending"] = 2;
+  CHECK(galeratop::render_status_table(s).find("intents: NOT SHARED (group \"web\"): no node is synced and up; 2 "
+                                               "change(s) held here only, not shared yet\n") != std::string::npos);
+  s["intents"]["shared"] = false;  // one agent keeping its intents locally: nothing to say
+  CHECK(galeratop::render_status_table(s).find("intents:") == std::string::npos);
+}

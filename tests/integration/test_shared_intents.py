@@ -1,0 +1,111 @@
+"""Operator intents shared through the cluster (galeratop.intents): a drain given to one agent
+is applied by every agent of its group within a poll interval; concurrent changes converge
+on the row the cluster committed last; a change made while the cluster cannot be written
+holds on its agent and is shared once it can be, unless another change came first."""
+
+import threading
+import time
+import unittest
+
+from harness import Agent, LabTestCase, node_name_via, wait_for
+
+
+class SharedIntents(LabTestCase):
+    def setUp(self):
+        super().setUp()
+        self.group = f"shared-{time.monotonic_ns() % 10**9}"
+        self.a = Agent(self.lab, intents_group=self.group).start()
+        self.addCleanup(self.a.stop)
+        self.b = Agent(self.lab, intents_group=self.group).start()
+        self.addCleanup(self.b.stop)
+
+    def address(self, i):
+        return f"127.0.0.1:{self.lab.node(i)['port']}"
+
+    def row(self, i):
+        """The node's row as the cluster holds it: (admin, version, changed_by), or None."""
+        rows = self.lab.sql(1, "SET SESSION wsrep_sync_wait = 1; SELECT admin, version, changed_by FROM "
+                               f"galeratop.intents WHERE agent_group = '{self.group}' AND node = '{self.address(i)}'")
+        return (rows[0][0], int(rows[0][1]), rows[0][2]) if rows else None
+
+    def monitor_grants(self, verb):
+        for host in ("127.0.0.1", "localhost"):
+            self.lab.sql(1, f"{verb} INSERT, UPDATE ON galeratop.* {'FROM' if verb == 'REVOKE' else 'TO'} "
+                            f"'{self.lab.monitor_user}'@'{host}'")
+
+    def test_a_drain_given_to_one_agent_is_applied_by_the_other(self):
+        r = self.a.galeratop("drain", "node1")
+        given = time.monotonic()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f'shared with every agent of group "{self.group}"', r.stdout)
+        wait_for(lambda: self.b.node_status(1)["admin"] == "drain", 5, "agent B to drain node1")
+        took = time.monotonic() - given
+        print(f"\nthe drain given to agent A was in force on agent B {took * 1000:.0f} ms later")
+        admin, version, by = self.row(1)
+        self.assertEqual(admin, "drain")
+        self.assertIn(f"127.0.0.1:{self.a.port}", by)  # the agent that made the change is named
+        self.assertEqual(self.b.node_status(1)["intent"], {"version": version, "pending": False})
+        self.assertTrue(any(f"admin ready -> drain by {by}" in line for _, _, line in self.b.lines()))
+        # B sends no new client to node1.
+        self.assertNotIn("node1", {node_name_via(self.b.port) for _ in range(8)})
+        r = self.b.galeratop("undrain", "node1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        wait_for(lambda: self.a.node_status(1)["admin"] == "ready", 5, "agent A to take node1 back")
+        self.assertEqual(self.row(1)[:2], ("ready", version + 1))
+
+    def test_concurrent_changes_converge_on_the_row_the_cluster_committed_last(self):
+        for round in range(4):
+            answers = {}
+
+            def give(agent, command):
+                answers[command] = agent.galeratop(command, "node2")
+            threads = [threading.Thread(target=give, args=(self.a, "drain")),
+                       threading.Thread(target=give, args=(self.b, "maint"))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            for command, r in answers.items():
+                self.assertEqual(r.returncode, 0, f"{command}: {r.stderr}")
+            admin, version, _ = self.row(2)
+            self.assertIn(admin, ("drain", "maint"))
+            for agent in (self.a, self.b):
+                wait_for(lambda: agent.node_status(2)["intent"]["version"] == version
+                         and agent.node_status(2)["admin"] == admin, 5, f"round {round}: both agents on the row")
+            self.assertEqual(self.a.galeratop("ready", "node2").returncode, 0)
+            wait_for(lambda: self.b.node_status(2)["admin"] == "ready", 5, "node2 ready on B")
+
+    def test_a_change_the_cluster_cannot_take_holds_locally_and_is_shared_unless_overtaken(self):
+        self.addCleanup(self.monitor_grants, "GRANT")
+        self.monitor_grants("REVOKE")
+        r = self.a.galeratop("drain", "node3")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("holds on this agent only", r.stderr)
+        self.assertEqual(self.a.node_status(3)["admin"], "drain")  # applied here at once
+        self.assertTrue(self.a.node_status(3)["intent"]["pending"])
+        self.assertEqual(self.a.status()["intents"]["pending"], 1)
+        self.assertIsNone(self.row(3))
+        self.assertEqual(self.b.node_status(3)["admin"], "ready")
+
+        self.monitor_grants("GRANT")  # the cluster can be written again: A's next read pushes it
+        wait_for(lambda: self.b.node_status(3)["admin"] == "drain", 5, "agent B to drain node3")
+        self.assertEqual(self.row(3)[:2], ("drain", 1))
+        wait_for(lambda: not self.a.node_status(3)["intent"]["pending"], 5, "A's intent to be shared")
+
+        # Overtaken: while A cannot write, someone else changes the row; A's pending change loses.
+        self.monitor_grants("REVOKE")
+        r = self.a.galeratop("maint", "node3")
+        self.assertIn("holds on this agent only", r.stderr)
+        self.assertEqual(self.a.node_status(3)["admin"], "maint")
+        self.lab.sql(1, "UPDATE galeratop.intents SET admin = 'ready', version = version + 1, changed_by = 'dba' "
+                        f"WHERE agent_group = '{self.group}' AND node = '{self.address(3)}'")
+        wait_for(lambda: self.b.node_status(3)["admin"] == "ready", 5, "agent B to follow the DBA's change")
+        self.monitor_grants("GRANT")
+        wait_for(lambda: self.a.node_status(3)["admin"] == "ready", 5, "agent A to drop its pending maint")
+        self.assertEqual(self.row(3)[:2], ("ready", 2))
+        self.assertFalse(self.a.node_status(3)["intent"]["pending"])
+        self.assertTrue(any("is dropped: dba changed it since" in line for _, _, line in self.a.lines()))
+
+
+if __name__ == "__main__":
+    unittest.main()
