@@ -51,8 +51,11 @@ intent_sync::~intent_sync() {
 }
 
 void intent_sync::set_nodes(std::vector<mysql_login> nodes) {
-  std::lock_guard lock(mutex_);
-  nodes_ = std::move(nodes);
+  {
+    std::lock_guard lock(mutex_);
+    nodes_ = std::move(nodes);
+  }
+  wake_.notify_all();  // the first node offered is read at once (see run)
 }
 
 void intent_sync::submit(intent_change change, write_done done) {
@@ -204,7 +207,12 @@ void intent_sync::run(std::stop_token stop) {
     }
     for (auto& [change, done] : writes) done(write(change));
     // Until the agent has seen a synced node there is nothing to read from, and nothing worth a warning.
-    had_nodes_ = had_nodes_ || !nodes.empty();
+    // The first one is read from at once: a new agent (no state file) must learn the drains others
+    // gave before it sends many clients anywhere.
+    if (!had_nodes_ && !nodes.empty()) {
+      had_nodes_ = true;
+      next = mono_clock::now();
+    }
     if (mono_clock::now() >= next) {
       if (had_nodes_) {
         intent_read r;
@@ -217,7 +225,7 @@ void intent_sync::run(std::stop_token stop) {
       next = next_tick(mono_clock::now(), settings_.interval);
     }
     std::unique_lock lock(mutex_);
-    wake_.wait_until(lock, stop, next, [this] { return !writes_.empty(); });
+    wake_.wait_until(lock, stop, next, [this] { return !writes_.empty() || (!had_nodes_ && !nodes_.empty()); });
   }
   session_.reset();
   mysql_session::thread_end();
