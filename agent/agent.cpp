@@ -599,8 +599,12 @@ asio::awaitable<json> agent::change_intent(control_request r, std::string addres
     } else {
       // The cluster cannot be written: the change holds here, and is written once it can be,
       // unless another agent changes the node first (then that change wins, see reconcile()).
-      wanted.pending = true;
-      wanted.version = intents_.get(address).version;
+      // On top of what holds here now: the wait may have let another change of this node in.
+      intent_store here = intents_;
+      if (change.admin) here.set_admin(address, *change.admin, now);
+      if (change.weight) here.set_weight(address, *change.weight);
+      wanted = here.get(address);
+      wanted.pending = true;  // its version stays the one it was made from: the compare-and-set's base
       warning = fmt::format("the cluster could not be written ({}): the change holds on this agent only until it can "
                             "be shared", w.error.empty() ? "conflict" : w.error);
       by += " (not shared yet: the cluster cannot be written)";
@@ -677,24 +681,34 @@ void agent::adopt_row(const managed_node& m, const std::optional<shared_intent>&
 }
 
 void agent::on_intent_read(intent_read r) {
-  if (r.ok != sync_state_.available || (!r.ok && r.error != sync_state_.error)) {
-    if (r.ok)
-      log_info("intents: galeratop.intents read from {} (group \"{}\", {} row(s)); changes are shared", r.from,
-               config_.intents.group, r.rows.size());
-    else
-      log_warning("intents: cannot read galeratop.intents: {}; changes hold on this agent only until it can be read",
-                  r.error);
+  // Reads run every interval: a lasting failure is told when it starts and then once a minute, not each time.
+  const auto now = mono_clock::now();
+  if (r.ok && !sync_state_.available) {
+    log_info("intents: galeratop.intents read from {} (group \"{}\", {} row(s)); changes are shared", r.from,
+             config_.intents.group, r.rows.size());
+    sync_warned_at_.reset();
+  } else if (!r.ok && (!sync_warned_at_ || now - *sync_warned_at_ >= std::chrono::minutes(1))) {
+    log_warning("intents: cannot read galeratop.intents: {}; changes hold on this agent only until it can be read",
+                r.error);
+    sync_warned_at_ = now;
   }
   sync_state_.available = r.ok;
   sync_state_.error = r.error;
   sync_state_.from = r.from;
-  for (const std::string& why : r.unreadable) log_warning("intents: a row of galeratop.intents is ignored: {}", why);
+  if (r.ok && r.unreadable != unreadable_rows_) {
+    for (const unreadable_intent& u : r.unreadable)
+      log_warning("intents: a row of galeratop.intents is ignored, node {} keeps the intent held here: {}", u.node,
+                  u.why);
+    unreadable_rows_ = r.unreadable;
+  }
   if (!r.ok) return;
   std::map<std::string, shared_intent, std::less<>> rows;
   for (shared_intent& row : r.rows) rows.emplace(row.node, std::move(row));
   for (const managed_node& m : nodes_) {
     const std::string address = m.config.address.to_string();
     if (pushing_.contains(address)) continue;  // the push's outcome decides
+    // A row this version cannot read is not the absence of a row: it must not undo a drain.
+    if (std::ranges::any_of(r.unreadable, [&](const unreadable_intent& u) { return u.node == address; })) continue;
     const intent local = intents_.get(address);
     auto it = rows.find(address);
     const std::optional<shared_intent> row = it == rows.end() ? std::nullopt : std::optional(it->second);

@@ -126,6 +126,8 @@ class agent {
   std::vector<mysql_login> sync_nodes_;  // what sync_ was last offered
   std::set<std::string> pushing_;        // addresses whose pending intent is being written
   intents_sync_snapshot sync_state_;
+  std::optional<mono_clock::time_point> sync_warned_at_;  // when a failing read was last logged
+  std::vector<unreadable_intent> unreadable_rows_;       // the ignored rows last logged
   std::chrono::system_clock::time_point started_at_ = std::chrono::system_clock::now();
   snapshot_slot published_;
   std::unique_ptr<metrics_server> metrics_;  // after published_: its threads read it until they stop

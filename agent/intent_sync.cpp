@@ -115,7 +115,7 @@ intent_read intent_sync::read() {
     if (auto i = parse_shared_intent(row, why))
       r.rows.push_back(std::move(*i));
     else
-      r.unreadable.push_back(std::move(why));
+      r.unreadable.push_back({row.empty() ? "" : row[0].value_or(""), std::move(why)});
   }
   return r;
 }

@@ -23,6 +23,14 @@ struct intent_sync_settings {
   std::chrono::milliseconds interval{250};  ///< how often the table is read
 };
 
+/// A row this version cannot read (written by a newer one, or by hand): never guessed at.
+struct unreadable_intent {
+  std::string node;  ///< its node column, as written
+  std::string why;
+
+  friend bool operator==(const unreadable_intent&, const unreadable_intent&) = default;
+};
+
 /// What one read of `galeratop.intents` found.
 struct intent_read {
   bool ok = false;
@@ -30,7 +38,7 @@ struct intent_read {
   std::string from;   ///< the node it was read from, HOST:PORT
   bool table_exists = false;  ///< false before the first change creates it (or after a DROP)
   std::vector<shared_intent> rows;  ///< the group's rows
-  std::vector<std::string> unreadable;  ///< rows ignored, with why (written by a newer version?)
+  std::vector<unreadable_intent> unreadable;  ///< rows ignored: their nodes keep the intent held here
 };
 
 /// How a change ended.
