@@ -658,10 +658,16 @@ void agent::start_intent_sync() {
 
 void agent::offer_sync_nodes(const std::vector<node_snapshot>& nodes) {
   if (!sync_) return;
+  // Nodes in rotation only, while there are any: a drained node is usually about to be stopped, and
+  // the sync would lose its connection with it. Synced nodes out of rotation serve when no other can.
   std::vector<mysql_login> usable;
-  for (const node_snapshot& n : nodes)
-    if (n.up && n.state == galera_state::synced)
-      if (const managed_node* m = node_at(n.address)) usable.push_back(target_for(m->config, config_, password_).login());
+  for (const bool in_rotation : {true, false}) {
+    for (const node_snapshot& n : nodes)
+      if (n.up && n.state == galera_state::synced && (n.eligible && n.admin == admin_state::ready) == in_rotation)
+        if (const managed_node* m = node_at(n.address))
+          usable.push_back(target_for(m->config, config_, password_).login());
+    if (!usable.empty()) break;
+  }
   if (usable == sync_nodes_) return;
   sync_nodes_ = usable;
   sync_->set_nodes(std::move(usable));
@@ -681,13 +687,17 @@ void agent::adopt_row(const managed_node& m, const std::optional<shared_intent>&
 }
 
 void agent::on_intent_read(intent_read r) {
-  // Reads run every interval: a lasting failure is told when it starts and then once a minute, not each time.
+  // Reads run every interval: a lasting failure is told when it starts and then once a minute, not each
+  // time; one failed read alone is the node it used going away, and the next read uses another.
   const auto now = mono_clock::now();
-  if (r.ok && !sync_state_.available) {
-    log_info("intents: galeratop.intents read from {} (group \"{}\", {} row(s)); changes are shared", r.from,
-             config_.intents.group, r.rows.size());
+  if (r.ok) {
+    if (!read_once_ || sync_warned_at_)  // the first read, and the first after a failure that was told
+      log_info("intents: galeratop.intents read from {} (group \"{}\", {} row(s)); changes are shared", r.from,
+               config_.intents.group, r.rows.size());
+    read_once_ = true;
     sync_warned_at_.reset();
-  } else if (!r.ok && (!sync_warned_at_ || now - *sync_warned_at_ >= std::chrono::minutes(1))) {
+    sync_failures_ = 0;
+  } else if (++sync_failures_ >= 2 && (!sync_warned_at_ || now - *sync_warned_at_ >= std::chrono::minutes(1))) {
     log_warning("intents: cannot read galeratop.intents: {}; changes hold on this agent only until it can be read",
                 r.error);
     sync_warned_at_ = now;

@@ -127,6 +127,8 @@ class agent {
   std::set<std::string> pushing_;        // addresses whose pending intent is being written
   intents_sync_snapshot sync_state_;
   std::optional<mono_clock::time_point> sync_warned_at_;  // when a failing read was last logged
+  int sync_failures_ = 0;                                 // failed reads in a row
+  bool read_once_ = false;                                // galeratop.intents was read at least once
   std::vector<unreadable_intent> unreadable_rows_;       // the ignored rows last logged
   std::chrono::system_clock::time_point started_at_ = std::chrono::system_clock::now();
   snapshot_slot published_;

@@ -75,7 +75,7 @@ std::optional<std::string> control_client::read_line(std::chrono::milliseconds t
   return line;
 }
 
-nlohmann::json control_client::request(nlohmann::json req) {
+nlohmann::json control_client::request(nlohmann::json req, std::optional<std::chrono::milliseconds> answer_within) {
   req["v"] = 1;
   req["id"] = next_id_++;
   if (!token_.empty()) req["token"] = token_;
@@ -89,12 +89,13 @@ nlohmann::json control_client::request(nlohmann::json req) {
   if (!run_until(io_, socket_, done, timeout_) || ec)
     throw control_unavailable(fmt::format("cannot send to galeratopd at {}: {}", target_,
                                           ec ? ec.message() : "timed out"));
-  const auto deadline = std::chrono::steady_clock::now() + timeout_;
+  const auto wait = answer_within.value_or(timeout_);
+  const auto deadline = std::chrono::steady_clock::now() + wait;
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     auto line = left.count() > 0 ? read_line(left) : std::nullopt;
     if (!line)
-      throw control_unavailable(fmt::format("galeratopd at {} did not answer within {} ms", target_, timeout_.count()));
+      throw control_unavailable(fmt::format("galeratopd at {} did not answer within {} ms", target_, wait.count()));
     auto answer = nlohmann::json::parse(*line, nullptr, false);
     if (answer.is_discarded() || !answer.is_object())
       throw control_unavailable(fmt::format("galeratopd at {} sent something that is not the protocol", target_));

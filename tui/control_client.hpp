@@ -23,8 +23,9 @@ class control_client {
   control_client(const std::string& target, std::string token, std::chrono::milliseconds timeout);
 
   /// Sends one request ({"cmd": ...} and its fields) and returns the answer to it,
-  /// skipping pushed events; throws control_unavailable.
-  nlohmann::json request(nlohmann::json req);
+  /// skipping pushed events; throws control_unavailable. `answer_within` overrides the
+  /// connection's timeout for this answer.
+  nlohmann::json request(nlohmann::json req, std::optional<std::chrono::milliseconds> answer_within = {});
 
   /// The next pushed status after `subscribe`, or nullopt when none came in `timeout`.
   std::optional<nlohmann::json> next_event(std::chrono::milliseconds timeout);

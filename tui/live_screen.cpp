@@ -20,6 +20,9 @@ volatile std::sig_atomic_t stop_signal = 0;
 extern "C" void on_stop_signal(int signo) { stop_signal = signo; }
 
 constexpr auto request_timeout = 2s;  // the screen must not freeze long on a hung agent
+// An admin key is answered once the cluster has the change (shared intents), which takes
+// galeratopd up to 3 s when a node stops answering; the operator has just asked, and waits as the CLI does.
+constexpr auto admin_timeout = 5s;
 constexpr auto reconnect_every = 1s;
 constexpr auto key_wait = 50ms;
 
@@ -111,7 +114,7 @@ class live_screen {
       return;
     }
     try {
-      const json answer = client_->request(req);
+      const json answer = client_->request(req, admin_timeout);
       view_.message = describe(req, answer);
       view_.message_is_error = !answer.value("ok", false);
     } catch (const std::exception& e) {

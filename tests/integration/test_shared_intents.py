@@ -46,6 +46,10 @@ class SharedIntents(LabTestCase):
         self.assertIn(f"127.0.0.1:{self.a.port}", by)  # the agent that made the change is named
         self.assertEqual(self.b.node_status(1)["intent"], {"version": version, "pending": False})
         self.assertTrue(any(f"admin ready -> drain by {by}" in line for _, _, line in self.b.lines()))
+        # The agents read the table through nodes in rotation: a drained node is about to be stopped.
+        for agent in (self.a, self.b):
+            wait_for(lambda: agent.status()["intents"]["from"] not in ("", self.address(1)), 3,
+                     "the intents to be read through a node in rotation")
         # B sends no new client to node1.
         self.assertNotIn("node1", {node_name_via(self.b.port) for _ in range(8)})
         r = self.b.galeratop("undrain", "node1")
