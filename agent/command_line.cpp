@@ -47,7 +47,7 @@ config_result apply_overrides(config c, const config_overrides& o) {
     if (valid_intent_group(*o.intents_group))
       c.intents.group = *o.intents_group;
     else
-      refuse("--intents-group", "expected 1 to 64 of the characters A-Z a-z 0-9 . _ -");
+      refuse("--intents-group", std::string(intent_group_rule));
   }
   if (o.local_intents) c.intents.shared = false;
   if (o.max_connections) c.balancer.max_connections = *o.max_connections;

@@ -146,7 +146,7 @@ const std::map<std::string, std::map<std::string, setter>>& sections() {
            {"group", [](const toml::node& n, config& c) -> std::optional<std::string> {
               auto v = n.value<std::string>();
               if (!n.is_string() || !v || !valid_intent_group(*v))
-                return "expected 1 to 64 of the characters A-Z a-z 0-9 . _ -";
+                return std::string(intent_group_rule);
               c.intents.group = *v;
               return std::nullopt;
             }},

@@ -69,5 +69,7 @@ std::optional<shared_intent> parse_shared_intent(const std::vector<std::optional
 
 /// A group name agents share intents under: 1 to 64 of A-Z a-z 0-9 . _ -
 bool valid_intent_group(std::string_view group);
+/// What valid_intent_group() asks for, in the words of a refusal.
+inline constexpr std::string_view intent_group_rule = "expected 1 to 64 of the characters A-Z a-z 0-9 . _ -";
 
 }  // namespace galeratop

@@ -55,3 +55,18 @@ TEST_CASE("bad option values are refused naming the option") {
   for (const auto& e : r.errors) keys.push_back(e.key);
   CHECK(keys == std::vector<std::string>{"--listen", "--node", "--interval", "--policy", "--rise", "node"});
 }
+
+TEST_CASE("the intents options set the group or keep intents local; a bad group is refused by option") {
+  config base = *parse_config("[intents]\ngroup = \"fromfile\"\n[[node]]\naddress = \"10.0.0.1:3306\"\n", "g").value;
+  config_overrides o;
+  o.intents_group = "web-2";
+  o.local_intents = true;
+  const config_result r = apply_overrides(base, o);
+  REQUIRE(r.value);
+  CHECK(r.value->intents.group == "web-2");
+  CHECK_FALSE(r.value->intents.shared);
+  o.intents_group = "web 2";
+  const config_result bad = apply_overrides(base, o);
+  REQUIRE_FALSE(bad.value);
+  CHECK(bad.errors.front().key == "--intents-group");
+}
