@@ -70,7 +70,7 @@ agent::~agent() {
 }
 
 monitor_target agent::target_for(const node_config& n, const config& c, const std::string& password) const {
-  return {n.address.host, n.address.port, c.monitor.user, password, c.monitor.interval, c.monitor.timeout};
+  return {{n.address.host, n.address.port, c.monitor.user, password, c.monitor.timeout}, c.monitor.interval};
 }
 
 std::unique_ptr<wsrep_monitor> agent::start_monitor(node_id id, const monitor_target& t) {
@@ -665,7 +665,7 @@ void agent::offer_sync_nodes(const std::vector<node_snapshot>& nodes) {
     for (const node_snapshot& n : nodes)
       if (n.up && n.state == galera_state::synced && (n.eligible && n.admin == admin_state::ready) == in_rotation)
         if (const managed_node* m = node_at(n.address))
-          usable.push_back(target_for(m->config, config_, password_).login());
+          usable.push_back(target_for(m->config, config_, password_).login);
     if (!usable.empty()) break;
   }
   if (usable == sync_nodes_) return;

@@ -10,10 +10,6 @@ namespace galeratop {
 namespace {
 using json = nlohmann::json;
 constexpr int format_version = 1;
-/// The clock counts nanoseconds in 64 bits: milliseconds beyond this (year 2262) overflow it.
-constexpr std::int64_t latest_since_ms =
-    std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::duration::max()).count();
-
 }  // namespace
 
 intent intent_store::get(std::string_view address) const {

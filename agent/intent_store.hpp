@@ -11,6 +11,11 @@
 
 namespace galeratop {
 
+/// The latest `since` an intent can hold, in milliseconds since 1970: the clock counts nanoseconds
+/// in 64 bits, so later ones (year 2262) overflow it. Files and rows from outside are checked against it.
+inline constexpr std::int64_t latest_since_ms =
+    std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::duration::max()).count();
+
 /// An operator's intent for one node. Health never writes it; it never writes health.
 struct intent {
   admin_state admin = admin_state::ready;

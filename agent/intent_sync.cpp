@@ -35,6 +35,12 @@ constexpr const char* row_columns = "node, admin, weight, since_ms, version, cha
 
 bool table_missing(unsigned e) { return e == er_no_such_table || e == er_bad_db; }
 
+/// Ends the open transaction without its changes; if that fails the connection is gone and the next statement says so.
+void roll_back(mysql_session& s) {
+  std::string ignored;
+  s.execute("ROLLBACK", ignored);
+}
+
 std::string address_of(const mysql_login& l) {
   return l.host.find(':') != std::string::npos ? fmt::format("[{}]:{}", l.host, l.port)
                                                 : fmt::format("{}:{}", l.host, l.port);
@@ -124,9 +130,8 @@ std::optional<intent_write> intent_sync::try_write(const intent_change& change, 
   mysql_session& s = *session_;
   std::string error;
   auto failed = [&](std::string why) -> std::optional<intent_write> {
-    std::string ignored;
     if (s.last_errno() == er_lock_deadlock || s.last_errno() == er_lock_wait_timeout) {
-      s.execute("ROLLBACK", ignored);
+      roll_back(s);
       return std::nullopt;  // another node's transaction won certification: read again and retry
     }
     session_.reset();  // whatever it was, the next attempt starts on a fresh connection
@@ -137,8 +142,7 @@ std::optional<intent_write> intent_sync::try_write(const intent_change& change, 
                                   where_group(), s.quote(change.node)),
                       error);
   if (!rows && table_missing(s.last_errno()) && !created) {
-    std::string ignored;
-    s.execute("ROLLBACK", ignored);
+    roll_back(s);
     created = true;  // first use: create it, then the change runs again
     if (!create_table(error)) return failed(fmt::format("cannot create galeratop.intents: {}", error));
     return std::nullopt;
@@ -148,16 +152,14 @@ std::optional<intent_write> intent_sync::try_write(const intent_change& change, 
   if (!rows->empty()) {
     current = parse_shared_intent(rows->front(), error);
     if (!current) {
-      std::string ignored;
-      s.execute("ROLLBACK", ignored);
+      roll_back(s);
       return intent_write{intent_write::kind::failed, std::nullopt,
                           fmt::format("the row in galeratop.intents cannot be read: {}", error), ""};
     }
   }
   const change_outcome o = apply_change(current, change, settings_.agent_id);
   if (o.result != change_outcome::kind::written) {
-    std::string ignored;
-    s.execute("ROLLBACK", ignored);
+    roll_back(s);
     return intent_write{o.result == change_outcome::kind::conflict ? intent_write::kind::conflict
                                                                     : intent_write::kind::unchanged,
                         o.row, "", address_of(session_login_)};

@@ -40,10 +40,9 @@ std::unique_ptr<mysql_session> mysql_session::open(const mysql_login& login, std
 
 mysql_session::~mysql_session() { mysql_close(m_); }
 
-bool mysql_session::fail(std::string& error) {
+void mysql_session::fail(std::string& error) {
   last_errno_ = mysql_errno(m_);
   error = mysql_error(m_);
-  return false;
 }
 
 std::optional<std::vector<mysql_row>> mysql_session::query(const std::string& sql, std::string& error) {

@@ -57,7 +57,8 @@ class mysql_session {
 
  private:
   explicit mysql_session(st_mysql* m) : m_(m) {}
-  bool fail(std::string& error);
+  /// Records the failed call's error number and message.
+  void fail(std::string& error);
   st_mysql* m_;
   unsigned last_errno_ = 0;
 };

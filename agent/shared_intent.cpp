@@ -17,10 +17,6 @@ std::optional<Int> number(const std::optional<std::string>& text) {
   return v;
 }
 
-/// The clock counts nanoseconds in 64 bits: milliseconds beyond this (year 2262) overflow it.
-constexpr std::int64_t latest_since_ms =
-    std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::duration::max()).count();
-
 }  // namespace
 
 change_outcome apply_change(const std::optional<shared_intent>& current, const intent_change& c, std::string_view by) {

@@ -46,7 +46,7 @@ void wsrep_monitor::run(std::stop_token stop) {
   while (!stop.stop_requested()) {
     observation obs;
     if (!conn) {
-      conn = mysql_session::open(target_.login(), obs.error);
+      conn = mysql_session::open(target_.login, obs.error);
       // The names are read once per connection: they only change with a restart of the node.
       if (conn) {
         std::string ignored;

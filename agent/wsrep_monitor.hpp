@@ -15,15 +15,9 @@ namespace galeratop {
 
 /// Where and how one node is checked.
 struct monitor_target {
-  std::string host;
-  std::uint16_t port = 3306;
-  std::string user;
-  std::string password;  ///< from the password file; never logged
+  mysql_login login;  ///< its timeout bounds every call of a check
   std::chrono::milliseconds interval{250};
-  std::chrono::seconds timeout{1};
 
-  /// How the monitor logs in.
-  mysql_login login() const { return {host, port, user, password, timeout}; }
   friend bool operator==(const monitor_target&, const monitor_target&) = default;
 };
 
