@@ -135,11 +135,14 @@ class Overload(LabTestCase):
                 with MassClients(agent.port, 20000, deadline=120) as clients:
                     print(f"20000 clients at once: {clients.counts} {clients.messages}")
                     self.assertEqual(clients.counts.get("greeting", 0), held)
-                    # Every client that reached galeratopd was answered; on a loaded machine the kernel
-                    # may still be retrying the SYNs of a few it dropped from its full listen queue.
-                    unconnected = clients.counts.get("unconnected", 0)
-                    self.assertEqual(clients.counts.get("err_1040", 0) + unconnected, 20000 - held)
-                    self.assertLess(unconnected, 2000)
+                    # Every client that reached galeratopd was answered: none is left silent on a
+                    # connection the server's side holds. On a loaded machine the kernel may have lost
+                    # a few before galeratopd could see them: SYNs it is still retrying, or SYN-cookie
+                    # handshakes it forgot because the accept queue was full (half open).
+                    self.assertEqual(clients.counts.get("silent", 0), 0)
+                    lost = clients.counts.get("unconnected", 0) + clients.counts.get("half_open", 0)
+                    self.assertEqual(clients.counts.get("err_1040", 0) + lost, 20000 - held)
+                    self.assertLess(lost, 2000)
                     self.assertEqual(clients.messages, {"galeratop: too many connections"})
                     front = wait_for(lambda: (f := self.frontend(agent))["rejected_max_connections_total"]
                                      >= clients.counts.get("err_1040", 0) and f, 5, "every rejection in the status")
