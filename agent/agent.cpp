@@ -647,6 +647,8 @@ void agent::start_intent_sync() {
   sync_state_.shared = config_.intents.shared;
   sync_state_.group = config_.intents.group;
   if (!config_.intents.shared) return;
+  // No client is routed before the first read: what this agent holds may be stale or, new, empty.
+  balancer_.set_intents_known(false);
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   agent_id_ = fmt::format("{} {} pid {}", host, config_.listen.to_string(), ::getpid());
@@ -711,7 +713,15 @@ void agent::on_intent_read(intent_read r) {
                   u.why);
     unreadable_rows_ = r.unreadable;
   }
-  if (!r.ok) return;
+  if (!r.ok) {
+    if (!balancer_.table().intents_known()) {
+      // Availability first: the intents held here (the state file) route until the table can be read.
+      log_warning("intents: the first read of galeratop.intents failed ({}): routing on the intents held here",
+                  r.error);
+      open_routing();
+    }
+    return;
+  }
   std::map<std::string, shared_intent, std::less<>> rows;
   for (shared_intent& row : r.rows) rows.emplace(row.node, std::move(row));
   for (const managed_node& m : nodes_) {
@@ -733,6 +743,12 @@ void agent::on_intent_read(intent_read r) {
       case reconcile_action::adopt: adopt_row(m, row); break;
     }
   }
+  if (!balancer_.table().intents_known()) open_routing();
+}
+
+void agent::open_routing() {
+  balancer_.set_intents_known(true);
+  publish();
 }
 
 void agent::push_intent(const std::string& address, const intent& local, std::uint64_t expected_version) {

@@ -93,6 +93,7 @@ class agent {
   asio::awaitable<intent_write> share(intent_change c);
   /// Starts sharing intents through the cluster ([intents] shared).
   void start_intent_sync();
+  void open_routing();  // the first read of the shared intents is done (or failed): nodes may take clients
   /// Applies what the cluster's table says (io thread): adopts changed rows, pushes pending intents.
   void on_intent_read(intent_read r);
   /// Makes the node's intent what the cluster's row says (none: the default), and logs a change.

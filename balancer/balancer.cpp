@@ -20,10 +20,11 @@ namespace {
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t greeting_buffer_size = 1024;  // a MySQL greeting is ~100 bytes; only the first bytes matter
 
-std::string_view eligibility_word(const route& r) {
+std::string_view eligibility_word(const route& r, bool intents_known) {
   if (r.eligible) return "eligible";
   if (!r.tracker.current().up) return "not-eligible";
   if (r.admin != admin_state::ready) return to_string(r.admin);
+  if (!intents_known) return "awaiting-intents";
   if (r.weight == 0) return "weight-0";
   return "avoided";
 }
@@ -142,6 +143,13 @@ std::optional<node_counters> balancer::counters(node_id id) const {
                        t.bytes.out.load(std::memory_order_relaxed)};
 }
 
+void balancer::set_intents_known(bool known) {
+  if (table_.intents_known() == known) return;
+  const auto before = marks();
+  table_.set_intents_known(known);
+  apply_change(before);
+}
+
 void balancer::set_settings(const balancer_settings& s) {
   const auto before = marks();
   settings_ = s;
@@ -173,7 +181,8 @@ bool balancer::apply_change(const std::vector<route_mark>& before) {
     const std::string from = was == before.end() ? std::string("new")
                                                  : fmt::format("{} {}", to_string(was->state),
                                                                was->eligible ? "eligible" : "not-eligible");
-    log_info("node {} ({}): {} -> {} {}: {}", r.name(), r.address, from, to_string(h.state), eligibility_word(r),
+    log_info("node {} ({}): {} -> {} {}: {}", r.name(), r.address, from, to_string(h.state),
+             eligibility_word(r, table_.intents_known()),
              h.reason);
     if (settings_.close_on_failure && is_failure(h.state) && (was == before.end() || !is_failure(was->state)))
       close_sessions_of(r.id, to_string(h.state));

@@ -73,6 +73,9 @@ class balancer {
   void set_admin(node_id id, admin_state admin);
   /// Sets the weight a node is balanced with (0 = no new connections).
   void set_weight(node_id id, std::uint32_t weight);
+  /// Holds every node out of rotation while the operators' intents are not known (a new agent
+  /// has not read those other agents share yet), and lets them back in once they are.
+  void set_intents_known(bool known);
   /// Replaces the tunables (reload).
   void set_settings(const balancer_settings& s);
 

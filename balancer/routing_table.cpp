@@ -71,8 +71,8 @@ peer_view routing_table::peers_of(node_id id) const {
 }
 
 void routing_table::refresh(donor_policy donors) {
-  auto may_serve = [](const route& r) {
-    return r.tracker.current().up && r.admin == admin_state::ready && r.weight > 0;
+  auto may_serve = [this](const route& r) {
+    return intents_known_ && r.tracker.current().up && r.admin == admin_state::ready && r.weight > 0;
   };
   const bool synced_available = std::ranges::any_of(routes_, [&](const route& r) {
     return may_serve(r) && r.tracker.current().state == galera_state::synced;
@@ -162,6 +162,7 @@ std::string routing_table::unavailable_reason() const {
     else if (s == galera_state::non_primary) why = "non-Primary";
     else if (s != galera_state::synced && s != galera_state::donor) why = std::string(to_string(s));
     else if (!r.tracker.current().up) why = "rising";
+    else if (!intents_known_) why = "awaiting the shared intents";
     else if (r.admin != admin_state::ready) why = r.admin == admin_state::drain ? "drained" : "in maintenance";
     else if (r.weight == 0) why = "weight 0";
     else why = "busy";

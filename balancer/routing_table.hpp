@@ -59,6 +59,10 @@ class routing_table {
   /// Recomputes every route's `eligible` flag; call after any change.
   void refresh(donor_policy donors);
 
+  /// Whether the operators' intents are known; until they are, no node is eligible (call refresh()).
+  void set_intents_known(bool known) { intents_known_ = known; }
+  bool intents_known() const { return intents_known_; }
+
   /// Whether some other node would still take new clients if `id` stopped taking them:
   /// the guard against a drain or maint that leaves clients nowhere to go.
   bool others_eligible_without(node_id id, donor_policy donors) const;
@@ -81,6 +85,9 @@ class routing_table {
 
   std::vector<route> routes_;
   std::size_t rr_cursor_ = 0;  // where leastconn's tie-break starts looking
+  // False while a new agent has not read the intents other agents share: a node drained through
+  // another agent would otherwise look ready here for the few ms until that read lands.
+  bool intents_known_ = true;
 };
 
 }  // namespace galeratop

@@ -1,8 +1,10 @@
 """Operator intents shared through the cluster (galeratop.intents): a drain given to one agent
 is applied by every agent of its group within a poll interval; concurrent changes converge
 on the row the cluster committed last; a change made while the cluster cannot be written
-holds on its agent and is shared once it can be, unless another change came first."""
+holds on its agent and is shared once it can be, unless another change came first. A new agent
+routes no client before its first read of the table (unless that read fails)."""
 
+import socket
 import threading
 import time
 import unittest
@@ -28,9 +30,9 @@ class SharedIntents(LabTestCase):
                                f"galeratop.intents WHERE agent_group = '{self.group}' AND node = '{self.address(i)}'")
         return (rows[0][0], int(rows[0][1]), rows[0][2]) if rows else None
 
-    def monitor_grants(self, verb):
+    def monitor_grants(self, verb, privileges="INSERT, UPDATE"):
         for host in ("127.0.0.1", "localhost"):
-            self.lab.sql(1, f"{verb} INSERT, UPDATE ON galeratop.* {'FROM' if verb == 'REVOKE' else 'TO'} "
+            self.lab.sql(1, f"{verb} {privileges} ON galeratop.* {'FROM' if verb == 'REVOKE' else 'TO'} "
                             f"'{self.lab.monitor_user}'@'{host}'")
 
     def test_a_drain_given_to_one_agent_is_applied_by_the_other(self):
@@ -123,6 +125,49 @@ class SharedIntents(LabTestCase):
         for agent in (self.a, self.b):
             self.assertEqual(agent.node_status(1)["admin"], "drain")
             self.assertEqual(sum(warning in line for _, _, line in agent.lines()), 1, "the warning repeats")
+
+    def test_a_new_agent_sends_no_client_to_a_node_drained_in_the_table(self):
+        self.assertEqual(self.a.galeratop("drain", "node1").returncode, 0)
+        # A new agent of the group, its state directory empty, with clients at its door from the
+        # moment it listens: until it has read the table, it must not take node1 for ready.
+        c = Agent(self.lab, intents_group=self.group)
+        self.addCleanup(c.stop)
+        answered, stop = [0], threading.Event()
+
+        def knock():
+            while not stop.is_set():
+                try:
+                    with socket.create_connection(("127.0.0.1", c.port), timeout=2) as s:
+                        if s.recv(64):  # a greeting, or an error while no node is eligible
+                            answered[0] += 1
+                except OSError:
+                    pass  # not listening yet
+        knockers = [threading.Thread(target=knock) for _ in range(4)]
+        for t in knockers:
+            t.start()
+        try:
+            c.start(wait_eligible=2)
+            wait_for(lambda: c.status()["intents"]["from"] != "", 5, "the new agent to read the table")
+            time.sleep(0.2)  # clients keep coming after the read too: they too must avoid node1
+        finally:
+            stop.set()
+            for t in knockers:
+                t.join()
+        nodes = {n["address"]: n for n in c.status()["nodes"]}
+        print(f"\n{answered[0]} clients at the new agent's door; per node "
+              f"{ {a: n['connections_total'] for a, n in nodes.items()} }")
+        self.assertEqual(nodes[self.address(1)]["admin"], "drain")
+        self.assertEqual(nodes[self.address(1)]["connections_total"], 0)
+        self.assertGreater(nodes[self.address(2)]["connections_total"] + nodes[self.address(3)]["connections_total"], 0)
+
+    def test_a_new_agent_that_cannot_read_the_table_routes_on_what_it_holds(self):
+        self.addCleanup(self.monitor_grants, "GRANT", "SELECT")
+        self.monitor_grants("REVOKE", "SELECT")
+        c = Agent(self.lab, intents_group=self.group).start()  # it waits for 3 eligible nodes
+        self.addCleanup(c.stop)
+        self.assertTrue(any("the first read of galeratop.intents failed" in line for _, _, line in c.lines()))
+        self.assertFalse(c.status()["intents"]["available"])
+        self.assertEqual(node_name_via(c.port)[:4], "node")
 
 
 if __name__ == "__main__":

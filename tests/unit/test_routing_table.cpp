@@ -134,6 +134,23 @@ TEST_CASE("drained, in-maintenance and weight-0 nodes are never eligible") {
   CHECK(t.unavailable_reason() == "no Galera node is available (3 configured: 1 drained, 1 in maintenance, 1 weight 0)");
 }
 
+TEST_CASE("no node is eligible until the shared intents are known, not even a lone donor") {
+  auto t = healthy_table(3);
+  set_state(t, 3, donor());
+  t.set_intents_known(false);
+  t.refresh(donor_policy::avoid);
+  for (const route& r : t.routes()) CHECK_FALSE(r.eligible);
+  CHECK_FALSE(t.pick(balance_policy::leastconn));
+  CHECK(t.unavailable_reason() == "no Galera node is available (3 configured: 3 awaiting the shared intents)");
+  set_state(t, 1, unreachable());
+  CHECK(t.unavailable_reason() ==
+        "no Galera node is available (3 configured: 2 awaiting the shared intents, 1 down)");
+  t.set_intents_known(true);
+  t.refresh(donor_policy::avoid);
+  CHECK(t.routes()[1].eligible);
+  CHECK_FALSE(t.routes()[2].eligible);  // the donor is avoided again: a synced node can serve
+}
+
 TEST_CASE("a drained synced node does not make a lone donor lose its clients") {
   auto t = healthy_table(2);
   t.find(1)->admin = admin_state::drain;
