@@ -182,8 +182,7 @@ bool balancer::apply_change(const std::vector<route_mark>& before) {
                                                  : fmt::format("{} {}", to_string(was->state),
                                                                was->eligible ? "eligible" : "not-eligible");
     log_info("node {} ({}): {} -> {} {}: {}", r.name(), r.address, from, to_string(h.state),
-             eligibility_word(r, table_.intents_known()),
-             h.reason);
+             eligibility_word(r, table_.intents_known()), h.reason);
     if (settings_.close_on_failure && is_failure(h.state) && (was == before.end() || !is_failure(was->state)))
       close_sessions_of(r.id, to_string(h.state));
   }

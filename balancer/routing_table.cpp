@@ -88,8 +88,10 @@ void routing_table::refresh(donor_policy donors) {
 
 bool routing_table::others_eligible_without(node_id id, donor_policy donors) const {
   // Judged on a copy with the node drained, so that the donor policy answers as it would then
-  // (draining the last Synced node makes a donor eligible).
+  // (draining the last Synced node makes a donor eligible), and as routing will be once the
+  // shared intents are read: a drain given in that moment is not refused for it.
   routing_table without = *this;
+  without.intents_known_ = true;
   if (route* r = without.find(id)) r->admin = admin_state::drain;
   without.refresh(donors);
   return std::ranges::any_of(without.routes_, [](const route& r) { return r.eligible; });

@@ -50,7 +50,8 @@ def main():
     r = subprocess.run(["lintian", "--fail-on", "error,warning", "--suppress-tags",
                         "no-copyright-file,no-changelog", str(deb)], capture_output=True, text=True, timeout=300)
     if r.returncode != 0:
-        failures.append("lintian: " + "; ".join(l for l in r.stdout.splitlines() if l[:2] in ("E:", "W:")))
+        tags = [l for l in r.stdout.splitlines() if l[:2] in ("E:", "W:")]
+        failures.append(f"lintian (exit {r.returncode}): " + ("; ".join(tags) or r.stderr.strip()))
 
     root = work / "root"
     for d in ("var/lib/dpkg/updates", "var/lib/dpkg/info", "etc"):

@@ -142,6 +142,7 @@ TEST_CASE("no node is eligible until the shared intents are known, not even a lo
   for (const route& r : t.routes()) CHECK_FALSE(r.eligible);
   CHECK_FALSE(t.pick(balance_policy::leastconn));
   CHECK(t.unavailable_reason() == "no Galera node is available (3 configured: 3 awaiting the shared intents)");
+  CHECK(t.others_eligible_without(1, donor_policy::avoid));  // a drain in that moment is not refused for it
   set_state(t, 1, unreachable());
   CHECK(t.unavailable_reason() ==
         "no Galera node is available (3 configured: 2 awaiting the shared intents, 1 down)");
