@@ -1,0 +1,283 @@
+#include "agent.hpp"
+
+// The agent's operator intents: the control commands that change them (drain, maint, ready,
+// weight), their durable copy in the state file, and their sharing through the cluster's
+// galeratop.intents table (intent_sync runs the SQL on its own thread; everything here runs on
+// the io thread). Kept apart from agent.cpp, which starts, reloads, publishes and stops.
+#include <asio/async_result.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+#include <algorithm>
+#include <map>
+#include <unistd.h>
+
+#include "log.hpp"
+
+namespace galeratop {
+namespace {
+using json = nlohmann::json;
+
+/// The words of a log line saying which agent (or a DBA) made the change a row holds.
+std::string changed_by(const std::optional<shared_intent>& row) {
+  return row ? row->changed_by : "the removal of its row";
+}
+}  // namespace
+
+const agent::managed_node* agent::node_at(const std::string& address) const {
+  auto it = std::ranges::find_if(nodes_, [&](const managed_node& m) { return m.config.address.to_string() == address; });
+  return it == nodes_.end() ? nullptr : &*it;
+}
+
+bool agent::hold_intent(const managed_node& n, const intent& i, bool must_persist, std::string& error) {
+  const std::string address = n.config.address.to_string();
+  intent_store next = intents_;
+  next.set(address, i);
+  const bool written =
+      next.all() == intents_.all() || state_file::write_atomically(intents_path_, next.serialize(), error);
+  if (!written && must_persist) return false;
+  intents_ = std::move(next);
+  balancer_.set_admin(n.id, i.admin);
+  balancer_.set_weight(n.id, i.weight.value_or(n.config.weight));
+  publish();
+  return written;
+}
+
+asio::awaitable<intent_write> agent::share(intent_change c) {
+  // The sync thread runs the transaction; its answer is posted back here, where the coroutine resumes.
+  // The initiation is a named local holding the change by pointer: GCC 12 mishandles a temporary
+  // with non-trivial captures inside a co_await expression (destroyed twice, or relocated bitwise).
+  auto change = std::make_shared<const intent_change>(std::move(c));
+  auto initiation = [this, change](auto handler) {
+    auto h = std::make_shared<decltype(handler)>(std::move(handler));
+    sync_->submit(*change, [this, h](intent_write w) {
+      asio::post(io_, [h, w = std::move(w)]() mutable { (*h)(std::move(w)); });
+    });
+  };
+  intent_write outcome =
+      co_await asio::async_initiate<decltype(asio::use_awaitable), void(intent_write)>(initiation, asio::use_awaitable);
+  co_return outcome;
+}
+
+// GCC 12 pairs this coroutine's frame deallocation with the wrong allocation function and
+// warns (as in balancer.cpp), although Asio's awaitable frame defines both operator new and delete.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+asio::awaitable<json> agent::change_intent(control_request r, std::string address) {
+  const managed_node* n = node_at(address);
+  const route& before = *balancer_.table().find(n->id);
+  const std::string name = before.name();
+  const intent old = intents_.get(address);
+  intent_store next = intents_;
+  const auto now = std::chrono::system_clock::now();
+  intent_change change{address, std::nullopt, std::nullopt, now, std::nullopt};
+  switch (r.command) {
+    case control_command::drain: change.admin = admin_state::drain; break;
+    case control_command::maint: change.admin = admin_state::maint; break;
+    case control_command::undrain:
+    case control_command::ready: change.admin = admin_state::ready; break;
+    case control_command::weight: change.weight = r.weight; break;
+    default: co_return control_fail(r.id, {"bad_request", "not a node command"});
+  }
+  if (change.admin) next.set_admin(address, *change.admin, now);
+  if (change.weight) next.set_weight(address, *change.weight);
+  intent wanted = next.get(address);
+  const std::uint32_t weight = wanted.weight.value_or(n->config.weight);
+  // Taking the last node that takes clients out of rotation turns an outage from a typo: only with --force.
+  const bool takes_out = before.admin == admin_state::ready && before.weight > 0 &&
+                         (wanted.admin != admin_state::ready || weight == 0);
+  if (takes_out && !r.force && !balancer_.table().others_eligible_without(n->id, config_.balancer.donors))
+    co_return control_fail(r.id, {"last_node", fmt::format("refused: {} {} would leave no node to take new clients "
+                                                           "(the others: {}); add --force to do it anyway",
+                                                           r.command == control_command::weight ? "weight 0 on"
+                                                                                                : to_string(r.command),
+                                                           name, balancer_.table().others_summary(n->id))});
+  json shared = nullptr;
+  std::string warning;
+  std::string by = "by the control endpoint";
+  if (sync_) {
+    intent_write w = co_await share(change);
+    n = node_at(address);  // a reload may have run meanwhile
+    if (!n) co_return control_fail(r.id, {"unknown_node", fmt::format("{} was removed by a reload", address)});
+    if (w.result == intent_write::kind::written || w.result == intent_write::kind::unchanged) {
+      wanted = adopted(w.row);
+      shared = {{"group", config_.intents.group}, {"version", wanted.version}, {"through", w.on}};
+      if (w.result == intent_write::kind::written)
+        by += fmt::format(", shared as version {} through {}", wanted.version, w.on);
+    } else {
+      // The cluster cannot be written: the change holds here, and is written once it can be,
+      // unless another agent changes the node first (then that change wins, see reconcile()).
+      // On top of what holds here now: the wait may have let another change of this node in.
+      intent_store here = intents_;
+      if (change.admin) here.set_admin(address, *change.admin, now);
+      if (change.weight) here.set_weight(address, *change.weight);
+      wanted = here.get(address);
+      wanted.pending = true;  // its version stays the one it was made from: the compare-and-set's base
+      warning = fmt::format("the cluster could not be written ({}): the change holds on this agent only until it can "
+                            "be shared", w.error.empty() ? "conflict" : w.error);
+      by += " (not shared yet: the cluster cannot be written)";
+      log_warning("node {} ({}): {}", name, address, warning);
+    }
+  }
+  const intent current = intents_.get(address);
+  if (!(wanted == current)) {
+    std::string error;
+    // Held only here (not shared, or pending), the state file is its one durable copy: no file, no change.
+    if (!hold_intent(*n, wanted, shared.is_null(), error)) {
+      if (shared.is_null())
+        co_return control_fail(r.id, {"not_persisted", fmt::format("the intent was not applied here: {}", error)});
+      log_warning("node {}: applied, but the intents file cannot be written ({}): the cluster keeps it", address,
+                  error);
+    }
+    if (current.admin != wanted.admin)
+      log_info("node {} ({}): admin {} -> {} {}{}; {} connection(s) open", name, address, to_string(current.admin),
+               to_string(wanted.admin), by, r.force ? " (forced)" : "", balancer_.table().find(n->id)->connections);
+    if (current.weight != wanted.weight)
+      log_info("node {} ({}): weight -> {} {}", name, address, wanted.weight.value_or(n->config.weight), by);
+  }
+  const route& after = *balancer_.table().find(n->id);
+  json answer = control_ok(r.id, {{"changed", !old.same_effect(wanted)},
+                                  {"node",
+                                   {{"name", after.name()},
+                                    {"address", address},
+                                    {"admin", to_string(after.admin)},
+                                    {"previous_admin", to_string(old.admin)},
+                                    {"weight", after.weight},
+                                    {"eligible", after.eligible},
+                                    {"connections", after.connections}}},
+                                  {"shared", shared}});
+  if (!warning.empty()) answer["warning"] = warning;
+  co_return answer;
+}
+#pragma GCC diagnostic pop
+
+void agent::start_intent_sync() {
+  sync_state_.shared = config_.intents.shared;
+  sync_state_.group = config_.intents.group;
+  if (!config_.intents.shared) return;
+  // No client is routed before the first read: what this agent holds may be stale or, new, empty.
+  balancer_.set_intents_known(false);
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  agent_id_ = fmt::format("{} {} pid {}", host, config_.listen.to_string(), ::getpid());
+  sync_ = std::make_unique<intent_sync>(
+      intent_sync_settings{config_.intents.group, agent_id_, config_.monitor.interval},
+      [this](intent_read r) { asio::post(io_, [this, r = std::move(r)]() mutable { on_intent_read(std::move(r)); }); });
+  log_info("intents shared through the cluster (galeratop.intents, group \"{}\")", config_.intents.group);
+}
+
+void agent::offer_sync_nodes(const std::vector<node_snapshot>& nodes) {
+  if (!sync_) return;
+  // Nodes in rotation only, while there are any: a drained node is usually about to be stopped, and
+  // the sync would lose its connection with it. Synced nodes out of rotation serve when no other can.
+  std::vector<mysql_login> usable;
+  for (const bool in_rotation : {true, false}) {
+    for (const node_snapshot& n : nodes)
+      if (n.up && n.state == galera_state::synced && (n.eligible && n.admin == admin_state::ready) == in_rotation)
+        if (const managed_node* m = node_at(n.address))
+          usable.push_back(target_for(m->config, config_, password_).login);
+    if (!usable.empty()) break;
+  }
+  if (usable == sync_nodes_) return;
+  sync_nodes_ = usable;
+  sync_->set_nodes(std::move(usable));
+}
+
+void agent::adopt_row(const managed_node& m, const std::optional<shared_intent>& row) {
+  const std::string address = m.config.address.to_string();
+  const intent before = intents_.get(address);
+  const intent next = adopted(row);
+  std::string error;
+  if (!hold_intent(m, next, false, error))  // the cluster keeps it: applied even when the file cannot be written
+    log_warning("node {}: applied, but the intents file cannot be written ({}): the cluster keeps it", address, error);
+  if (!before.same_effect(next))
+    log_info("node {}: admin {} -> {}{} by {} (shared intent version {})", address, to_string(before.admin),
+             to_string(next.admin), next.weight ? fmt::format(", weight {}", *next.weight) : "", changed_by(row),
+             next.version);
+}
+
+void agent::on_intent_read(intent_read r) {
+  // Reads run every interval: a lasting failure is told when it starts and then once a minute, not each
+  // time; one failed read alone is the node it used going away, and the next read uses another.
+  const auto now = mono_clock::now();
+  if (r.ok) {
+    if (!read_once_ || sync_warned_at_)  // the first read, and the first after a failure that was told
+      log_info("intents: galeratop.intents read from {} (group \"{}\", {} row(s)); changes are shared", r.from,
+               config_.intents.group, r.rows.size());
+    read_once_ = true;
+    sync_warned_at_.reset();
+    sync_failures_ = 0;
+  } else if (++sync_failures_ >= 2 && (!sync_warned_at_ || now - *sync_warned_at_ >= std::chrono::minutes(1))) {
+    log_warning("intents: cannot read galeratop.intents: {}; changes hold on this agent only until it can be read",
+                r.error);
+    sync_warned_at_ = now;
+  }
+  sync_state_.available = r.ok;
+  sync_state_.error = r.error;
+  sync_state_.from = r.from;
+  if (r.ok && r.unreadable != unreadable_rows_) {
+    for (const unreadable_intent& u : r.unreadable)
+      log_warning("intents: a row of galeratop.intents is ignored, node {} keeps the intent held here: {}", u.node,
+                  u.why);
+    unreadable_rows_ = r.unreadable;
+  }
+  if (!r.ok) {
+    if (!balancer_.table().intents_known()) {
+      // Availability first: the intents held here (the state file) route until the table can be read.
+      log_warning("intents: the first read of galeratop.intents failed ({}): routing on the intents held here",
+                  r.error);
+      open_routing();
+    }
+    return;
+  }
+  std::map<std::string, shared_intent, std::less<>> rows;
+  for (shared_intent& row : r.rows) rows.emplace(row.node, std::move(row));
+  for (const managed_node& m : nodes_) {
+    const std::string address = m.config.address.to_string();
+    if (pushing_.contains(address)) continue;  // the push's outcome decides
+    // A row this version cannot read is not the absence of a row: it must not undo a drain.
+    if (std::ranges::any_of(r.unreadable, [&](const unreadable_intent& u) { return u.node == address; })) continue;
+    const intent local = intents_.get(address);
+    auto it = rows.find(address);
+    const std::optional<shared_intent> row = it == rows.end() ? std::nullopt : std::optional(it->second);
+    switch (reconcile(local, row, r.table_exists)) {
+      case reconcile_action::none: break;
+      case reconcile_action::push: push_intent(address, local, r.table_exists ? local.version : 0); break;
+      case reconcile_action::drop_and_adopt:
+        log_warning("node {}: the change made here while the cluster could not be written ({}) is dropped: {} changed "
+                    "it since (version {})", address, to_string(local.admin), changed_by(row), row ? row->version : 0);
+        adopt_row(m, row);
+        break;
+      case reconcile_action::adopt: adopt_row(m, row); break;
+    }
+  }
+  if (!balancer_.table().intents_known()) open_routing();
+}
+
+void agent::open_routing() {
+  balancer_.set_intents_known(true);
+  publish();
+}
+
+void agent::push_intent(const std::string& address, const intent& local, std::uint64_t expected_version) {
+  pushing_.insert(address);
+  asio::co_spawn(io_, push(intent_change{address, local.admin, local.weight, local.since, expected_version}),
+                 asio::detached);
+}
+
+asio::awaitable<void> agent::push(intent_change c) {
+  const std::string address = c.node;
+  const intent_write w = co_await share(std::move(c));
+  pushing_.erase(address);
+  const managed_node* n = node_at(address);
+  if (!n || w.result == intent_write::kind::failed) co_return;  // still pending: the next read tries again
+  if (w.result == intent_write::kind::conflict)
+    log_warning("node {}: the change made here while the cluster could not be written is dropped: {} changed it "
+                "since", address, changed_by(w.row));
+  else
+    log_info("node {}: the intent held here is now shared (version {})", address, w.row ? w.row->version : 0);
+  adopt_row(*n, w.row);
+}
+
+}  // namespace galeratop
