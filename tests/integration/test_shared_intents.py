@@ -145,10 +145,13 @@ class SharedIntents(LabTestCase):
         knockers = [threading.Thread(target=knock) for _ in range(4)]
         for t in knockers:
             t.start()
+        def served():
+            return sum(n["connections_total"] for n in c.status()["nodes"])
         try:
             c.start(wait_eligible=2)
             wait_for(lambda: c.status()["intents"]["from"] != "", 5, "the new agent to read the table")
-            time.sleep(0.2)  # clients keep coming after the read too: they too must avoid node1
+            read_at = served()  # clients keep coming after the read too: they too must avoid node1
+            wait_for(lambda: served() >= read_at + 100, 10, "100 more clients served after the read")
         finally:
             stop.set()
             for t in knockers:
