@@ -86,8 +86,9 @@ class agent {
   /// The configured node with this address; nullptr when a reload removed it.
   const managed_node* node_at(const std::string& address) const;
   /// Makes `i` the node's intent: the state file first (an intent acknowledged survives kill -9),
-  /// then the balancer. False with `error` when the file cannot be written; then nothing changed
-  /// if `must_persist` (the file is its only durable copy), else it is applied all the same.
+  /// then the balancer. When the file cannot be written: if `must_persist` (the file is its only
+  /// durable copy) nothing changes and it returns false with `error`; else the cluster keeps it,
+  /// so it is applied all the same, and the failure is logged.
   bool hold_intent(const managed_node& n, const intent& i, bool must_persist, std::string& error);
   /// Hands a change to the intent sync thread; resumes on the io thread with the outcome.
   asio::awaitable<intent_write> share(intent_change c);

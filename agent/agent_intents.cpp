@@ -36,12 +36,15 @@ bool agent::hold_intent(const managed_node& n, const intent& i, bool must_persis
   next.set(address, i);
   const bool written =
       next.all() == intents_.all() || state_file::write_atomically(intents_path_, next.serialize(), error);
-  if (!written && must_persist) return false;
+  if (!written) {
+    if (must_persist) return false;
+    log_warning("node {}: applied, but the intents file cannot be written ({}): the cluster keeps it", address, error);
+  }
   intents_ = std::move(next);
   balancer_.set_admin(n.id, i.admin);
   balancer_.set_weight(n.id, i.weight.value_or(n.config.weight));
   publish();
-  return written;
+  return true;
 }
 
 asio::awaitable<intent_write> agent::share(intent_change c) {
@@ -69,7 +72,6 @@ asio::awaitable<json> agent::change_intent(control_request r, std::string addres
   const route& before = *balancer_.table().find(n->id);
   const std::string name = before.name();
   const intent old = intents_.get(address);
-  intent_store next = intents_;
   const auto now = std::chrono::system_clock::now();
   intent_change change{address, std::nullopt, std::nullopt, now, std::nullopt};
   switch (r.command) {
@@ -80,9 +82,13 @@ asio::awaitable<json> agent::change_intent(control_request r, std::string addres
     case control_command::weight: change.weight = r.weight; break;
     default: co_return control_fail(r.id, {"bad_request", "not a node command"});
   }
-  if (change.admin) next.set_admin(address, *change.admin, now);
-  if (change.weight) next.set_weight(address, *change.weight);
-  intent wanted = next.get(address);
+  // The node's intent with the command applied on top of what `store` holds.
+  auto applied_to = [&](intent_store store) {
+    if (change.admin) store.set_admin(address, *change.admin, now);
+    if (change.weight) store.set_weight(address, *change.weight);
+    return store.get(address);
+  };
+  intent wanted = applied_to(intents_);
   const std::uint32_t weight = wanted.weight.value_or(n->config.weight);
   // Taking the last node that takes clients out of rotation turns an outage from a typo: only with --force.
   const bool takes_out = before.admin == admin_state::ready && before.weight > 0 &&
@@ -109,10 +115,7 @@ asio::awaitable<json> agent::change_intent(control_request r, std::string addres
       // The cluster cannot be written: the change holds here, and is written once it can be,
       // unless another agent changes the node first (then that change wins, see reconcile()).
       // On top of what holds here now: the wait may have let another change of this node in.
-      intent_store here = intents_;
-      if (change.admin) here.set_admin(address, *change.admin, now);
-      if (change.weight) here.set_weight(address, *change.weight);
-      wanted = here.get(address);
+      wanted = applied_to(intents_);
       wanted.pending = true;  // its version stays the one it was made from: the compare-and-set's base
       warning = fmt::format("the cluster could not be written ({}): the change holds on this agent only until it can "
                             "be shared", w.error.empty() ? "conflict" : w.error);
@@ -124,12 +127,8 @@ asio::awaitable<json> agent::change_intent(control_request r, std::string addres
   if (!(wanted == current)) {
     std::string error;
     // Held only here (not shared, or pending), the state file is its one durable copy: no file, no change.
-    if (!hold_intent(*n, wanted, shared.is_null(), error)) {
-      if (shared.is_null())
-        co_return control_fail(r.id, {"not_persisted", fmt::format("the intent was not applied here: {}", error)});
-      log_warning("node {}: applied, but the intents file cannot be written ({}): the cluster keeps it", address,
-                  error);
-    }
+    if (!hold_intent(*n, wanted, shared.is_null(), error))
+      co_return control_fail(r.id, {"not_persisted", fmt::format("the intent was not applied here: {}", error)});
     if (current.admin != wanted.admin)
       log_info("node {} ({}): admin {} -> {} {}{}; {} connection(s) open", name, address, to_string(current.admin),
                to_string(wanted.admin), by, r.force ? " (forced)" : "", balancer_.table().find(n->id)->connections);
@@ -189,8 +188,7 @@ void agent::adopt_row(const managed_node& m, const std::optional<shared_intent>&
   const intent before = intents_.get(address);
   const intent next = adopted(row);
   std::string error;
-  if (!hold_intent(m, next, false, error))  // the cluster keeps it: applied even when the file cannot be written
-    log_warning("node {}: applied, but the intents file cannot be written ({}): the cluster keeps it", address, error);
+  hold_intent(m, next, false, error);  // the cluster keeps it: applied even when the file cannot be written
   if (!before.same_effect(next))
     log_info("node {}: admin {} -> {}{} by {} (shared intent version {})", address, to_string(before.admin),
              to_string(next.admin), next.weight ? fmt::format(", weight {}", *next.weight) : "", changed_by(row),
