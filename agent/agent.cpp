@@ -1,4 +1,4 @@
-#include "agent.hpp"
+#include "agent/agent.hpp"
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/co_spawn.hpp>
@@ -16,15 +16,17 @@
 #include <fmt/ranges.h>
 #include <unistd.h>
 
-#include "cadence.hpp"
-#include "control_server.hpp"
-#include "log.hpp"
-#include "descriptor_limit.hpp"
-#include "metrics_server.hpp"
-#include "secret_file.hpp"
-#include "service_manager.hpp"
-#include "snapshot_json.hpp"
-#include "version.hpp"
+#include "agent/cluster/snapshot_json.hpp"
+#include "agent/config/reload_plan.hpp"
+#include "agent/config/secret_file.hpp"
+#include "agent/control/control_server.hpp"
+#include "agent/control/node_reference.hpp"
+#include "agent/descriptor_limit.hpp"
+#include "agent/service_manager.hpp"
+#include "agent/version.hpp"
+#include "balancer/core/clock.hpp"
+#include "balancer/core/log.hpp"
+#include "exporters/metrics_server.hpp"
 
 namespace galeratop {
 namespace {
@@ -53,19 +55,17 @@ agent::agent(config initial, config_loader reload)
       loader_(std::move(reload)),
       model_(config_.cluster),
       publish_timer_(io_),
-      watchdog_timer_(io_) {
-  wsrep_monitor::init_library();
-}
+      watchdog_timer_(io_) {}
 
 agent::~agent() {
-  // Monitors post into io_; they must be gone before it is.
-  nodes_.clear();
+  // Monitors post into io_; they must be gone before it is. The intent sync, a member, stops
+  // when the members go, and Connector/C (connector_, the first member) ends after it.
+  monitors_.clear();
   retired_.clear();
-  wsrep_monitor::end_library();
 }
 
 monitor_target agent::target_for(const node_config& n, const config& c, const std::string& password) const {
-  return {{n.address.host, n.address.port, c.monitor.user, password, c.monitor.timeout}, c.monitor.interval};
+  return {{n.address, c.monitor.user, password, c.monitor.timeout}, c.monitor.interval};
 }
 
 std::unique_ptr<wsrep_monitor> agent::start_monitor(node_id id, const monitor_target& t) {
@@ -73,11 +73,6 @@ std::unique_ptr<wsrep_monitor> agent::start_monitor(node_id id, const monitor_ta
   // the io thread applies. Nothing else of the balancer is touched off-thread.
   return std::make_unique<wsrep_monitor>(t, [this, id](observation obs) {
     asio::post(io_, [this, id, obs = std::move(obs)]() mutable {
-      monitor_stats& stats = monitor_stats_[id];
-      if (obs.status)
-        stats.poll.record(std::chrono::duration<double>(obs.latency).count());
-      else
-        ++stats.errors;
       // A change of state or eligibility is published at once, not at the next tick: status and
       // metrics must never say a node is out after the log said it is in (or the reverse).
       if (balancer_.observe(id, std::move(obs))) publish();
@@ -85,40 +80,49 @@ std::unique_ptr<wsrep_monitor> agent::start_monitor(node_id id, const monitor_ta
   });
 }
 
+void agent::retire(std::unique_ptr<wsrep_monitor> monitor) {
+  if (!monitor) return;
+  monitor->request_stop();  // joining here would hold the io thread for up to one check's timeout
+  retired_.push_back(std::move(monitor));
+}
+
 void agent::apply(const config& c, const std::string& password) {
-  std::vector<managed_node> next;
+  // Every node resolves, or nothing changes: a reload is refused whole.
+  std::vector<backend> backends;
   for (const node_config& n : c.nodes) {
     std::string error;
     auto ep = resolve(io_, n.address, error);
     if (!ep) throw std::runtime_error(fmt::format("node {}: cannot resolve: {}", n.address.to_string(), error));
-    const backend b{n.name, n.address.to_string(), *ep, effective_weight(n)};
+    backends.push_back({n.name, n.address.to_string(), {ep->address().to_string(), ep->port()}, n.weight});
+  }
+  const reload_plan plan = plan_reload(balancer_.table().records(), c.nodes);
+  for (std::size_t i = 0; i < c.nodes.size(); ++i) {
+    const node_config& n = c.nodes[i];
+    const backend& b = backends[i];
     const monitor_target t = target_for(n, c, password);
-    auto old = std::ranges::find_if(nodes_, [&](const managed_node& m) { return m.config.address == n.address; });
-    managed_node m{n, 0, fmt::format("{}:{}", ep->address().to_string(), ep->port()), nullptr};
-    if (old == nodes_.end()) {
-      m.id = balancer_.add_node(b, c.monitor.rise);
-      log_info("node {}{}: added, weight {}", n.name.empty() ? "" : n.name + " ", b.address, n.weight);
-    } else {
-      m.id = old->id;
-      balancer_.update_node(m.id, b, c.monitor.rise);
+    if (const auto id = plan.nodes[i].running) {
+      if (plan.nodes[i].weight_changed)
+        log_info("node {}: weight {} -> {}", b.address, balancer_.table().find(*id)->configured_weight, n.weight);
+      balancer_.update_node(*id, b, c.monitor.rise);
       // A monitor keeps its connection unless how it checks has changed.
-      if (target_for(old->config, config_, password_) == t) m.monitor = std::move(old->monitor);
-      if (old->config.weight != n.weight) log_info("node {}: weight {} -> {}", b.address, old->config.weight, n.weight);
-      nodes_.erase(old);
+      node_monitor& m = monitors_[*id];
+      if (!(m.target == t)) {
+        retire(std::move(m.thread));
+        m = {t, start_monitor(*id, t)};
+      }
+    } else {
+      // An intent outlives reloads and restarts: a node that comes back comes back drained.
+      const node_id added = balancer_.add_node(b, intents_.get(b.address), c.monitor.rise);
+      log_info("node {}{}: added, weight {}", n.name.empty() ? "" : n.name + " ", b.address, n.weight);
+      monitors_[added] = {t, start_monitor(added, t)};
     }
-    balancer_.set_admin(m.id, intents_.get(b.address).admin);  // an intent outlives reloads and restarts
-    if (!m.monitor) m.monitor = start_monitor(m.id, t);
-    next.push_back(std::move(m));
   }
-  // What is left in nodes_ was removed from the configuration.
-  for (managed_node& gone : nodes_) {
-    log_info("node {}: removed; its open sessions continue", gone.config.address.to_string());
-    balancer_.remove_node(gone.id);
-    monitor_stats_.erase(gone.id);
-    gone.monitor->request_stop();
-    retired_.push_back(std::move(gone.monitor));
+  for (const node_id gone : plan.removed) {
+    log_info("node {}: removed; its open sessions continue", balancer_.table().find(gone)->address);
+    balancer_.remove_node(gone);
+    retire(std::move(monitors_[gone].thread));
+    monitors_.erase(gone);
   }
-  nodes_ = std::move(next);
   balancer_settings data_path = c.balancer;
   data_path.max_connections = effective_max_connections(c.balancer.max_connections, descriptor_limit_);
   if (exceeds_descriptor_limit(c.balancer.max_connections, descriptor_limit_))
@@ -152,42 +156,14 @@ std::optional<std::string> agent::reload() {
     log_error("reload refused, keeping the running configuration: {}", error);
     return error;
   }
-  if (r.value->listen != config_.listen)
-    log_warning("agent.listen changed to {}: it takes effect at restart; still listening on {}",
-                r.value->listen.to_string(), config_.listen.to_string());
-  r.value->listen = config_.listen;
-  // Sockets and files opened at start stay where they are.
-  if (r.value->metrics != config_.metrics)
-    log_warning("agent.metrics changed to \"{}\": it takes effect at restart; still serving \"{}\"", r.value->metrics,
-                config_.metrics);
-  if (r.value->state_dir != config_.state_dir)
-    log_warning("agent.state_dir changed to {}: it takes effect at restart; still using {}", r.value->state_dir,
-                config_.state_dir);
-  if (std::tie(r.value->control, r.value->control_group, r.value->control_tcp, r.value->control_token_file) !=
-      std::tie(config_.control, config_.control_group, config_.control_tcp, config_.control_token_file))
-    log_warning("the agent.control* keys changed: they take effect at restart");
-  if (r.value->user != config_.user)
-    log_warning("agent.user changed to \"{}\": it takes effect at restart; still running as \"{}\"", r.value->user,
-                config_.user);
-  r.value->user = config_.user;
-  if (r.value->intents != config_.intents)
-    log_warning("the [intents] keys changed: they take effect at restart; still {}",
-                config_.intents.shared ? fmt::format("sharing as group \"{}\"", config_.intents.group)
-                                       : std::string("keeping intents locally"));
-  r.value->intents = config_.intents;
-  r.value->metrics = config_.metrics;
-  r.value->state_dir = config_.state_dir;
-  r.value->control = config_.control;
-  r.value->control_group = config_.control_group;
-  r.value->control_tcp = config_.control_tcp;
-  r.value->control_token_file = config_.control_token_file;
+  for (const std::string& kept : keep_start_only_keys(*r.value, config_)) log_warning("{}", kept);
   try {
     apply(*r.value, *password);
   } catch (const std::exception& e) {
     log_error("reload refused, keeping the running configuration: {}", e.what());
     return std::string(e.what());
   }
-  log_info("configuration reloaded from {}: {} node(s)", r.value->source, nodes_.size());
+  log_info("configuration reloaded from {}: {} node(s)", r.value->source, balancer_.table().records().size());
   publish();
   return std::nullopt;
 }
@@ -265,9 +241,8 @@ int agent::run() {
   open_control();
   if (user) become(*user);
   log_info("galeratopd {} listening on {} for {} node(s), policy {}, donor {}, max_connections {}{}", version,
-           config_.listen.to_string(), nodes_.size(),
-           config_.balancer.policy == balance_policy::leastconn ? "leastconn" : "roundrobin",
-           config_.balancer.donors == donor_policy::avoid ? "avoid" : "serve", balancer_.settings().max_connections,
+           config_.listen.to_string(), balancer_.table().records().size(), to_string(config_.balancer.policy),
+           to_string(config_.balancer.donors), balancer_.settings().max_connections,
            config_.balancer.max_connections == 0 ? fmt::format(" (what {} descriptors allow)", descriptor_limit_) : "");
   asio::co_spawn(io_, handle_signals(), asio::detached);
   asio::co_spawn(io_, publish_loop(), asio::detached);
@@ -278,7 +253,7 @@ int agent::run() {
 }
 
 std::string agent::serving_status() const {
-  return fmt::format("serving {} for {} node(s)", config_.listen.to_string(), nodes_.size());
+  return fmt::format("serving {} for {} node(s)", config_.listen.to_string(), balancer_.table().records().size());
 }
 
 asio::awaitable<void> agent::watchdog_loop(std::chrono::microseconds every) {
@@ -347,53 +322,16 @@ void agent::open_state_and_exporter() {
   }
 }
 
-std::vector<node_snapshot> agent::node_snapshots() const {
-  std::vector<node_snapshot> out;
-  for (const route& r : balancer_.table().routes()) {
-    node_snapshot n;
-    n.name = r.name();
-    n.address = r.address;
-    const health& h = r.tracker.current();
-    n.state = h.state;
-    n.up = h.up;
-    n.reason = h.reason;
-    n.eligible = r.eligible;
-    n.admin = r.admin;
-    const intent i = intents_.get(r.address);
-    n.admin_since = i.since;
-    n.intent_version = i.version;
-    n.intent_pending = i.pending;
-    n.weight = r.weight;
-    n.connections = r.connections;
-    if (const auto c = balancer_.counters(r.id)) {
-      n.connections_total = c->connections_total;
-      n.connect_errors = c->connect_errors;
-      n.bytes_in = c->bytes_in;
-      n.bytes_out = c->bytes_out;
-    }
-    n.monitor_up = r.last.status.has_value();
-    n.monitor_error = r.last.error;
-    n.observed_at = r.last.at;
-    n.check_latency = r.last.latency;
-    n.status = r.last.status;
-    n.node_name = r.last.node_name;
-    n.cluster_name = r.last.cluster_name;
-    if (auto m = std::ranges::find_if(nodes_, [&](const managed_node& mn) { return mn.id == r.id; }); m != nodes_.end())
-      n.resolved = m->resolved;
-    if (auto s = monitor_stats_.find(r.id); s != monitor_stats_.end()) {
-      n.poll = s->second.poll;
-      n.monitor_errors = s->second.errors;
-    }
-    out.push_back(std::move(n));
-  }
-  return out;
+json agent::status_json() const {
+  const auto s = published_.load();
+  return s ? to_json(*s) : json(nullptr);
 }
 
 void agent::publish() {
   auto s = std::make_shared<snapshot>();
   s->version = std::string(version);
   s->taken_at = std::chrono::system_clock::now();
-  s->nodes = node_snapshots();
+  for (const node_record& r : balancer_.table().records()) s->nodes.push_back(snapshot_of(r));
   const auto now = mono_clock::now();
 
   const bool significant = memory_.note(s->nodes, s->taken_at);
@@ -417,23 +355,19 @@ void agent::publish() {
   s->intents = sync_state_;
   s->intents.pending = static_cast<std::size_t>(
       std::ranges::count_if(intents_.all(), [](const auto& kv) { return kv.second.pending; }));
-  offer_sync_nodes(s->nodes);
   published_.publish(std::move(s));
+  offer_sync_nodes();
 }
 
 asio::awaitable<void> agent::publish_loop() {
   // A fixed cadence, not one publish per observation: the cost stays flat however many nodes report.
-  // On the monitors' grid (cadence.hpp), so that an idle agent wakes once per tick.
+  // On the monitors' grid (next_tick, balancer/core/clock.hpp), so that an idle agent wakes once per tick.
   for (;;) {
     publish();
     publish_timer_.expires_at(next_tick(mono_clock::now(), config_.monitor.interval));
     auto [ec] = co_await publish_timer_.async_wait(use_tuple);
     if (ec) co_return;  // cancelled at the end of shut_down
   }
-}
-
-std::uint32_t agent::effective_weight(const node_config& n) const {
-  return intents_.get(n.address.to_string()).weight.value_or(n.weight);
 }
 
 void agent::open_control() {
@@ -458,51 +392,25 @@ void agent::open_control() {
   if (cs.unix_path.empty() && !cs.tcp) return;
   control_ = std::make_unique<control_server>(
       io_, std::move(cs), [this](control_request r) { return handle_control(std::move(r)); },
-      [this] {
-        auto s = published_.load();
-        return s ? to_json(*s) : json(nullptr);
-      },
-      config_.monitor.interval);
+      [this] { return status_json(); }, config_.monitor.interval);
   if (!config_.control.empty())
     log_info("control on {} (mode {})", config_.control, config_.control_group.empty() ? "0600" : "0660");
   if (!config_.control_tcp.empty()) log_info("control on tcp {} (token required)", config_.control_tcp);
 }
 
-const agent::managed_node* agent::find_node(const std::string& ref, control_error& error) const {
-  std::vector<const managed_node*> found;
-  for (const managed_node& m : nodes_) {
-    const route* r = balancer_.table().find(m.id);
-    if (m.config.address.to_string() == ref || m.resolved == ref || (r && r->name() == ref)) found.push_back(&m);
-  }
-  if (found.size() == 1) return found.front();
-  std::vector<std::string> known;
-  for (const managed_node& m : nodes_) {
-    const route* r = balancer_.table().find(m.id);
-    known.push_back(fmt::format("{} ({})", r ? r->name() : m.config.address.to_string(), m.config.address.to_string()));
-  }
-  if (found.empty())
-    error = {"unknown_node", fmt::format("no node is called {}; known: {}", ref, fmt::join(known, ", "))};
-  else
-    error = {"ambiguous_node", fmt::format("{} names {} nodes; use the address: {}", ref, found.size(),
-                                           fmt::join(known, ", "))};
-  return nullptr;
-}
-
 asio::awaitable<json> agent::handle_control(control_request r) {
   try {
     switch (r.command) {
-      case control_command::status: {
-        auto s = published_.load();
-        co_return control_ok(r.id, {{"status", s ? to_json(*s) : json(nullptr)}});
-      }
+      case control_command::status:
+        co_return control_ok(r.id, {{"status", status_json()}});
       case control_command::reload:
         if (auto error = reload()) co_return control_fail(r.id, {"reload_refused", *error});
-        co_return control_ok(r.id, {{"nodes", nodes_.size()}});
+        co_return control_ok(r.id, {{"nodes", balancer_.table().records().size()}});
       default: {
         control_error error;
-        const managed_node* n = find_node(r.node, error);
+        const node_record* n = find_node(balancer_.table().records(), r.node, error);
         if (!n) co_return control_fail(r.id, error);
-        co_return co_await change_intent(r, n->config.address.to_string());
+        co_return co_await change_intent(r, n->address);
       }
     }
   } catch (const std::exception& e) {  // a bug must not take the endpoint down

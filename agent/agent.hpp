@@ -6,20 +6,23 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <vector>
 
-#include "balancer.hpp"
-#include "bootstrap_memory.hpp"
-#include "cluster_model.hpp"
-#include "config.hpp"
-#include "control_protocol.hpp"
-#include "intent_store.hpp"
-#include "intent_sync.hpp"
-#include "privilege_drop.hpp"
-#include "snapshot_slot.hpp"
-#include "state_file.hpp"
-#include "wsrep_monitor.hpp"
+#include "agent/cluster/bootstrap_memory.hpp"
+#include "agent/cluster/cluster_model.hpp"
+#include "agent/cluster/snapshot_slot.hpp"
+#include "agent/config/config.hpp"
+#include "agent/control/control_protocol.hpp"
+#include "agent/intents/intent_decisions.hpp"
+#include "agent/intents/intent_store.hpp"
+#include "agent/intents/intent_sync.hpp"
+#include "agent/monitor/mysql_session.hpp"
+#include "agent/monitor/wsrep_monitor.hpp"
+#include "agent/privilege_drop.hpp"
+#include "agent/state_file.hpp"
+#include "balancer/balancer.hpp"
 
 namespace galeratop {
 
@@ -28,6 +31,9 @@ class metrics_server;
 
 /// galeratopd at run time: the balancer, one monitor per node, and the
 /// signals that stop and reload it. Owns the io_context thread (DESIGN rule 2).
+/// Every node's facts are in its record in the balancer's routing table; the agent holds
+/// the threads that observe nodes and does the I/O its decisions (intent_decisions.hpp,
+/// reload_plan.hpp) ask for.
 class agent {
  public:
   /// Re-reads the configuration at SIGHUP (the file plus the command line).
@@ -41,21 +47,17 @@ class agent {
   int run();
 
  private:
-  struct managed_node {
-    node_config config;
-    node_id id = 0;
-    std::string resolved;  // IP:PORT, to recognise the node in wsrep_incoming_addresses
-    std::unique_ptr<wsrep_monitor> monitor;
-  };
-  /// What the monitor of one node has done, kept on the io thread.
-  struct monitor_stats {
-    poll_histogram poll;
-    std::uint64_t errors = 0;
+  /// How one node is checked, and the thread that checks it.
+  struct node_monitor {
+    monitor_target target;
+    std::unique_ptr<wsrep_monitor> thread;
   };
 
   /// Makes the running state match `c`: adds, updates and removes nodes and monitors.
   void apply(const config& c, const std::string& password);
   std::unique_ptr<wsrep_monitor> start_monitor(node_id id, const monitor_target& t);
+  /// Lets a monitor finish its check on its own thread; it is joined at the next reload or at the end.
+  void retire(std::unique_ptr<wsrep_monitor> monitor);
   monitor_target target_for(const node_config& n, const config& c, const std::string& password) const;
   /// Re-reads the configuration; the error when it is refused (the running one is kept).
   std::optional<std::string> reload();
@@ -72,24 +74,21 @@ class agent {
   asio::awaitable<void> publish_loop();
   /// Tells systemd's watchdog, from the io thread, that the io thread runs (WatchdogSec=).
   asio::awaitable<void> watchdog_loop(std::chrono::microseconds every);
-  std::vector<node_snapshot> node_snapshots() const;
+  /// The status object of the last publish (the control endpoint's `status` and `subscribe`); null before it.
+  nlohmann::json status_json() const;
 
   /// Starts the control endpoint (unix socket, and TCP when configured).
   void open_control();
   /// Answers one control request on the io thread.
   asio::awaitable<nlohmann::json> handle_control(control_request r);
-  /// The node a control request names, by name, address or resolved address; nullptr with `error`.
-  const managed_node* find_node(const std::string& ref, control_error& error) const;
   /// Changes one node's intent: guarded, shared through the cluster (else kept here, pending),
   /// persisted, then applied. The answer to send.
   asio::awaitable<nlohmann::json> change_intent(control_request r, std::string address);
-  /// The configured node with this address; nullptr when a reload removed it.
-  const managed_node* node_at(const std::string& address) const;
   /// Makes `i` the node's intent: the state file first (an intent acknowledged survives kill -9),
   /// then the balancer. When the file cannot be written: if `must_persist` (the file is its only
   /// durable copy) nothing changes and it returns false with `error`; else the cluster keeps it,
   /// so it is applied all the same, and the failure is logged.
-  bool hold_intent(const managed_node& n, const intent& i, bool must_persist, std::string& error);
+  bool hold_intent(const node_record& n, const intent& i, bool must_persist, std::string& error);
   /// Hands a change to the intent sync thread; resumes on the io thread with the outcome.
   asio::awaitable<intent_write> share(intent_change c);
   /// Starts sharing intents through the cluster ([intents] shared).
@@ -98,40 +97,37 @@ class agent {
   /// Applies what the cluster's table says (io thread): adopts changed rows, pushes pending intents.
   void on_intent_read(intent_read r);
   /// Makes the node's intent what the cluster's row says (none: the default), and logs a change.
-  void adopt_row(const managed_node& m, const std::optional<shared_intent>& row);
+  void adopt_row(const node_record& n, const std::optional<shared_intent>& row);
   /// Writes an intent held here (pending, or older than the table) if the row is still at `expected_version`.
   void push_intent(const std::string& address, const intent& local, std::uint64_t expected_version);
   asio::awaitable<void> push(intent_change c);
-  /// Gives the intent sync thread the nodes it may read and write through (synced and up).
-  void offer_sync_nodes(const std::vector<node_snapshot>& nodes);
-  /// The weight a node is balanced with: the operator's override, else the configured one.
-  std::uint32_t effective_weight(const node_config& n) const;
+  /// Gives the intent sync thread the nodes it may read and write through (intent_sync_nodes).
+  void offer_sync_nodes();
 
+  // First, so that it goes last: Connector/C outlives every thread that uses it (the monitors, the intent sync).
+  mysql_session::library connector_;
   asio::io_context io_;
-  balancer balancer_;
+  balancer balancer_;  // owns the node records (its routing table)
   config config_;
   config_loader loader_;
   std::string password_;
   bool applied_ = false;                 // a configuration is in force (apply() after that is a reload)
   std::size_t descriptor_limit_ = 1024;  // RLIMIT_NOFILE once raised at start; sizes max_connections
-  std::vector<managed_node> nodes_;
-  std::vector<std::unique_ptr<wsrep_monitor>> retired_;  // stopping monitors of removed nodes, joined later
-  std::map<node_id, monitor_stats> monitor_stats_;
+  std::map<node_id, node_monitor> monitors_;              // post into io_, so declared after it
+  std::vector<std::unique_ptr<wsrep_monitor>> retired_;  // stopping monitors, joined later
   cluster_model model_;
   bootstrap_memory memory_;
   std::unique_ptr<state_file> memory_file_;
   mono_clock::time_point memory_written_{};
-  intent_store intents_;
+  intent_store intents_;  // the intents file's content: every node's intent, also of nodes a reload removed
   std::string intents_path_;
   std::string agent_id_;  // changed_by in galeratop.intents: which agent made a change
   std::unique_ptr<intent_sync> sync_;  // when [intents] shared; posts into io_, so declared after it
   std::vector<mysql_login> sync_nodes_;  // what sync_ was last offered
-  std::set<std::string> pushing_;        // addresses whose pending intent is being written
+  std::set<std::string, std::less<>> pushing_;  // addresses whose pending intent is being written
   intents_sync_snapshot sync_state_;
-  std::optional<mono_clock::time_point> sync_warned_at_;  // when a failing read was last logged
-  int sync_failures_ = 0;                                 // failed reads in a row
-  bool read_once_ = false;                                // galeratop.intents was read at least once
-  std::vector<unreadable_intent> unreadable_rows_;       // the ignored rows last logged
+  intent_read_watch read_watch_;
+  std::vector<unreadable_intent> unreadable_rows_;  // the ignored rows last logged
   std::chrono::system_clock::time_point started_at_ = std::chrono::system_clock::now();
   snapshot_slot published_;
   std::unique_ptr<metrics_server> metrics_;  // after published_: its threads read it until they stop

@@ -1,4 +1,4 @@
-#include "agent.hpp"
+#include "agent/agent.hpp"
 
 // The agent's operator intents: the control commands that change them (drain, maint, ready,
 // weight), their durable copy in the state file, and their sharing through the cluster's
@@ -13,7 +13,7 @@
 #include <map>
 #include <unistd.h>
 
-#include "log.hpp"
+#include "balancer/core/log.hpp"
 
 namespace galeratop {
 namespace {
@@ -25,24 +25,16 @@ std::string changed_by(const std::optional<shared_intent>& row) {
 }
 }  // namespace
 
-const agent::managed_node* agent::node_at(const std::string& address) const {
-  auto it = std::ranges::find_if(nodes_, [&](const managed_node& m) { return m.config.address.to_string() == address; });
-  return it == nodes_.end() ? nullptr : &*it;
-}
-
-bool agent::hold_intent(const managed_node& n, const intent& i, bool must_persist, std::string& error) {
-  const std::string address = n.config.address.to_string();
+bool agent::hold_intent(const node_record& n, const intent& i, bool must_persist, std::string& error) {
   intent_store next = intents_;
-  next.set(address, i);
-  const bool written =
-      next.all() == intents_.all() || state_file::write_atomically(intents_path_, next.serialize(), error);
+  const bool written = !next.set(n.address, i) || state_file::write_atomically(intents_path_, next.serialize(), error);
   if (!written) {
     if (must_persist) return false;
-    log_warning("node {}: applied, but the intents file cannot be written ({}): the cluster keeps it", address, error);
+    log_warning("node {}: applied, but the intents file cannot be written ({}): the cluster keeps it", n.address,
+                error);
   }
   intents_ = std::move(next);
-  balancer_.set_admin(n.id, i.admin);
-  balancer_.set_weight(n.id, i.weight.value_or(n.config.weight));
+  balancer_.set_intent(n.id, i);
   publish();
   return true;
 }
@@ -68,12 +60,11 @@ asio::awaitable<intent_write> agent::share(intent_change c) {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 asio::awaitable<json> agent::change_intent(control_request r, std::string address) {
-  const managed_node* n = node_at(address);
-  const route& before = *balancer_.table().find(n->id);
-  const std::string name = before.name();
-  const intent old = intents_.get(address);
-  const auto now = std::chrono::system_clock::now();
-  intent_change change{address, std::nullopt, std::nullopt, now, std::nullopt};
+  const node_record* n = balancer_.table().find_address(address);
+  const node_id id = n->id;
+  const std::string name = n->name();
+  const intent old = n->intent;
+  intent_change change{address, std::nullopt, std::nullopt, std::chrono::system_clock::now(), std::nullopt};
   switch (r.command) {
     case control_command::drain: change.admin = admin_state::drain; break;
     case control_command::maint: change.admin = admin_state::maint; break;
@@ -82,29 +73,16 @@ asio::awaitable<json> agent::change_intent(control_request r, std::string addres
     case control_command::weight: change.weight = r.weight; break;
     default: co_return control_fail(r.id, {"bad_request", "not a node command"});
   }
-  // The node's intent with the command applied on top of what `store` holds.
-  auto applied_to = [&](intent_store store) {
-    if (change.admin) store.set_admin(address, *change.admin, now);
-    if (change.weight) store.set_weight(address, *change.weight);
-    return store.get(address);
-  };
-  intent wanted = applied_to(intents_);
-  const std::uint32_t weight = wanted.weight.value_or(n->config.weight);
-  // Taking the last node that takes clients out of rotation turns an outage from a typo: only with --force.
-  const bool takes_out = before.admin == admin_state::ready && before.weight > 0 &&
-                         (wanted.admin != admin_state::ready || weight == 0);
-  if (takes_out && !r.force && !balancer_.table().others_eligible_without(n->id, config_.balancer.donors))
-    co_return control_fail(r.id, {"last_node", fmt::format("refused: {} {} would leave no node to take new clients "
-                                                           "(the others: {}); add --force to do it anyway",
-                                                           r.command == control_command::weight ? "weight 0 on"
-                                                                                                : to_string(r.command),
-                                                           name, balancer_.table().others_summary(n->id))});
+  intent wanted = with_change(old, change);
+  if (!r.force)
+    if (auto refusal = last_node_refusal(balancer_.table(), id, wanted, config_.balancer.donors))
+      co_return control_fail(r.id, {"last_node", *refusal});
   json shared = nullptr;
   std::string warning;
   std::string by = "by the control endpoint";
   if (sync_) {
     intent_write w = co_await share(change);
-    n = node_at(address);  // a reload may have run meanwhile
+    n = balancer_.table().find(id);  // a reload may have run meanwhile
     if (!n) co_return control_fail(r.id, {"unknown_node", fmt::format("{} was removed by a reload", address)});
     if (w.result == intent_write::kind::written || w.result == intent_write::kind::unchanged) {
       wanted = adopted(w.row);
@@ -115,7 +93,7 @@ asio::awaitable<json> agent::change_intent(control_request r, std::string addres
       // The cluster cannot be written: the change holds here, and is written once it can be,
       // unless another agent changes the node first (then that change wins, see reconcile()).
       // On top of what holds here now: the wait may have let another change of this node in.
-      wanted = applied_to(intents_);
+      wanted = with_change(n->intent, change);
       wanted.pending = true;  // its version stays the one it was made from: the compare-and-set's base
       warning = fmt::format("the cluster could not be written ({}): the change holds on this agent only until it can "
                             "be shared", w.error.empty() ? "conflict" : w.error);
@@ -123,7 +101,7 @@ asio::awaitable<json> agent::change_intent(control_request r, std::string addres
       log_warning("node {} ({}): {}", name, address, warning);
     }
   }
-  const intent current = intents_.get(address);
+  const intent current = n->intent;
   if (!(wanted == current)) {
     std::string error;
     // Held only here (not shared, or pending), the state file is its one durable copy: no file, no change.
@@ -131,20 +109,19 @@ asio::awaitable<json> agent::change_intent(control_request r, std::string addres
       co_return control_fail(r.id, {"not_persisted", fmt::format("the intent was not applied here: {}", error)});
     if (current.admin != wanted.admin)
       log_info("node {} ({}): admin {} -> {} {}{}; {} connection(s) open", name, address, to_string(current.admin),
-               to_string(wanted.admin), by, r.force ? " (forced)" : "", balancer_.table().find(n->id)->connections);
+               to_string(wanted.admin), by, r.force ? " (forced)" : "", n->connections);
     if (current.weight != wanted.weight)
-      log_info("node {} ({}): weight -> {} {}", name, address, wanted.weight.value_or(n->config.weight), by);
+      log_info("node {} ({}): weight -> {} {}", name, address, n->weight(), by);
   }
-  const route& after = *balancer_.table().find(n->id);
   json answer = control_ok(r.id, {{"changed", !old.same_effect(wanted)},
                                   {"node",
-                                   {{"name", after.name()},
+                                   {{"name", n->name()},
                                     {"address", address},
-                                    {"admin", to_string(after.admin)},
+                                    {"admin", to_string(n->intent.admin)},
                                     {"previous_admin", to_string(old.admin)},
-                                    {"weight", after.weight},
-                                    {"eligible", after.eligible},
-                                    {"connections", after.connections}}},
+                                    {"weight", n->weight()},
+                                    {"eligible", n->eligible},
+                                    {"connections", n->connections}}},
                                   {"shared", shared}});
   if (!warning.empty()) answer["warning"] = warning;
   co_return answer;
@@ -166,50 +143,38 @@ void agent::start_intent_sync() {
   log_info("intents shared through the cluster (galeratop.intents, group \"{}\")", config_.intents.group);
 }
 
-void agent::offer_sync_nodes(const std::vector<node_snapshot>& nodes) {
+void agent::offer_sync_nodes() {
   if (!sync_) return;
-  // Nodes in rotation only, while there are any: a drained node is usually about to be stopped, and
-  // the sync would lose its connection with it. Synced nodes out of rotation serve when no other can.
   std::vector<mysql_login> usable;
-  for (const bool in_rotation : {true, false}) {
-    for (const node_snapshot& n : nodes)
-      if (n.up && n.state == galera_state::synced && (n.eligible && n.admin == admin_state::ready) == in_rotation)
-        if (const managed_node* m = node_at(n.address))
-          usable.push_back(target_for(m->config, config_, password_).login);
-    if (!usable.empty()) break;
-  }
+  for (const node_id id : intent_sync_nodes(balancer_.table().records()))
+    if (auto m = monitors_.find(id); m != monitors_.end()) usable.push_back(m->second.target.login);
   if (usable == sync_nodes_) return;
   sync_nodes_ = usable;
   sync_->set_nodes(std::move(usable));
 }
 
-void agent::adopt_row(const managed_node& m, const std::optional<shared_intent>& row) {
-  const std::string address = m.config.address.to_string();
-  const intent before = intents_.get(address);
+void agent::adopt_row(const node_record& n, const std::optional<shared_intent>& row) {
+  const intent before = n.intent;
   const intent next = adopted(row);
   std::string error;
-  hold_intent(m, next, false, error);  // the cluster keeps it: applied even when the file cannot be written
+  hold_intent(n, next, false, error);  // the cluster keeps it: applied even when the file cannot be written
   if (!before.same_effect(next))
-    log_info("node {}: admin {} -> {}{} by {} (shared intent version {})", address, to_string(before.admin),
+    log_info("node {}: admin {} -> {}{} by {} (shared intent version {})", n.address, to_string(before.admin),
              to_string(next.admin), next.weight ? fmt::format(", weight {}", *next.weight) : "", changed_by(row),
              next.version);
 }
 
 void agent::on_intent_read(intent_read r) {
-  // Reads run every interval: a lasting failure is told when it starts and then once a minute, not each
-  // time; one failed read alone is the node it used going away, and the next read uses another.
-  const auto now = mono_clock::now();
-  if (r.ok) {
-    if (!read_once_ || sync_warned_at_)  // the first read, and the first after a failure that was told
+  switch (read_watch_.note(r.ok, mono_clock::now())) {
+    case intent_read_watch::news::readable:
       log_info("intents: galeratop.intents read from {} (group \"{}\", {} row(s)); changes are shared", r.from,
                config_.intents.group, r.rows.size());
-    read_once_ = true;
-    sync_warned_at_.reset();
-    sync_failures_ = 0;
-  } else if (++sync_failures_ >= 2 && (!sync_warned_at_ || now - *sync_warned_at_ >= std::chrono::minutes(1))) {
-    log_warning("intents: cannot read galeratop.intents: {}; changes hold on this agent only until it can be read",
-                r.error);
-    sync_warned_at_ = now;
+      break;
+    case intent_read_watch::news::unreadable:
+      log_warning("intents: cannot read galeratop.intents: {}; changes hold on this agent only until it can be read",
+                  r.error);
+      break;
+    case intent_read_watch::news::none: break;
   }
   sync_state_.available = r.ok;
   sync_state_.error = r.error;
@@ -229,25 +194,21 @@ void agent::on_intent_read(intent_read r) {
     }
     return;
   }
-  std::map<std::string, shared_intent, std::less<>> rows;
-  for (shared_intent& row : r.rows) rows.emplace(row.node, std::move(row));
-  for (const managed_node& m : nodes_) {
-    const std::string address = m.config.address.to_string();
-    if (pushing_.contains(address)) continue;  // the push's outcome decides
-    // A row this version cannot read is not the absence of a row: it must not undo a drain.
-    if (std::ranges::any_of(r.unreadable, [&](const unreadable_intent& u) { return u.node == address; })) continue;
-    const intent local = intents_.get(address);
-    auto it = rows.find(address);
-    const std::optional<shared_intent> row = it == rows.end() ? std::nullopt : std::optional(it->second);
-    switch (reconcile(local, row, r.table_exists)) {
+  for (const intent_sync_step& step : plan_intent_sync(balancer_.table().records(), r, pushing_)) {
+    const node_record* n = balancer_.table().find(step.id);
+    if (!n) continue;
+    switch (step.action) {
       case reconcile_action::none: break;
-      case reconcile_action::push: push_intent(address, local, r.table_exists ? local.version : 0); break;
+      case reconcile_action::push:
+        push_intent(n->address, n->intent, r.table_exists ? n->intent.version : 0);
+        break;
       case reconcile_action::drop_and_adopt:
         log_warning("node {}: the change made here while the cluster could not be written ({}) is dropped: {} changed "
-                    "it since (version {})", address, to_string(local.admin), changed_by(row), row ? row->version : 0);
-        adopt_row(m, row);
+                    "it since (version {})", n->address, to_string(n->intent.admin), changed_by(step.row),
+                    step.row ? step.row->version : 0);
+        adopt_row(*n, step.row);
         break;
-      case reconcile_action::adopt: adopt_row(m, row); break;
+      case reconcile_action::adopt: adopt_row(*n, step.row); break;
     }
   }
   if (!balancer_.table().intents_known()) open_routing();
@@ -268,7 +229,7 @@ asio::awaitable<void> agent::push(intent_change c) {
   const std::string address = c.node;
   const intent_write w = co_await share(std::move(c));
   pushing_.erase(address);
-  const managed_node* n = node_at(address);
+  const node_record* n = balancer_.table().find_address(address);
   if (!n || w.result == intent_write::kind::failed) co_return;  // still pending: the next read tries again
   if (w.result == intent_write::kind::conflict)
     log_warning("node {}: the change made here while the cluster could not be written is dropped: {} changed it "

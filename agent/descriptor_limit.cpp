@@ -1,4 +1,4 @@
-#include "descriptor_limit.hpp"
+#include "agent/descriptor_limit.hpp"
 
 #include <sys/resource.h>
 

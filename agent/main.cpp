@@ -7,11 +7,11 @@
 #include <utility>
 #include <vector>
 
-#include "agent.hpp"
-#include "command_line.hpp"
-#include "log.hpp"
-#include "secret_file.hpp"
-#include "version.hpp"
+#include "agent/agent.hpp"
+#include "agent/config/command_line.hpp"
+#include "agent/config/secret_file.hpp"
+#include "agent/version.hpp"
+#include "balancer/core/log.hpp"
 
 namespace {
 constexpr const char* default_config = "/etc/galeratop/galeratopd.toml";

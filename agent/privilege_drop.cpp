@@ -1,4 +1,4 @@
-#include "privilege_drop.hpp"
+#include "agent/privilege_drop.hpp"
 
 #include <cerrno>
 #include <cstring>

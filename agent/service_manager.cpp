@@ -1,4 +1,4 @@
-#include "service_manager.hpp"
+#include "agent/service_manager.hpp"
 
 #include <fmt/format.h>
 #include <systemd/sd-daemon.h>

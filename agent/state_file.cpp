@@ -1,4 +1,4 @@
-#include "state_file.hpp"
+#include "agent/state_file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,7 +11,7 @@
 #include <sstream>
 #include <utility>
 
-#include "log.hpp"
+#include "balancer/core/log.hpp"
 
 namespace galeratop {
 namespace {

@@ -1,4 +1,4 @@
-#include "mysql_packet.hpp"
+#include "balancer/mysql_packet.hpp"
 
 #include <algorithm>
 

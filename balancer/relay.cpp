@@ -1,4 +1,4 @@
-#include "relay.hpp"
+#include "balancer/relay.hpp"
 
 #include <asio/post.hpp>
 #include <cerrno>
@@ -43,7 +43,7 @@ struct relay::side {
 struct relay::pair {
   std::uint64_t token = 0;
   side sides[2];
-  relay_bytes* bytes = nullptr;
+  std::shared_ptr<byte_counters> bytes;
   std::uint32_t last_active = 0;  // relay tick at the last byte either way
   bool ended = false;
 };
@@ -88,8 +88,8 @@ relay::~relay() {
   ::close(epoll_fd_);
 }
 
-void relay::adopt(std::uint64_t token, int client_fd, int server_fd, relay_bytes* bytes) {
-  submit({.what = command::kind::adopt, .token = token, .fds = {client_fd, server_fd}, .bytes = bytes});
+void relay::adopt(std::uint64_t token, int client_fd, int server_fd, std::shared_ptr<byte_counters> bytes) {
+  submit({.what = command::kind::adopt, .token = token, .fds = {client_fd, server_fd}, .bytes = std::move(bytes)});
 }
 
 void relay::close(std::vector<std::uint64_t> tokens) {
@@ -132,7 +132,7 @@ bool relay::run_commands() {
       case command::kind::adopt: {
         auto p = std::make_unique<pair>();
         p->token = c.token;
-        p->bytes = c.bytes;
+        p->bytes = std::move(c.bytes);
         p->last_active = tick_;
         for (int i : {client, server}) {
           side& s = p->sides[i];

@@ -11,14 +11,9 @@
 #include <unordered_map>
 #include <vector>
 
-namespace galeratop {
+#include "balancer/core/node_record.hpp"
 
-/// Bytes relayed for one node, counted by the relay thread and read by the io thread
-/// (relaxed atomics: figures for metrics, never used to order anything).
-struct relay_bytes {
-  std::atomic<std::uint64_t> in{0};   ///< client to node
-  std::atomic<std::uint64_t> out{0};  ///< node to client
-};
+namespace galeratop {
 
 /// Moves bytes between the client and server sockets of established sessions, on its own
 /// thread with its own level-triggered epoll set, as Codership's glb does with its pool.
@@ -44,8 +39,9 @@ class relay {
   relay(const relay&) = delete;
   relay& operator=(const relay&) = delete;
 
-  /// Takes over a connected session: the two descriptors (now owned by the relay) and where its bytes count.
-  void adopt(std::uint64_t token, int client_fd, int server_fd, relay_bytes* bytes);
+  /// Takes over a connected session: the two descriptors (now owned by the relay) and where its
+  /// bytes count (its node's counters, kept alive by the session if the node is removed meanwhile).
+  void adopt(std::uint64_t token, int client_fd, int server_fd, std::shared_ptr<byte_counters> bytes);
   /// Closes these sessions (each ends as usual, through the end handler).
   void close(std::vector<std::uint64_t> tokens);
   /// Closes every session.
@@ -60,7 +56,7 @@ class relay {
     enum class kind { adopt, close, close_all, stop } what;
     std::uint64_t token = 0;
     int fds[2] = {-1, -1};
-    relay_bytes* bytes = nullptr;
+    std::shared_ptr<byte_counters> bytes{};
     std::vector<std::uint64_t> tokens{};
   };
 

@@ -1,4 +1,4 @@
-#include "http_request.hpp"
+#include "exporters/http_request.hpp"
 
 #include <fmt/format.h>
 
@@ -29,7 +29,6 @@ std::string_view http_reason(int status) {
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
     case 431: return "Request Header Fields Too Large";
-    case 503: return "Service Unavailable";
     default: return "Unknown";
   }
 }

@@ -1,4 +1,4 @@
-#include "metric_families.hpp"
+#include "exporters/metric_families.hpp"
 
 #include <algorithm>
 #include <array>
@@ -20,7 +20,7 @@ using labels = std::vector<ClientMetric::Label>;
 constexpr std::string_view global_status_help = "Generic metric from SHOW GLOBAL STATUS.";
 
 // The wsrep status variables exported, under mysqld_exporter's names: those Galera dashboards
-// and alert rules use. Not all ~55: every family costs HELP, TYPE and gzip time on each scrape.
+// and alert rules use. Not all ~55: every family costs HELP and TYPE lines and their text on each scrape.
 // Each must also be monitored (monitored_wsrep_variables(); a unit test checks).
 constexpr std::array<std::string_view, 28> exported_wsrep{
     "wsrep_apply_window",        "wsrep_cert_deps_distance",    "wsrep_cluster_conf_id",

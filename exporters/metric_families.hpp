@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "snapshot.hpp"
+#include "agent/cluster/snapshot.hpp"
 
 namespace galeratop {
 

@@ -1,4 +1,4 @@
-#include "metrics_server.hpp"
+#include "exporters/metrics_server.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -13,9 +13,10 @@
 
 #include <sstream>
 
-#include "http_request.hpp"
-#include "log.hpp"
-#include "metric_families.hpp"
+#include "balancer/accept_pause.hpp"
+#include "balancer/core/log.hpp"
+#include "exporters/http_request.hpp"
+#include "exporters/metric_families.hpp"
 
 namespace galeratop {
 namespace {
@@ -45,8 +46,6 @@ metrics_server::~metrics_server() {
   thread_.join();  // run() returns once every client coroutine has ended
 }
 
-int metrics_server::port() const { return acceptor_.local_endpoint().port(); }
-
 std::string metrics_server::exposition() const {
   const auto s = slot_.load();
   std::ostringstream out;
@@ -69,9 +68,7 @@ asio::awaitable<void> metrics_server::accept_loop() {
     auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
     if (ec == asio::error::operation_aborted) co_return;
     if (ec) {
-      // Out of descriptors (EMFILE) the accept fails at once, again and again: wait instead of spinning.
-      asio::steady_timer backoff(io_, std::chrono::milliseconds(100));
-      co_await backoff.async_wait(use_tuple);
+      co_await pause_after_failed_accept();
       continue;
     }
     if (clients_.size() >= limits_.max_clients) make_room();

@@ -8,11 +8,11 @@
 #include <string>
 #include <thread>
 
-#include "snapshot_slot.hpp"
+#include "agent/cluster/snapshot_slot.hpp"
 
 namespace galeratop {
 
-/// How much the metrics endpoint gives any one client (house rule 7).
+/// How much the metrics endpoint gives any one client: bounded buffers and a timeout on every socket.
 struct metrics_limits {
   std::size_t max_clients = 64;  ///< beyond it the oldest client is closed: a stalled one is always older than a scrape
   std::chrono::milliseconds head_timeout{5000};   ///< the whole request head must arrive within it (slowloris)
@@ -30,9 +30,6 @@ class metrics_server {
   ~metrics_server();
   metrics_server(const metrics_server&) = delete;
   metrics_server& operator=(const metrics_server&) = delete;
-
-  /// The bound port (useful with port 0).
-  int port() const;
 
  private:
   struct client {

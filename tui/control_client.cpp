@@ -1,4 +1,4 @@
-#include "control_client.hpp"
+#include "tui/control_client.hpp"
 
 #include <algorithm>
 #include <asio/connect.hpp>
@@ -8,7 +8,8 @@
 #include <asio/write.hpp>
 #include <fmt/format.h>
 
-#include "endpoint.hpp"
+#include "agent/config/endpoint.hpp"
+#include "agent/control/control_protocol.hpp"
 
 namespace galeratop {
 namespace {
@@ -76,7 +77,7 @@ std::optional<std::string> control_client::read_line(std::chrono::milliseconds t
 }
 
 nlohmann::json control_client::request(nlohmann::json req, std::optional<std::chrono::milliseconds> answer_within) {
-  req["v"] = 1;
+  req["v"] = control_protocol_version;
   req["id"] = next_id_++;
   if (!token_.empty()) req["token"] = token_;
   const std::string out = req.dump() + "\n";

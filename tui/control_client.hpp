@@ -30,9 +30,6 @@ class control_client {
   /// The next pushed status after `subscribe`, or nullopt when none came in `timeout`.
   std::optional<nlohmann::json> next_event(std::chrono::milliseconds timeout);
 
-  /// Where it is connected, for messages.
-  const std::string& target() const { return target_; }
-
  private:
   std::optional<std::string> read_line(std::chrono::milliseconds timeout);
 

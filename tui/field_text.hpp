@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -17,6 +18,16 @@ inline std::string field_text(const nlohmann::json& j, const char* key) {
   if (it->is_number_float() && std::trunc(it->get<double>()) == it->get<double>())
     return fmt::format("{:.0f}", it->get<double>());
   return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+/// A node's share of all the connections, 0 to 1; 0 when there are none at all.
+inline double share_of(std::uint64_t connections, std::uint64_t total) {
+  return total == 0 ? 0 : static_cast<double>(connections) / static_cast<double>(total);
+}
+
+/// A node's share of the connections as the SHARE column shows it, "40%"; "-" when there are none at all.
+inline std::string share_text(std::uint64_t connections, std::uint64_t total) {
+  return total == 0 ? "-" : fmt::format("{:.0f}%", 100.0 * share_of(connections, total));
 }
 
 /// A span of seconds the way top and htop show one: "42s", "3m07s", "5h02m", "4d03h".

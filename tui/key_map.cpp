@@ -1,31 +1,47 @@
-#include "key_map.hpp"
+#include "tui/key_map.hpp"
 
 #include <algorithm>
 #include <array>
 #include <fmt/format.h>
+#include <string>
+
+#include "balancer/core/weight.hpp"
 
 namespace galeratop {
 namespace {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
+constexpr key none{};
+constexpr key ch(char32_t c) { return key{key::character, c}; }
+
 constexpr std::array bindings{
-    key_binding{"Up/k", action::select_up, "select the node above"},
-    key_binding{"Down/j", action::select_down, "select the node below"},
-    key_binding{"Home/g", action::select_first, "select the first node"},
-    key_binding{"End/G", action::select_last, "select the last node"},
-    key_binding{"d", action::drain, "drain: no new connections, open ones run to their end", true},
-    key_binding{"u/r", action::ready, "undrain / ready: back into rotation", true},
-    key_binding{"m", action::maint, "maint: no new connections, open ones closed after the grace", true},
-    key_binding{"w", action::weight, "set the node's weight (0-1000, or empty for the configured one)", true},
-    key_binding{"s/>", action::sort_next, "sort by the next column (name, state, connections, address)"},
-    key_binding{"<", action::sort_previous, "sort by the previous column"},
-    key_binding{"/", action::filter, "show only nodes whose name or address contains a text"},
-    key_binding{"+", action::faster, "refresh more often"},
-    key_binding{"-", action::slower, "refresh less often"},
-    key_binding{"p/Space", action::pause, "pause or resume the display"},
-    key_binding{"?/h/F1", action::help, "this help"},
-    key_binding{"q/F10", action::quit, "quit"},
+    key_binding{"q/F10", {ch('q'), key{key::f10}, none}, action::quit, "quit", false, "q", "quit"},
+    key_binding{"Up/k", {key{key::up}, ch('k'), none}, action::select_up, "select the node above", false, "↑↓",
+                "select"},
+    key_binding{"Down/j", {key{key::down}, ch('j'), none}, action::select_down, "select the node below"},
+    key_binding{"Home/g/PgUp", {key{key::home}, ch('g'), key{key::page_up}}, action::select_first,
+                "select the first node"},
+    key_binding{"End/G/PgDn", {key{key::end}, ch('G'), key{key::page_down}}, action::select_last,
+                "select the last node"},
+    key_binding{"d", {ch('d'), none, none}, action::drain, "drain: no new connections, open ones run to their end",
+                true, "d", "drain"},
+    key_binding{"u/r", {ch('u'), ch('r'), none}, action::ready, "undrain / ready: back into rotation", true, "u",
+                "ready"},
+    key_binding{"m", {ch('m'), none, none}, action::maint,
+                "maint: no new connections, open ones closed after the grace", true, "m", "maint"},
+    key_binding{"w", {ch('w'), none, none}, action::weight,
+                "set the node's weight (0-1000, or empty for the configured one)", true, "w", "weight"},
+    key_binding{"s/>", {ch('s'), ch('>'), none}, action::sort_next,
+                "sort by the next column (name, state, connections, address)", false, "s", "sort"},
+    key_binding{"<", {ch('<'), none, none}, action::sort_previous, "sort by the previous column"},
+    key_binding{"/", {ch('/'), none, none}, action::filter, "show only nodes whose name or address contains a text",
+                false, "/", "filter"},
+    key_binding{"+/=", {ch('+'), ch('='), none}, action::faster, "refresh more often"},
+    key_binding{"-", {ch('-'), none, none}, action::slower, "refresh less often"},
+    key_binding{"p/Space", {ch('p'), ch(' '), none}, action::pause, "pause or resume the display", false, "p",
+                "pause"},
+    key_binding{"?/h/F1", {ch('?'), ch('h'), key{key::f1}}, action::help, "this help", false, "?", "help"},
 };
 
 constexpr std::array<std::chrono::milliseconds, 6> intervals{250ms, 500ms, 1000ms, 2000ms, 5000ms, 10000ms};
@@ -100,7 +116,8 @@ reaction apply(view_state& v, action a, const json& status) {
 
 /// Edits a one-line input; returns true when it is finished (Enter), false while typing.
 bool edit_input(std::string& input, const key& k, bool digits_only) {
-  const std::size_t longest = digits_only ? 4 : 64;  // a weight is at most 1000
+  static const std::size_t weight_digits = std::to_string(max_weight).size();
+  const std::size_t longest = digits_only ? weight_digits : 64;
   if (k.kind == key::backspace && !input.empty()) input.pop_back();
   if (k.kind == key::character && k.ch >= 0x20 && k.ch < 0x7f && input.size() < longest &&
       (!digits_only || (k.ch >= '0' && k.ch <= '9')))
@@ -112,37 +129,10 @@ bool edit_input(std::string& input, const key& k, bool digits_only) {
 std::span<const key_binding> key_table() { return bindings; }
 
 std::optional<action> action_for(const key& k) {
-  switch (k.kind) {
-    case key::up: return action::select_up;
-    case key::down: return action::select_down;
-    case key::home: return action::select_first;
-    case key::end: return action::select_last;
-    case key::page_up: return action::select_first;
-    case key::page_down: return action::select_last;
-    case key::f1: return action::help;
-    case key::f10: return action::quit;
-    case key::character: break;
-    default: return std::nullopt;
-  }
-  switch (k.ch) {
-    case 'k': return action::select_up;
-    case 'j': return action::select_down;
-    case 'g': return action::select_first;
-    case 'G': return action::select_last;
-    case 'd': return action::drain;
-    case 'u': case 'r': return action::ready;
-    case 'm': return action::maint;
-    case 'w': return action::weight;
-    case 's': case '>': return action::sort_next;
-    case '<': return action::sort_previous;
-    case '/': return action::filter;
-    case '+': case '=': return action::faster;
-    case '-': return action::slower;
-    case 'p': case ' ': return action::pause;
-    case '?': case 'h': return action::help;
-    case 'q': return action::quit;
-    default: return std::nullopt;
-  }
+  if (k.kind == key::none) return std::nullopt;
+  for (const key_binding& b : bindings)
+    if (std::ranges::find(b.bound, k) != b.bound.end()) return b.what;
+  return std::nullopt;
 }
 
 reaction handle_key(view_state& v, const key& k, const json& status) {
@@ -169,9 +159,9 @@ reaction handle_key(view_state& v, const key& k, const json& status) {
         return {};
       }
       if (edit_input(v.input, k, true)) {
-        if (!v.input.empty() && std::stoul(v.input) > 1000) {
+        if (!v.input.empty() && !valid_weight(std::stoll(v.input))) {
           v.mode = screen_mode::normal;
-          say(v, "a weight is 0 to 1000", true);
+          say(v, fmt::format("a weight is {}", weight_rule), true);
           return {};
         }
         v.mode = screen_mode::confirm;

@@ -1,12 +1,13 @@
 #pragma once
 
+#include <array>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 
-#include "view_state.hpp"
+#include "tui/view_state.hpp"
 
 namespace galeratop {
 
@@ -29,15 +30,19 @@ enum class action {
   faster, slower, pause, help, quit,
 };
 
-/// One row of the key table: the keys, what they do, and the words the help screen shows.
+/// One row of the key table. The table is the one list of keys: handle_key() dispatches through
+/// it, and the help screen, the footer and the man page check (tests/docs) all read it.
 struct key_binding {
-  std::string_view keys;  ///< as shown: "d", "Up/k", "q/F10"
+  std::string_view keys;  ///< as the help screen and galeratop(1) show them: "Up/k", "q/F10"
+  std::array<key, 3> bound;  ///< the keys that do it; unused places are key{} (none)
   action what;
   std::string_view help;
-  bool admin = false;  ///< disabled by --readonly
+  bool admin = false;               ///< disabled by --readonly
+  std::string_view footer_keys{};   ///< how the footer shows it ("↑↓" for both select keys); empty: not in it
+  std::string_view footer_word{};   ///< its word in the footer
 };
 
-/// Every key of the screen, in the order the help screen lists them.
+/// Every key of the screen, in the order the help screen and the footer list them.
 std::span<const key_binding> key_table();
 
 /// The action a key has in normal mode; nullopt when it has none.

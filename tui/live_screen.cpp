@@ -1,15 +1,15 @@
-#include "live_screen.hpp"
+#include "tui/live_screen.hpp"
 
 #include <csignal>
 #include <fmt/format.h>
 #include <memory>
 #include <optional>
 
-#include "control_client.hpp"
-#include "key_map.hpp"
-#include "screen_layout.hpp"
-#include "terminal.hpp"
-#include "version.hpp"
+#include "agent/version.hpp"
+#include "tui/control_client.hpp"
+#include "tui/key_map.hpp"
+#include "tui/screen_layout.hpp"
+#include "tui/terminal.hpp"
 
 namespace galeratop {
 namespace {

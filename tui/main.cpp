@@ -11,12 +11,13 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
-#include "config.hpp"
-#include "control_client.hpp"
-#include "endpoint.hpp"
-#include "live_screen.hpp"
-#include "status_table.hpp"
-#include "version.hpp"
+#include "agent/config/config.hpp"
+#include "agent/config/endpoint.hpp"
+#include "agent/version.hpp"
+#include "balancer/core/weight.hpp"
+#include "tui/control_client.hpp"
+#include "tui/live_screen.hpp"
+#include "tui/status_table.hpp"
 
 namespace {
 using json = nlohmann::json;
@@ -123,11 +124,12 @@ int node_command(const options& o, const std::string& cmd) {
     } else {
       try {
         std::size_t used = 0;
-        const long w = std::stol(o.weight, &used);
-        if (used != o.weight.size() || w < 0 || w > 1000) throw std::out_of_range("weight");
+        const long long w = std::stoll(o.weight, &used);
+        if (used != o.weight.size() || !galeratop::valid_weight(w)) throw std::out_of_range("weight");
         req["weight"] = w;
       } catch (const std::logic_error&) {
-        std::fprintf(stderr, "galeratop: weight: expected 0 to 1000 or \"default\", not \"%s\"\n", o.weight.c_str());
+        std::fprintf(stderr, "galeratop: weight: expected %s or \"default\", not \"%s\"\n",
+                     std::string(galeratop::weight_rule).c_str(), o.weight.c_str());
         return 2;
       }
     }

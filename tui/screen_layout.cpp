@@ -1,6 +1,6 @@
-#include "screen_layout.hpp"
+#include "tui/screen_layout.hpp"
 
-#include "field_text.hpp"
+#include "tui/field_text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 #include <functional>
 
-#include "key_map.hpp"
+#include "tui/key_map.hpp"
 
 namespace galeratop {
 namespace {
@@ -127,13 +127,12 @@ std::vector<column> columns() {
       {"CONN", 5, true, 0, [](const json& n, const table_context&) { return cell{field_text(n, "connections")}; }},
       {"SPREAD", 10, false, 2,
        [](const json& n, const table_context& c) {
-         const double share = c.total_connections ? n.value("connections", 0.0) / static_cast<double>(c.total_connections) : 0;
+         const double share = share_of(n.value("connections", std::uint64_t{0}), c.total_connections);
          return cell{blocks(share, 10, c.v.ascii), attr::good};
        }},
       {"SHARE", 5, true, 1,
        [](const json& n, const table_context& c) {
-         if (!c.total_connections) return cell{"-"};
-         return cell{fmt::format("{:.0f}%", 100.0 * n.value("connections", 0.0) / static_cast<double>(c.total_connections))};
+         return cell{share_text(n.value("connections", std::uint64_t{0}), c.total_connections)};
        }},
       {"NEW/s", 6, true, 3,
        [](const json& n, const table_context& c) {
@@ -328,20 +327,10 @@ screen_line footer(const view_state& v) {
     default: break;
   }
   screen_line out;
-  const std::array<std::pair<std::string_view, std::string_view>, 10> keys{{{"q", "quit"},
-                                                                           {"↑↓", "select"},
-                                                                           {"d", "drain"},
-                                                                           {"u", "ready"},
-                                                                           {"m", "maint"},
-                                                                           {"w", "weight"},
-                                                                           {"s", "sort"},
-                                                                           {"/", "filter"},
-                                                                           {"p", "pause"},
-                                                                           {"?", "help"}}};
-  for (const auto& [k, what] : keys) {
-    if (v.readonly && (k == "d" || k == "u" || k == "m" || k == "w")) continue;
-    out.push_back({fmt::format(" {}", k), attr::key});
-    out.push_back({fmt::format(" {} ", what), attr::normal});
+  for (const key_binding& b : key_table()) {
+    if (b.footer_keys.empty() || (v.readonly && b.admin)) continue;
+    out.push_back({fmt::format(" {}", b.footer_keys), attr::key});
+    out.push_back({fmt::format(" {} ", b.footer_word), attr::normal});
   }
   return out;
 }

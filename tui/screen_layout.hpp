@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "view_state.hpp"
+#include "tui/view_state.hpp"
 
 namespace galeratop {
 

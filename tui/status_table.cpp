@@ -1,6 +1,6 @@
-#include "status_table.hpp"
+#include "tui/status_table.hpp"
 
-#include "field_text.hpp"
+#include "tui/field_text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -34,8 +34,7 @@ std::string render_status_table(const json& status) {
       drain = fmt::format("{} left, {}", field_text(d, "remaining"), elapsed_text(d.value("elapsed_seconds", 0.0)));
     rows.push_back({field_text(n, "name"), field_text(n, "address"), field_text(n, "state"), field_text(n, "admin"),
                     n.value("eligible", false) ? "yes" : "no", std::to_string(conns),
-                    total ? fmt::format("{:.0f}%", 100.0 * static_cast<double>(conns) / static_cast<double>(total))
-                          : "-",
+                    share_text(conns, total),
                     drain});
   }
   std::array<std::size_t, 8> width{};

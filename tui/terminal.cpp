@@ -1,4 +1,4 @@
-#include "terminal.hpp"
+#include "tui/terminal.hpp"
 
 #include <curses.h>
 #include <langinfo.h>

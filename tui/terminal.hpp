@@ -3,8 +3,8 @@
 #include <chrono>
 #include <vector>
 
-#include "key_map.hpp"
-#include "screen_layout.hpp"
+#include "tui/key_map.hpp"
+#include "tui/screen_layout.hpp"
 
 namespace galeratop {
 

@@ -1,4 +1,4 @@
-#include "view_state.hpp"
+#include "tui/view_state.hpp"
 
 #include <algorithm>
 #include <array>

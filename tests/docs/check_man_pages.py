@@ -26,10 +26,10 @@ def main(galeratopd, source_dir, galeratop):
             problems.append(f"galeratopd.8 does not document {flag}")
 
     five = (source / "man" / "galeratopd.toml.5").read_text().replace("\\-", "-")
-    config_cpp = (source / "agent" / "config.cpp").read_text()
+    config_cpp = (source / "agent" / "config" / "config.cpp").read_text()
     tables = re.findall(r'\{"(agent|monitor|balancer|cluster|intents)",\s*\{(.*?)\n\s*\}\},', config_cpp, re.S)
     if len(tables) < 5:
-        problems.append("could not read the key table of agent/config.cpp")
+        problems.append("could not read the key table of agent/config/config.cpp")
     for table, body in tables:
         for key in re.findall(r'\{"(\w+)",\s*(?:(?:string|endpoint|duration|integer|bool|choice|fraction)_key|\[\])',
                               body):
@@ -54,9 +54,9 @@ def main(galeratopd, source_dir, galeratop):
             problems.append(f"galeratopd.8 METRICS does not document {family}")
 
     advisories = section_of(eight, "CLUSTER VIEW AND ADVISORIES")
-    ids = re.findall(r'\{"(\w+)", severity::', (source / "agent" / "cluster_model.cpp").read_text())
+    ids = re.findall(r'\{"(\w+)", severity::', (source / "agent" / "cluster" / "cluster_model.cpp").read_text())
     if len(ids) < 5:
-        problems.append("could not read the advisory table of agent/cluster_model.cpp")
+        problems.append("could not read the advisory table of agent/cluster/cluster_model.cpp")
     for advisory_id in ids:
         if f".BR {advisory_id} " not in advisories:
             problems.append(f"galeratopd.8 does not document the advisory {advisory_id}")
@@ -74,11 +74,11 @@ def check_control(source, eight, section_of):
     """Every protocol command and error code the code knows is in CONTROL PROTOCOL."""
     problems = []
     protocol = section_of(eight, "CONTROL PROTOCOL")
-    proto_cpp = (source / "agent" / "control_protocol.cpp").read_text()
+    proto_cpp = (source / "agent" / "control" / "control_protocol.cpp").read_text()
     commands = re.findall(r'\{control_command::\w+, "(\w+)"\}', proto_cpp)
     codes = set(re.findall(r'refuse\(\w+, "(\w+)"', proto_cpp))
-    for f in ("agent.cpp", "control_server.cpp"):
-        text = (source / "agent" / f).read_text()
+    for path in sorted((source / "agent").rglob("*.cpp")):  # every answer the agent can give
+        text = path.read_text()
         codes |= set(re.findall(r'control_fail\(\s*[^,{]+,\s*\{"(\w+)"', text))
         codes |= set(re.findall(r'error = \{"(\w+)"', text))
     if len(commands) < 5 or len(codes) < 8:

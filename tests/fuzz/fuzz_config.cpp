@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "config.hpp"
-#include "endpoint.hpp"
+#include "agent/config/config.hpp"
+#include "agent/config/endpoint.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

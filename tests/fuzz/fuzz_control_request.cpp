@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "control_protocol.hpp"
+#include "agent/control/control_protocol.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view line(reinterpret_cast<const char*>(data), size);

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "http_request.hpp"
+#include "exporters/http_request.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view head(reinterpret_cast<const char*>(data), size);

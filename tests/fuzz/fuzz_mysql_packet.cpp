@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "mysql_packet.hpp"
+#include "balancer/mysql_packet.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::span<const char> bytes(reinterpret_cast<const char*>(data), size);

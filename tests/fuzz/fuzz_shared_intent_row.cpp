@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "shared_intent.hpp"
+#include "agent/intents/shared_intent.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace galeratop;

@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "bootstrap_memory.hpp"
-#include "intent_store.hpp"
+#include "agent/cluster/bootstrap_memory.hpp"
+#include "agent/intents/intent_store.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

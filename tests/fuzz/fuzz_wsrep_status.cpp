@@ -10,8 +10,8 @@
 #include <utility>
 #include <vector>
 
-#include "health_tracker.hpp"
-#include "wsrep_status.hpp"
+#include "balancer/core/health_tracker.hpp"
+#include "balancer/core/wsrep_status.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -35,6 +35,10 @@ class RollingRestart(LabTestCase):
             print(r.stdout + r.stderr)
             print(f"rolling restart of {len(names)} nodes: {took:.1f} s, {ok_during} requests, "
                   f"{len(load.failures)} failed; per node {load.by_node}")
+            if load.failures:  # what galeratopd decided around each failure, for whoever reads a red run
+                near = [f"{at:.3f} {level}: {text}" for at, level, text in agent.lines()
+                        if any(abs(at - started) < 2 for started, _ in load.failures)]
+                print("galeratopd around the failures:\n" + "\n".join(near))
             self.assertEqual(r.returncode, 0)
             self.assertEqual(load.failures, [])
             self.assertGreater(ok_during, 100)

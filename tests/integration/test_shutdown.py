@@ -1,4 +1,5 @@
-"""SIGTERM stops accepting, lets open sessions finish within the grace, then exits 0."""
+"""SIGTERM stops accepting, lets open sessions finish within the grace, then exits 0; Connector/C
+ends only after the last thread that used it (the monitors and the intent sync) has let it go."""
 
 import signal
 import threading
@@ -31,6 +32,21 @@ class Shutdown(LabTestCase):
             self.assertEqual(result.get("row"), (0,))
             conn.close()
             self.assertEqual(agent.proc.wait(15), 0)
+        finally:
+            agent.stop()
+
+    def test_connector_library_ends_after_every_thread_that_used_it(self):
+        # The intent sync thread holds a Connector/C connection of its own until the agent is
+        # destroyed; the library must outlive it (and every monitor), or its end frees what that
+        # connection still uses. galeratopd logs the error when the order is wrong.
+        agent = Agent(self.lab).start()
+        try:
+            wait_for(lambda: agent.status()["intents"]["available"], 10, "the first read of the shared intents")
+            agent.signal(signal.SIGTERM)
+            self.assertEqual(agent.proc.wait(15), 0)
+            errors = [t for _, level, t in agent.lines() if level == "error"]
+            self.assertEqual(errors, [], "galeratopd logged errors while it stopped")
+            self.assertTrue(any(t == "stopped" for _, _, t in agent.lines()), "the last line of a clean stop")
         finally:
             agent.stop()
 

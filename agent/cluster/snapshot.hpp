@@ -1,0 +1,134 @@
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "balancer/core/galera_state.hpp"
+#include "balancer/core/node_record.hpp"
+#include "balancer/core/observation.hpp"
+#include "balancer/core/poll_histogram.hpp"
+#include "balancer/core/wsrep_status.hpp"
+
+namespace galeratop {
+
+/// One configured node: health, operator intent, traffic and its latest check.
+struct node_snapshot {
+  std::string name;     ///< configured name, else wsrep_node_name, else the address
+  std::string address;  ///< HOST:PORT as configured
+  std::string resolved;  ///< IP:PORT it resolved to, to match wsrep_incoming_addresses
+  galera_state state = galera_state::unknown;
+  bool up = false;        ///< health allows connections
+  bool eligible = false;  ///< takes new connections now (health, admin, weight, donor policy)
+  admin_state admin = admin_state::ready;
+  std::chrono::system_clock::time_point admin_since{};  ///< when the operator last changed `admin`; epoch if never
+  std::uint64_t intent_version = 0;  ///< the version of the node's row in galeratop.intents; 0 = none
+  bool intent_pending = false;       ///< its intent changed here and is not in the cluster yet
+  std::uint32_t weight = 1;
+  std::string reason;  ///< why it is in its state, from the last change
+
+  std::uint32_t connections = 0;  ///< client sessions held to the node now
+  std::uint64_t connections_total = 0;
+  std::uint64_t connect_errors = 0;
+  std::uint64_t bytes_in = 0;   ///< client to node
+  std::uint64_t bytes_out = 0;  ///< node to client
+
+  bool monitor_up = false;  ///< the last check reached the node and read its status (mysql_up)
+  std::string monitor_error;  ///< the last check's error, empty when it succeeded
+  mono_clock::time_point observed_at{};  ///< when the last check ended; epoch before the first
+  std::chrono::microseconds check_latency{0};  ///< how long the last check's status query took
+  std::optional<wsrep_status> status;    ///< the last check's status; empty when it failed
+  std::string node_name;     ///< @@wsrep_node_name
+  std::string cluster_name;  ///< @@wsrep_cluster_name
+  poll_histogram poll;
+  std::uint64_t monitor_errors = 0;  ///< failed checks since the node was added
+};
+
+/// A node's record as the snapshot shows it (its counters read as they are now).
+node_snapshot snapshot_of(const node_record& r);
+
+/// Nodes that see the same cluster view: same state uuid, conf_id and status.
+struct partition {
+  std::string uuid;
+  std::uint64_t conf_id = 0;
+  std::string status;  ///< "Primary", "non-Primary", ...
+  std::uint32_t size = 0;  ///< wsrep_cluster_size as its nodes report it
+  std::vector<std::string> members;  ///< wsrep_incoming_addresses: every member's client address
+  std::vector<std::string> nodes;    ///< names of the configured nodes in it
+};
+
+/// The cluster as the configured nodes see it.
+struct cluster_view {
+  std::string name;    ///< wsrep_cluster_name; empty when no node is reachable
+  std::string uuid;    ///< the reference partition's state uuid
+  std::string status;  ///< "Primary", "non-Primary", or "down" when no node is reachable
+  std::uint32_t size = 0;
+  std::uint64_t conf_id = 0;
+  std::vector<partition> partitions;  ///< the reference partition first
+};
+
+/// How urgent an advisory is.
+enum class severity { info, warning, critical };
+
+/// "info", "warning" or "critical".
+std::string_view to_string(severity s);
+
+/// A finding about the cluster a DBA should act on; ids are stable (galeratopd(8)).
+struct advisory {
+  std::string id;
+  galeratop::severity severity = severity::warning;
+  std::vector<std::string> nodes;  ///< the nodes concerned; empty when cluster-wide
+  std::string message;             ///< one line
+
+  friend bool operator==(const advisory&, const advisory&) = default;
+};
+
+/// The node to start a new cluster from when every node is down.
+struct bootstrap_candidate {
+  std::string node;
+  std::string address;
+  std::int64_t seqno = -1;  ///< the highest wsrep_last_committed seen on it
+  std::string uuid;         ///< of the last Primary component
+  std::string evidence;     ///< what the choice rests on, in words
+  std::string command;      ///< what to run on it
+};
+
+/// What the listener has done.
+struct frontend_snapshot {
+  std::string listen;  ///< HOST:PORT clients connect to
+  std::chrono::system_clock::time_point started_at{};  ///< when galeratopd started
+  std::uint64_t current = 0;
+  std::uint64_t accepted_total = 0;
+  std::uint64_t rejected_total = 0;    ///< sent an error instead of a greeting, for either reason below
+  std::uint64_t rejected_no_node = 0;  ///< ERR 1047: no node could take them
+  std::uint64_t rejected_limit = 0;    ///< ERR 1040: max_connections reached or no descriptor left
+  std::uint64_t max_connections = 0;   ///< sessions held at once before clients get ERR 1040
+};
+
+/// How operator intents are shared through the cluster (galeratop.intents).
+struct intents_sync_snapshot {
+  bool shared = false;   ///< [intents] shared
+  std::string group;     ///< [intents] group
+  bool available = false;  ///< the last read of the table succeeded
+  std::string error;     ///< why it did not; empty when it did
+  std::string from;      ///< the node it was last read from, HOST:PORT
+  std::size_t pending = 0;  ///< intents changed here that the cluster does not have yet
+};
+
+/// Everything galeratopd knows at one instant. Immutable once published: the
+/// exporter's threads and the control endpoint read it without locks.
+struct snapshot {
+  std::string version;
+  std::chrono::system_clock::time_point taken_at{};
+  cluster_view cluster;
+  std::vector<node_snapshot> nodes;
+  std::vector<advisory> advisories;
+  std::optional<bootstrap_candidate> bootstrap;
+  frontend_snapshot frontend;
+  intents_sync_snapshot intents;
+};
+
+}  // namespace galeratop

@@ -1,0 +1,114 @@
+#include "agent/cluster/snapshot_json.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <optional>
+
+namespace galeratop {
+namespace {
+using json = nlohmann::json;
+
+json iso_time(std::chrono::system_clock::time_point t) {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", fmt::gmtime(std::chrono::system_clock::to_time_t(t)));
+}
+
+json to_json(const partition& p) {
+  return {{"uuid", p.uuid},       {"conf_id", p.conf_id}, {"status", p.status},
+          {"size", p.size},       {"members", p.members}, {"nodes", p.nodes}};
+}
+
+json to_json(const node_snapshot& n, std::chrono::system_clock::time_point now) {
+  json j = {{"name", n.name},
+            {"address", n.address},
+            {"state", to_string(n.state)},
+            {"admin", to_string(n.admin)},
+            {"up", n.up},
+            {"eligible", n.eligible},
+            {"weight", n.weight},
+            {"reason", n.reason},
+            {"connections", n.connections},
+            {"connections_total", n.connections_total},
+            {"connect_errors", n.connect_errors},
+            {"bytes_in", n.bytes_in},
+            {"bytes_out", n.bytes_out},
+            {"monitor",
+             {{"up", n.monitor_up},
+              {"error", n.monitor_error},
+              {"errors_total", n.monitor_errors},
+              {"latency_ms", std::chrono::duration<double, std::milli>(n.check_latency).count()}}},
+            {"wsrep_node_name", n.node_name}};
+  j["admin_since"] = n.admin_since.time_since_epoch().count() == 0 ? json(nullptr) : iso_time(n.admin_since);
+  j["intent"] = {{"version", n.intent_version}, {"pending", n.intent_pending}};
+  // Drain progress: what is left on a node taken out of rotation, and for how long it has been out.
+  if (n.admin != admin_state::ready)
+    j["drain"] = {{"remaining", n.connections},
+                  {"since", iso_time(n.admin_since)},
+                  {"elapsed_seconds",
+                   std::chrono::duration<double>(now - n.admin_since).count()}};
+  else
+    j["drain"] = nullptr;
+  if (n.status) {
+    const wsrep_status& st = *n.status;
+    j["wsrep"] = {{"cluster_status", st.cluster_status},
+                  {"cluster_state_uuid", st.cluster_state_uuid},
+                  {"cluster_conf_id", st.cluster_conf_id},
+                  {"cluster_size", st.cluster_size},
+                  {"local_state", st.local_state},
+                  {"local_state_comment", st.local_state_comment},
+                  {"ready", st.ready},
+                  {"connected", st.connected},
+                  {"last_committed", st.last_committed}};
+    // What the live screen shows per node, as numbers (absent when the server does not report it).
+    for (const char* key : {"wsrep_local_recv_queue", "wsrep_local_send_queue", "wsrep_flow_control_paused"})
+      if (auto it = st.raw.find(key); it != st.raw.end())
+        if (auto v = parse_status_value(it->second)) j["wsrep"][std::string(key).substr(6)] = *v;
+  } else {
+    j["wsrep"] = nullptr;
+  }
+  return j;
+}
+}  // namespace
+
+json to_json(const snapshot& s) {
+  json cluster = {{"name", s.cluster.name},
+                  {"uuid", s.cluster.uuid},
+                  {"status", s.cluster.status},
+                  {"size", s.cluster.size},
+                  {"conf_id", s.cluster.conf_id},
+                  {"partitions", json::array()}};
+  for (const partition& p : s.cluster.partitions) cluster["partitions"].push_back(to_json(p));
+  json nodes = json::array();
+  for (const node_snapshot& n : s.nodes) nodes.push_back(to_json(n, s.taken_at));
+  json advisories = json::array();
+  for (const advisory& a : s.advisories)
+    advisories.push_back({{"id", a.id}, {"severity", to_string(a.severity)}, {"nodes", a.nodes}, {"message", a.message}});
+  json bootstrap = nullptr;
+  if (s.bootstrap)
+    bootstrap = {{"node", s.bootstrap->node},         {"address", s.bootstrap->address},
+                 {"seqno", s.bootstrap->seqno},       {"uuid", s.bootstrap->uuid},
+                 {"evidence", s.bootstrap->evidence}, {"command", s.bootstrap->command}};
+  return {{"version", s.version},
+          {"time", iso_time(s.taken_at)},
+          {"uptime_seconds", std::chrono::duration<double>(s.taken_at - s.frontend.started_at).count()},
+          {"cluster", cluster},
+          {"nodes", nodes},
+          {"advisories", advisories},
+          {"bootstrap_candidate", bootstrap},
+          {"frontend",
+           {{"listen", s.frontend.listen},
+            {"current", s.frontend.current},
+            {"accepted_total", s.frontend.accepted_total},
+            {"rejected_total", s.frontend.rejected_total},
+            {"rejected_no_node_total", s.frontend.rejected_no_node},
+            {"rejected_max_connections_total", s.frontend.rejected_limit},
+            {"max_connections", s.frontend.max_connections}}},
+          {"intents",
+           {{"shared", s.intents.shared},
+            {"group", s.intents.group},
+            {"available", s.intents.available},
+            {"error", s.intents.error},
+            {"from", s.intents.from},
+            {"pending", s.intents.pending}}}};
+}
+
+}  // namespace galeratop

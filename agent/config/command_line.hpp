@@ -1,0 +1,39 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/config/config.hpp"
+
+namespace galeratop {
+
+/// The options of `galeratopd` that override configuration keys; each is
+/// kept as text so that errors can quote it.
+struct config_overrides {
+  std::optional<std::string> listen;
+  std::vector<std::string> nodes;  ///< [NAME=]HOST:PORT; when given, they replace the file's nodes
+  std::optional<std::string> monitor_user;
+  std::optional<std::string> monitor_password_file;
+  std::optional<std::string> interval;
+  std::optional<std::string> control;
+  std::optional<std::string> control_tcp;
+  std::optional<std::string> control_token_file;
+  std::optional<std::string> maint_grace;
+  std::optional<std::string> metrics;
+  std::optional<std::string> state_dir;
+  std::optional<std::string> policy;
+  std::optional<std::string> donor;
+  std::optional<std::string> connect_timeout;
+  std::optional<int> rise;
+  std::optional<std::string> shutdown_grace;
+  std::optional<std::size_t> max_connections;
+  std::optional<std::string> user;
+  std::optional<std::string> intents_group;
+  bool local_intents = false;  ///< --local-intents: [intents] shared = false
+};
+
+/// Applies the overrides on top of `base` (pure); the errors name the option.
+config_result apply_overrides(config base, const config_overrides& o);
+
+}  // namespace galeratop

@@ -1,0 +1,93 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/config/duration.hpp"
+#include "agent/config/endpoint.hpp"
+#include "agent/config/model_settings.hpp"
+#include "balancer/core/balancer_settings.hpp"
+
+namespace galeratop {
+
+/// One `[[node]]`.
+struct node_config {
+  std::string name;  ///< empty: the node's wsrep_node_name is shown once known
+  endpoint address;
+  std::uint32_t weight = 1;  ///< 0 = no new connections, keep existing
+  int line = 0;              ///< where it is defined, for messages; 0 on the command line
+};
+
+/// `[monitor]`: how each node is checked.
+struct monitor_config {
+  std::string user = "monitor";
+  std::string password_file = "/etc/galeratop/monitor.pass";  ///< the password is never taken from argv
+  std::chrono::milliseconds interval{250};
+  std::chrono::seconds timeout{1};  ///< connect, read and write timeout of a check (Connector/C counts seconds)
+  int rise = 2;                     ///< good checks in a row before a node is readmitted
+};
+
+/// `[intents]`: where operator intents (drain, maint, weight) are kept.
+struct intents_config {
+  /// In the cluster's galeratop.intents table, so that every agent of the group applies them;
+  /// the state file keeps them too, and holds them alone while the cluster cannot be written.
+  bool shared = true;
+  std::string group = "default";  ///< agents with the same group share intents
+
+  friend bool operator==(const intents_config&, const intents_config&) = default;
+};
+
+/// A group name agents share intents under: 1 to 64 of A-Z a-z 0-9 . _ -
+bool valid_intent_group(std::string_view group);
+/// What valid_intent_group() asks for, in the words of a refusal.
+inline constexpr std::string_view intent_group_rule = "expected 1 to 64 of the characters A-Z a-z 0-9 . _ -";
+
+/// The whole configuration; every field has the documented default.
+struct config {
+  std::string source = "defaults";  ///< the file it came from, for messages
+  endpoint listen{"127.0.0.1", 3306};
+  std::string control = "/run/galeratop/control.sock";  ///< unix socket, mode 0600 ("" = none)
+  std::string control_group;       ///< when set, the socket is mode 0660 and owned by this group
+  std::string control_tcp;         ///< HOST:PORT of the TCP control endpoint; "" = none
+  std::string control_token_file;  ///< the token TCP clients must send; required with control_tcp
+  std::string metrics = "127.0.0.1:9490";
+  std::chrono::milliseconds shutdown_grace{30000};  ///< how long sessions may finish after SIGTERM
+  std::string state_dir = "/var/lib/galeratop";     ///< what must survive a restart (bootstrap memory)
+  std::string user;  ///< after binding, run as this user (and its group); "" = stay who started it
+  monitor_config monitor;
+  balancer_settings balancer;
+  model_settings cluster;
+  intents_config intents;
+  std::vector<node_config> nodes;
+};
+
+/// A refusal that names the file, the line and the key.
+struct config_error {
+  std::string file;
+  int line = 0;  ///< 0 when it is not about one line
+  std::string key;
+  std::string message;
+
+  /// "FILE:LINE: KEY: MESSAGE".
+  std::string to_string() const;
+};
+
+/// A configuration, or every reason it is refused.
+struct config_result {
+  std::optional<config> value;
+  std::vector<config_error> errors;
+};
+
+/// Parses TOML text (pure); `source` names the file in errors.
+config_result parse_config(std::string_view text, std::string_view source);
+
+/// Reads and parses a file.
+config_result load_config_file(const std::string& path);
+
+/// Checks what no single key can: at least one node, no duplicate address or name.
+std::vector<config_error> validate(const config& c);
+
+}  // namespace galeratop

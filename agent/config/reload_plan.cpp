@@ -1,0 +1,59 @@
+#include "agent/config/reload_plan.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <tuple>
+
+namespace galeratop {
+
+reload_plan plan_reload(std::span<const node_record> running, std::span<const node_config> next) {
+  reload_plan plan;
+  std::vector<bool> still_configured(running.size(), false);
+  for (std::size_t i = 0; i < next.size(); ++i) {
+    const auto it = std::ranges::find(running, next[i].address.to_string(), &node_record::address);
+    if (it == running.end()) {
+      plan.nodes.push_back({std::nullopt, false});
+      continue;
+    }
+    still_configured[static_cast<std::size_t>(it - running.begin())] = true;
+    plan.nodes.push_back({it->id, it->configured_weight != next[i].weight});
+  }
+  for (std::size_t r = 0; r < running.size(); ++r)
+    if (!still_configured[r]) plan.removed.push_back(running[r].id);
+  return plan;
+}
+
+std::vector<std::string> keep_start_only_keys(config& next, const config& running) {
+  std::vector<std::string> kept;
+  if (next.listen != running.listen)
+    kept.push_back(fmt::format("agent.listen changed to {}: it takes effect at restart; still listening on {}",
+                               next.listen.to_string(), running.listen.to_string()));
+  if (next.metrics != running.metrics)
+    kept.push_back(fmt::format("agent.metrics changed to \"{}\": it takes effect at restart; still serving \"{}\"",
+                               next.metrics, running.metrics));
+  if (next.state_dir != running.state_dir)
+    kept.push_back(fmt::format("agent.state_dir changed to {}: it takes effect at restart; still using {}",
+                               next.state_dir, running.state_dir));
+  if (std::tie(next.control, next.control_group, next.control_tcp, next.control_token_file) !=
+      std::tie(running.control, running.control_group, running.control_tcp, running.control_token_file))
+    kept.push_back("the agent.control* keys changed: they take effect at restart");
+  if (next.user != running.user)
+    kept.push_back(fmt::format("agent.user changed to \"{}\": it takes effect at restart; still running as \"{}\"",
+                               next.user, running.user));
+  if (next.intents != running.intents)
+    kept.push_back(fmt::format("the [intents] keys changed: they take effect at restart; still {}",
+                               running.intents.shared ? fmt::format("sharing as group \"{}\"", running.intents.group)
+                                                      : std::string("keeping intents locally")));
+  next.listen = running.listen;
+  next.metrics = running.metrics;
+  next.state_dir = running.state_dir;
+  next.control = running.control;
+  next.control_group = running.control_group;
+  next.control_tcp = running.control_tcp;
+  next.control_token_file = running.control_token_file;
+  next.user = running.user;
+  next.intents = running.intents;
+  return kept;
+}
+
+}  // namespace galeratop

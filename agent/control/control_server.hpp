@@ -1,0 +1,85 @@
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/local/stream_protocol.hpp>
+#include <chrono>
+#include <functional>
+#include <list>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+
+#include "agent/control/control_protocol.hpp"
+#include "agent/control/descriptor_reserve.hpp"
+
+namespace galeratop {
+
+/// Where and how the control endpoint listens.
+struct control_settings {
+  std::string unix_path;  ///< "" = no unix socket
+  std::string group;      ///< "" = mode 0600 for galeratopd's user only; else 0660 for this group
+  std::optional<asio::ip::tcp::endpoint> tcp;
+  std::string token;  ///< what every TCP request must carry
+  std::size_t max_clients = 256;  ///< beyond it the longest-idle client that is not subscribed is closed
+  std::chrono::seconds idle_timeout{60};  ///< a client silent this long is closed (subscribers excepted)
+  std::chrono::seconds write_timeout{5};  ///< a client that does not read its answers is closed
+};
+
+/// The control endpoint: JSON lines on a unix socket (and optionally TCP), served on
+/// the io thread that owns the balancer, so requests act on it without locks.
+class control_server {
+ public:
+  /// Answers one request (io thread); never throws. A coroutine: a change shared through the
+  /// cluster is answered once the cluster has it, while other clients are served meanwhile.
+  using request_handler = std::function<asio::awaitable<nlohmann::json>(control_request)>;
+  /// The current status object, for `subscribe` pushes.
+  using status_source = std::function<nlohmann::json()>;
+
+  /// Binds; throws std::runtime_error naming the path or address when it cannot.
+  control_server(asio::io_context& io, control_settings settings, request_handler handle, status_source status,
+                 std::chrono::milliseconds default_interval);
+  /// Closes every client and removes the socket file.
+  ~control_server();
+  control_server(const control_server&) = delete;
+  control_server& operator=(const control_server&) = delete;
+
+  /// Stops accepting and closes every client (shutdown).
+  void stop();
+
+ private:
+  struct client {
+    std::function<void()> close;
+    std::chrono::steady_clock::time_point last_active;
+    bool subscribed = false;
+  };
+  using client_list = std::list<client>;
+
+  void open_unix_socket();
+  template <class Acceptor>
+  asio::awaitable<void> accept_loop(Acceptor& acceptor, bool needs_token);
+  bool admit();
+  template <class Socket>
+  asio::awaitable<void> serve(Socket socket, bool needs_token);
+  /// Answers `forbidden` to a client whose peer credentials are not allowed, then closes.
+  asio::awaitable<void> refuse(asio::local::stream_protocol::socket socket, std::string why);
+  asio::awaitable<nlohmann::json> answer(const control_parse_result& parsed, bool needs_token, client& c);
+
+  asio::io_context& io_;
+  control_settings settings_;
+  request_handler handle_;
+  status_source status_;
+  std::chrono::milliseconds default_interval_;
+  std::optional<asio::local::stream_protocol::acceptor> unix_;
+  std::optional<asio::ip::tcp::acceptor> tcp_;
+  client_list clients_;
+  std::chrono::steady_clock::time_point last_eviction_log_{};
+  std::chrono::steady_clock::time_point last_refusal_log_{};
+  std::optional<gid_t> group_;  // agent.control_group's id, whose members the peer check lets in
+  descriptor_reserve reserve_;  // operators get in even when the data path has used every descriptor
+  bool stopped_ = false;
+};
+
+}  // namespace galeratop

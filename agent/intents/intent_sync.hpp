@@ -1,0 +1,73 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent/intents/shared_intent.hpp"
+#include "agent/monitor/mysql_session.hpp"
+
+namespace galeratop {
+
+/// How the agent shares intents through the cluster.
+struct intent_sync_settings {
+  std::string group;     ///< [intents] group: the rows this agent reads and writes
+  std::string agent_id;  ///< written as changed_by: which agent made a change
+  std::chrono::milliseconds interval{250};  ///< how often the table is read
+};
+
+/// Keeps `galeratop.intents` and the agent in step, on a thread of its own because the client
+/// library blocks (DESIGN rule 2): reads the group's rows every interval (with wsrep_sync_wait,
+/// so a read sees every change committed before it) and runs changes as transactions, creating
+/// the schema on first use. Talks to one node at a time, one the agent says can be written.
+class intent_sync {
+ public:
+  /// Both are called on the sync thread: they must only hand the value over (asio::post).
+  using read_sink = std::function<void(intent_read)>;
+  using write_done = std::function<void(intent_write)>;
+
+  intent_sync(intent_sync_settings settings, read_sink on_read);
+  /// Stops and joins; takes at most a few timeouts when a statement is under way.
+  ~intent_sync();
+  intent_sync(const intent_sync&) = delete;
+  intent_sync& operator=(const intent_sync&) = delete;
+
+  /// The nodes it may use, best first (synced and up); an empty list pauses it.
+  void set_nodes(std::vector<mysql_login> nodes);
+  /// Queues a change; `done` is called once with the outcome, before the next read.
+  void submit(intent_change change, write_done done);
+
+ private:
+  void run(std::stop_token stop);
+  /// A session to one of `nodes`: the current one while it is among them, else the next that answers.
+  mysql_session* connect(const std::vector<mysql_login>& nodes, std::string& error);
+  intent_read read();
+  intent_write write(const intent_change& change);
+  /// One attempt at the change's transaction; nullopt when it should be retried.
+  std::optional<intent_write> try_write(const intent_change& change, bool& created);
+  bool create_table(std::string& error);
+  std::string where_group() const;
+
+  intent_sync_settings settings_;
+  read_sink on_read_;
+  // Sync thread only:
+  std::unique_ptr<mysql_session> session_;
+  mysql_login session_login_;
+  std::size_t next_node_ = 0;
+  bool had_nodes_ = false;  // the agent has offered a node at least once
+  // Guarded by mutex_:
+  std::mutex mutex_;
+  std::condition_variable_any wake_;
+  std::vector<mysql_login> nodes_;
+  std::deque<std::pair<intent_change, write_done>> writes_;
+  std::jthread thread_;  // last: started after every other member exists
+};
+
+}  // namespace galeratop

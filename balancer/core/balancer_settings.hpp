@@ -1,0 +1,70 @@
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace galeratop {
+
+/// How a new client is assigned among eligible nodes.
+enum class balance_policy { leastconn, roundrobin };
+
+/// What to do with a Donor/Desynced node.
+enum class donor_policy {
+  avoid,  ///< no new connections while another node can serve; served if it is the last one
+  serve,  ///< treated like Synced
+};
+
+/// Each policy with its name in the configuration, on the command line and in the log.
+inline constexpr std::array<std::pair<balance_policy, std::string_view>, 2> balance_policy_names{
+    {{balance_policy::leastconn, "leastconn"}, {balance_policy::roundrobin, "roundrobin"}}};
+/// Each donor policy with its name in the configuration, on the command line and in the log.
+inline constexpr std::array<std::pair<donor_policy, std::string_view>, 2> donor_policy_names{
+    {{donor_policy::avoid, "avoid"}, {donor_policy::serve, "serve"}}};
+
+/// "leastconn" or "roundrobin".
+std::string_view to_string(balance_policy p);
+/// "avoid" or "serve".
+std::string_view to_string(donor_policy p);
+
+/// The value a name in `names` stands for; nullopt for another name.
+template <class Enum, std::size_t N>
+constexpr std::optional<Enum> from_name(const std::array<std::pair<Enum, std::string_view>, N>& names,
+                                        std::string_view name) {
+  for (const auto& [value, n] : names)
+    if (n == name) return value;
+  return std::nullopt;
+}
+
+/// What a refusal says when a name is not in `names`: expected "leastconn" or "roundrobin".
+template <class Enum, std::size_t N>
+std::string expected_one_of(const std::array<std::pair<Enum, std::string_view>, N>& names) {
+  std::string out = "expected ";
+  for (std::size_t i = 0; i < N; ++i) {
+    if (i > 0) out += " or ";
+    out += '"';
+    out += names[i].second;
+    out += '"';
+  }
+  return out;
+}
+
+/// Data-path tunables; all can change at reload.
+struct balancer_settings {
+  balance_policy policy = balance_policy::leastconn;
+  donor_policy donors = donor_policy::avoid;
+  std::chrono::milliseconds connect_timeout{1000};  ///< TCP connect plus the server's greeting
+  int connect_attempts = 3;                          ///< nodes tried for one client before it gets an error
+  bool close_on_failure = true;  ///< close the sessions of a node that goes down or non-Primary
+  std::chrono::seconds idle_timeout{8 * 3600};  ///< 0 = never; a session silent both ways this long is closed
+  std::chrono::milliseconds maint_grace{10000};  ///< how long a node's sessions live on once it is put in maint
+  /// Sessions held at once; a client beyond it gets ERR 1040 and is closed. 0 = automatic: what the
+  /// descriptor limit allows (two descriptors a session), decided at start by effective_max_connections().
+  std::size_t max_connections = 0;
+};
+
+}  // namespace galeratop

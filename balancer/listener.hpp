@@ -1,0 +1,36 @@
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <functional>
+#include <optional>
+#include <system_error>
+
+namespace galeratop {
+
+/// The client-facing socket: accepts clients on the io thread and hands each one over.
+class listener {
+ public:
+  /// A client was accepted: what happens to it is the receiver's business.
+  using client_handler = std::function<void(asio::ip::tcp::socket)>;
+  /// accept() failed (mostly EMFILE): the listener pauses a moment before it tries again.
+  using failure_handler = std::function<void(const std::error_code&)>;
+
+  listener(asio::io_context& io, client_handler on_client, failure_handler on_failure);
+
+  /// Binds and starts accepting; throws std::system_error when the address cannot be bound.
+  void listen(const asio::ip::tcp::endpoint& at);
+  /// Closes the socket; clients already accepted go on.
+  void stop();
+
+ private:
+  asio::awaitable<void> accept_loop();
+
+  asio::io_context& io_;
+  client_handler on_client_;
+  failure_handler on_failure_;
+  std::optional<asio::ip::tcp::acceptor> acceptor_;
+};
+
+}  // namespace galeratop

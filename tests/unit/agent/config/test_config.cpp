@@ -1,0 +1,246 @@
+#include <catch2/catch.hpp>
+
+#include "agent/config/config.hpp"
+
+using namespace galeratop;
+using namespace std::chrono_literals;
+
+namespace {
+config_error only_error(std::string_view text) {
+  const config_result r = parse_config(text, "g.toml");
+  REQUIRE_FALSE(r.value);
+  REQUIRE(r.errors.size() == 1);
+  return r.errors.front();
+}
+
+constexpr std::string_view one_node = "[[node]]\naddress = \"127.0.0.1:3311\"\n";
+}  // namespace
+
+TEST_CASE("a file with every key is read") {
+  const config_result r = parse_config(R"(
+[agent]
+listen = "127.0.0.1:3320"
+control = "/run/g.sock"
+metrics = "127.0.0.1:9491"
+shutdown_grace = "5s"
+state_dir = "/var/lib/g"
+user = "galeratop"
+
+[monitor]
+user = "mon"
+password_file = "/etc/galeratop/pw"
+interval = "100ms"
+timeout = "2s"
+rise = 3
+
+[balancer]
+policy = "roundrobin"
+donor = "serve"
+connect_timeout = "500ms"
+connect_attempts = 2
+close_on_failure = false
+idle_timeout = "1h"
+max_connections = 5000
+
+[cluster]
+flow_control_paused = 0.25
+flow_control_window = "30s"
+desync_long = "10m"
+
+[intents]
+shared = false
+group = "lb-eu"
+
+[[node]]
+name = "galera-db-01"
+address = "192.168.1.182:3306"
+weight = 2
+
+[[node]]
+address = "[::1]:3307"
+)",
+                                         "g.toml");
+  REQUIRE(r.errors.empty());
+  const config& c = *r.value;
+  CHECK(c.listen == endpoint{"127.0.0.1", 3320});
+  CHECK(c.control == "/run/g.sock");
+  CHECK(c.metrics == "127.0.0.1:9491");
+  CHECK(c.shutdown_grace == 5s);
+  CHECK(c.monitor.user == "mon");
+  CHECK(c.monitor.password_file == "/etc/galeratop/pw");
+  CHECK(c.monitor.interval == 100ms);
+  CHECK(c.monitor.timeout == 2s);
+  CHECK(c.monitor.rise == 3);
+  CHECK_FALSE(c.intents.shared);
+  CHECK(c.intents.group == "lb-eu");
+  CHECK(c.balancer.policy == balance_policy::roundrobin);
+  CHECK(c.balancer.donors == donor_policy::serve);
+  CHECK(c.balancer.connect_timeout == 500ms);
+  CHECK(c.balancer.connect_attempts == 2);
+  CHECK_FALSE(c.balancer.close_on_failure);
+  CHECK(c.balancer.idle_timeout == 1h);
+  CHECK(c.state_dir == "/var/lib/g");
+  CHECK(c.user == "galeratop");
+  CHECK(c.balancer.max_connections == 5000);
+  CHECK(c.cluster.flow_control_paused == 0.25);
+  CHECK(c.cluster.flow_control_window == 30s);
+  CHECK(c.cluster.desync_long == 10min);
+  REQUIRE(c.nodes.size() == 2);
+  CHECK(c.nodes[0].name == "galera-db-01");
+  CHECK(c.nodes[0].address == endpoint{"192.168.1.182", 3306});
+  CHECK(c.nodes[0].weight == 2);
+  CHECK(c.nodes[1].address == endpoint{"::1", 3307});
+  CHECK(c.nodes[1].weight == 1);
+}
+
+TEST_CASE("absent keys take the documented defaults") {
+  const config_result r = parse_config(one_node, "g.toml");
+  REQUIRE(r.value);
+  const config& c = *r.value;
+  CHECK(c.listen == endpoint{"127.0.0.1", 3306});
+  CHECK(c.monitor.user == "monitor");
+  CHECK(c.monitor.interval == 250ms);
+  CHECK(c.monitor.timeout == 1s);
+  CHECK(c.monitor.rise == 2);
+  CHECK(c.balancer.policy == balance_policy::leastconn);
+  CHECK(c.balancer.donors == donor_policy::avoid);
+  CHECK(c.balancer.connect_timeout == 1000ms);
+  CHECK(c.balancer.connect_attempts == 3);
+  CHECK(c.balancer.close_on_failure);
+  CHECK(c.balancer.idle_timeout == 8h);
+  CHECK(c.shutdown_grace == 30s);
+  CHECK(c.balancer.max_connections == 0);  // automatic: what the descriptor limit allows
+  CHECK(c.user.empty());
+}
+
+TEST_CASE("a negative max_connections is refused with its range") {
+  const config_result r = parse_config("[balancer]\nmax_connections = -1\n" + std::string(one_node), "g.toml");
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0].to_string() == "g.toml:2: balancer.max_connections: must be between 0 and 10000000");
+}
+
+TEST_CASE("an unknown key is refused with file, line and key") {
+  const auto e = only_error("[monitor]\nuser = \"m\"\nintreval = \"1s\"\n[[node]]\naddress = \"127.0.0.1:1\"\n");
+  CHECK(e.to_string() == "g.toml:3: monitor.intreval: unknown key");
+}
+
+TEST_CASE("an unknown section is refused") {
+  const auto e = only_error("[agnet]\nlisten = \"127.0.0.1:1\"\n[[node]]\naddress = \"127.0.0.1:1\"\n");
+  CHECK(e.line == 1);
+  CHECK(e.key == "agnet");
+}
+
+TEST_CASE("a value of the wrong type names its key and line") {
+  const auto e = only_error("[balancer]\n\nconnect_attempts = \"3\"\n[[node]]\naddress = \"127.0.0.1:1\"\n");
+  CHECK(e.to_string() == "g.toml:3: balancer.connect_attempts: expected an integer");
+}
+
+TEST_CASE("a malformed duration is refused") {
+  const auto e = only_error("[monitor]\ninterval = \"fast\"\n[[node]]\naddress = \"127.0.0.1:1\"\n");
+  CHECK(e.line == 2);
+  CHECK(e.key == "monitor.interval");
+  CHECK(e.message.find("expected a duration") == 0);
+}
+
+TEST_CASE("a duration out of range is refused with the range") {
+  const auto e = only_error("[monitor]\ninterval = \"1ms\"\n[[node]]\naddress = \"127.0.0.1:1\"\n");
+  CHECK(e.to_string() == "g.toml:2: monitor.interval: must be between 50ms and 1m");
+}
+
+TEST_CASE("the monitor timeout must be whole seconds (Connector/C counts seconds)") {
+  const auto e = only_error("[monitor]\ntimeout = \"1500ms\"\n[[node]]\naddress = \"127.0.0.1:1\"\n");
+  CHECK(e.message == "must be a whole number of seconds");
+}
+
+TEST_CASE("an unknown policy lists the choices") {
+  const auto e = only_error("[balancer]\npolicy = \"random\"\n[[node]]\naddress = \"127.0.0.1:1\"\n");
+  CHECK(e.message == "expected \"leastconn\" or \"roundrobin\"");
+}
+
+TEST_CASE("a bad node address names the node") {
+  const auto e = only_error("[[node]]\naddress = \"127.0.0.1:1\"\n[[node]]\naddress = \"localhost\"\n");
+  CHECK(e.to_string() == "g.toml:4: node[1].address: expected \"HOST:PORT\" (IPv6 as \"[::1]:3306\")");
+}
+
+TEST_CASE("a node without an address is refused") {
+  const auto e = only_error("[[node]]\nname = \"a\"\n");
+  CHECK(e.key == "node[0].address");
+  CHECK(e.line == 1);
+}
+
+TEST_CASE("a node key that is not known is refused") {
+  const auto e = only_error("[[node]]\naddress = \"127.0.0.1:1\"\nweigth = 2\n");
+  CHECK(e.to_string() == "g.toml:3: node[0].weigth: unknown key (expected name, address or weight)");
+}
+
+TEST_CASE("the same address twice is refused at the second node's line") {
+  const auto e = only_error("[[node]]\naddress = \"127.0.0.1:1\"\n\n[[node]]\naddress = \"127.0.0.1:1\"\n");
+  CHECK(e.key == "node.address");
+  CHECK(e.line == 4);
+  CHECK(e.message == "127.0.0.1:1 is configured twice");
+}
+
+TEST_CASE("the same name twice is refused") {
+  const auto e = only_error(
+      "[[node]]\nname = \"a\"\naddress = \"127.0.0.1:1\"\n[[node]]\nname = \"a\"\naddress = \"127.0.0.1:2\"\n");
+  CHECK(e.message == "the name \"a\" is given to two nodes");
+}
+
+TEST_CASE("no node at all is refused") {
+  const auto e = only_error("[agent]\nlisten = \"127.0.0.1:3306\"\n");
+  CHECK(e.key == "node");
+}
+
+TEST_CASE("a TOML syntax error gives its line") {
+  const config_result r = parse_config("[agent]\nlisten = \"127.0.0.1:3306\n", "g.toml");
+  REQUIRE_FALSE(r.value);
+  CHECK(r.errors.front().line == 2);
+  CHECK(r.errors.front().to_string().rfind("g.toml:2: ", 0) == 0);
+}
+
+TEST_CASE("every error in a file is reported, not just the first") {
+  const config_result r = parse_config("[monitor]\ninterval = \"x\"\nrise = 0\n[[node]]\naddress = \"1\"\n", "g.toml");
+  REQUIRE_FALSE(r.value);
+  CHECK(r.errors.size() == 3);
+}
+
+TEST_CASE("an unreadable file is refused by name") {
+  const config_result r = load_config_file("/nonexistent/galeratopd.toml");
+  REQUIRE_FALSE(r.value);
+  CHECK(r.errors.front().to_string() == "/nonexistent/galeratopd.toml: cannot be read");
+}
+
+TEST_CASE("a flow control threshold outside 0..1 is refused with its line") {
+  const auto e = only_error(std::string("[cluster]\nflow_control_paused = 1.5\n") + std::string(one_node));
+  CHECK(e.line == 2);
+  CHECK(e.key == "cluster.flow_control_paused");
+  CHECK(e.message == "expected a number from 0 to 1");
+}
+
+TEST_CASE("a metrics address that is not HOST:PORT is refused, an empty one disables the exporter") {
+  const auto e = only_error(std::string("[agent]\nmetrics = \"9490\"\n") + std::string(one_node));
+  CHECK(e.key == "agent.metrics");
+  CHECK(e.message.find("\"\" disables") != std::string::npos);
+  const config_result r = parse_config(std::string("[agent]\nmetrics = \"\"\n") + std::string(one_node), "g.toml");
+  REQUIRE(r.value);
+  CHECK(r.value->metrics.empty());
+}
+
+TEST_CASE("intents are shared as group \"default\" unless configured, a group that is not a plain name is refused") {
+  const config_result r = parse_config(one_node, "g.toml");
+  REQUIRE(r.value);
+  CHECK(r.value->intents.shared);
+  CHECK(r.value->intents.group == "default");
+  const auto e = only_error(std::string("[intents]\ngroup = \"a b\"\n") + std::string(one_node));
+  CHECK(e.line == 2);
+  CHECK(e.key == "intents.group");
+}
+
+TEST_CASE("an intents group is a short plain name") {
+  CHECK(valid_intent_group("default"));
+  CHECK(valid_intent_group("lb-eu.1_a"));
+  CHECK_FALSE(valid_intent_group(""));
+  CHECK_FALSE(valid_intent_group("a b"));
+  CHECK_FALSE(valid_intent_group("x'; DROP TABLE t; --"));
+  CHECK_FALSE(valid_intent_group(std::string(65, 'a')));
+}

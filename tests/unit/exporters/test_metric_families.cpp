@@ -1,0 +1,220 @@
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <prometheus/text_serializer.h>
+#include <set>
+#include <sstream>
+
+#include "agent/cluster/snapshot_json.hpp"
+#include "exporters/metric_families.hpp"
+#include "tests/unit/agent/cluster/model_fixtures.hpp"
+
+using namespace galeratop;
+using namespace galeratop::test;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+namespace {
+snapshot sample() {
+  snapshot s;
+  s.version = "9.9.9";
+  s.nodes = healthy_cluster();
+  s.nodes[1].state = galera_state::donor;
+  s.nodes[1].admin = admin_state::drain;
+  s.nodes[0].connections = 4;
+  s.nodes[0].connections_total = 17;
+  s.nodes[0].poll.record(0.0004);
+  s.nodes[0].poll.record(0.003);
+  s.nodes[0].poll.record(7.0);
+  s.nodes[2] = member({.name = "n3", .address = "127.0.0.1:3308", .reachable = false});
+  s.cluster.status = "Primary";
+  s.cluster.size = 2;
+  s.cluster.partitions.resize(1);
+  s.advisories = {{"two_node_no_arbitrator", severity::warning, {"n1", "n2"}, "add garbd"},
+                  {"no_eligible_node", severity::critical, {}, "none"}};
+  s.frontend.rejected_total = 3;
+  s.frontend.rejected_no_node = 2;
+  s.frontend.rejected_limit = 1;
+  s.frontend.max_connections = 9936;
+  return s;
+}
+
+const MetricFamily& family(const std::vector<MetricFamily>& all, std::string_view name) {
+  auto it = std::ranges::find_if(all, [&](const MetricFamily& f) { return f.name == name; });
+  INFO(name);
+  REQUIRE(it != all.end());
+  return *it;
+}
+
+std::string label(const prometheus::ClientMetric& m, std::string_view name) {
+  for (const auto& l : m.label)
+    if (l.name == name) return l.value;
+  return "<none>";
+}
+}  // namespace
+
+TEST_CASE("status values are read the way mysqld_exporter reads them") {
+  CHECK(parse_status_value("ON") == 1.0);
+  CHECK(parse_status_value("OFF") == 0.0);
+  CHECK(parse_status_value("Primary") == 1.0);
+  CHECK(parse_status_value("non-Primary") == 0.0);
+  CHECK(parse_status_value("Disconnected") == 0.0);
+  CHECK(parse_status_value("0.250000") == 0.25);
+  CHECK(parse_status_value("42") == 42.0);
+  CHECK_FALSE(parse_status_value("Synced").has_value());
+  CHECK_FALSE(parse_status_value("0/0/0/0/0").has_value());
+  // Found by fuzz_wsrep_status: from_chars reads these as numbers; they are not measurements.
+  CHECK_FALSE(parse_status_value("nan").has_value());
+  CHECK_FALSE(parse_status_value("inf").has_value());
+  CHECK_FALSE(parse_status_value("-INF").has_value());
+  CHECK_FALSE(parse_status_value("").has_value());
+}
+
+TEST_CASE("every family has HELP, a unique name, and counters end in _total") {
+  const auto all = metric_families(sample());
+  std::set<std::string> names;
+  for (const MetricFamily& f : all) {
+    INFO(f.name);
+    CHECK_FALSE(f.help.empty());
+    CHECK(names.insert(f.name).second);
+    if (f.type == MetricType::Counter) CHECK(f.name.ends_with("_total"));
+    if (f.name.starts_with("mysql_global_status_")) CHECK(f.type == MetricType::Untyped);
+  }
+}
+
+TEST_CASE("wsrep status becomes mysqld_exporter's families with node and address labels") {
+  const auto all = metric_families(sample());
+  const MetricFamily& state = family(all, "mysql_global_status_wsrep_local_state");
+  CHECK(state.help == "Generic metric from SHOW GLOBAL STATUS.");
+  REQUIRE(state.metric.size() == 2);  // n3 is unreachable: no status to show
+  CHECK(label(state.metric[0], "node") == "n1");
+  CHECK(label(state.metric[0], "address") == "127.0.0.1:3306");
+  CHECK(state.metric[0].untyped.value == 4);
+  CHECK(family(all, "mysql_global_status_wsrep_cluster_status").metric[0].untyped.value == 1);
+  CHECK(family(all, "mysql_global_status_wsrep_last_committed").metric[0].untyped.value == 100);
+  for (const MetricFamily& f : all) {
+    CHECK(f.name != "mysql_global_status_wsrep_local_state_comment");  // text: skipped like mysqld_exporter does
+    CHECK(f.name != "mysql_global_status_wsrep_evs_repl_latency");
+    CHECK(f.name != "mysql_global_status_wsrep_flow_control_paused_ns");  // promtool: no abbreviated units
+  }
+  const MetricFamily& info = family(all, "mysql_galera_status_info");
+  CHECK(label(info.metric[0], "wsrep_provider_version") == "26.4.23(r1234)");
+}
+
+TEST_CASE("mysql_up says which nodes the monitor reaches") {
+  const auto all = metric_families(sample());
+  const MetricFamily& up = family(all, "mysql_up");
+  REQUIRE(up.metric.size() == 3);
+  CHECK(up.metric[0].gauge.value == 1);
+  CHECK(up.metric[2].gauge.value == 0);
+}
+
+TEST_CASE("health and admin state are one-hot label sets") {
+  const auto all = metric_families(sample());
+  for (std::string_view name : {"galeratop_node_state", "galeratop_node_admin_state"}) {
+    const MetricFamily& f = family(all, name);
+    for (std::string node : {"n1", "n2", "n3"}) {
+      double ones = 0;
+      std::string current;
+      for (const auto& m : f.metric)
+        if (label(m, "node") == node) {
+          ones += m.gauge.value;
+          if (m.gauge.value == 1) current = label(m, "state");
+        }
+      INFO(name << " " << node);
+      CHECK(ones == 1);
+      if (node == "n2") CHECK(current == (name == "galeratop_node_state" ? "donor" : "drain"));
+      if (node == "n3" && name == "galeratop_node_state") CHECK(current == "down");
+    }
+  }
+}
+
+TEST_CASE("balancer counters and gauges carry the snapshot's figures") {
+  const auto all = metric_families(sample());
+  CHECK(family(all, "galeratop_node_current_connections").metric[0].gauge.value == 4);
+  CHECK(family(all, "galeratop_node_connections_total").type == MetricType::Counter);
+  CHECK(family(all, "galeratop_node_connections_total").metric[0].counter.value == 17);
+  const auto& rejected = family(all, "galeratop_frontend_rejected_total").metric;
+  REQUIRE(rejected.size() == 2);
+  CHECK(label(rejected[0], "reason") == "no_node");
+  CHECK(rejected[0].counter.value == 2);
+  CHECK(label(rejected[1], "reason") == "max_connections");
+  CHECK(rejected[1].counter.value == 1);
+  CHECK(family(all, "galeratop_frontend_max_connections").metric[0].gauge.value == 9936);
+  CHECK(family(all, "galeratop_cluster_size").metric[0].gauge.value == 2);
+  CHECK(family(all, "galeratop_cluster_partitions").metric[0].gauge.value == 1);
+  CHECK(family(all, "galeratop_cluster_primary").metric[0].gauge.value == 1);
+  CHECK(label(family(all, "galeratop_build_info").metric[0], "version") == "9.9.9");
+  CHECK(family(all, "galeratop_node_flow_control_paused_seconds_total").type == MetricType::Counter);
+}
+
+TEST_CASE("the poll histogram has cumulative buckets ending in +Inf") {
+  const auto all = metric_families(sample());
+  const MetricFamily& f = family(all, "galeratop_monitor_poll_seconds");
+  CHECK(f.type == MetricType::Histogram);
+  const auto& h = f.metric[0].histogram;
+  CHECK(h.sample_count == 3);
+  CHECK(h.sample_sum == Approx(7.0034));
+  REQUIRE(h.bucket.size() == poll_histogram::bounds.size() + 1);
+  CHECK(h.bucket.front().upper_bound == 0.0005);
+  CHECK(h.bucket.front().cumulative_count == 1);
+  CHECK(h.bucket[3].cumulative_count == 2);  // <= 5 ms
+  CHECK(std::isinf(h.bucket.back().upper_bound));
+  CHECK(h.bucket.back().cumulative_count == 3);  // 7 s is above every bound
+  CHECK(std::ranges::is_sorted(h.bucket, {}, [](const auto& b) { return b.cumulative_count; }));
+}
+
+TEST_CASE("advisories are one series per node, node empty when cluster-wide") {
+  const auto all = metric_families(sample());
+  const MetricFamily& f = family(all, "galeratop_advisory");
+  REQUIRE(f.metric.size() == 3);
+  CHECK(label(f.metric[0], "id") == "two_node_no_arbitrator");
+  CHECK(label(f.metric[0], "severity") == "warning");
+  CHECK(label(f.metric[1], "node") == "n2");
+  CHECK(label(f.metric[2], "node") == "");
+  CHECK(label(f.metric[2], "severity") == "critical");
+}
+
+TEST_CASE("without advisories or a candidate their families are still declared") {
+  snapshot s;
+  const auto all = metric_families(s);
+  CHECK(family(all, "galeratop_advisory").metric.empty());
+  CHECK(family(all, "galeratop_bootstrap_candidate").metric.empty());
+}
+
+TEST_CASE("the exposition text types mysqld_exporter's families as untyped") {
+  std::ostringstream text;
+  prometheus::TextSerializer().Serialize(text, metric_families(sample()));
+  const std::string out = text.str();
+  CHECK(out.find("# TYPE mysql_global_status_wsrep_local_state untyped\n") != std::string::npos);
+  CHECK(out.find("# HELP mysql_up Whether the MySQL server is up.\n") != std::string::npos);
+  CHECK(out.find("galeratop_monitor_poll_seconds_bucket{node=\"n1\",address=\"127.0.0.1:3306\",le=\"+Inf\"} 3") !=
+        std::string::npos);
+}
+
+TEST_CASE("the status JSON has the fields of the contract") {
+  snapshot s = sample();
+  s.cluster.name = "prod";
+  s.bootstrap = bootstrap_candidate{"n3", "127.0.0.1:3308", 170, "u", "evidence", "command"};
+  const auto j = to_json(s);
+  for (const char* key : {"name", "size", "status", "conf_id", "partitions"}) CHECK(j["cluster"].contains(key));
+  REQUIRE(j["nodes"].size() == 3);
+  for (const char* key : {"name", "address", "state", "admin", "eligible", "connections", "connections_total"})
+    CHECK(j["nodes"][0].contains(key));
+  CHECK(j["nodes"][1]["state"] == "donor");
+  CHECK(j["nodes"][1]["admin"] == "drain");
+  CHECK(j["nodes"][2]["wsrep"].is_null());
+  CHECK(j["advisories"][0]["id"] == "two_node_no_arbitrator");
+  CHECK(j["advisories"][0]["nodes"] == nlohmann::json{"n1", "n2"});
+  CHECK(j["bootstrap_candidate"]["node"] == "n3");
+  CHECK(j["bootstrap_candidate"]["seqno"] == 170);
+}
+
+TEST_CASE("every exported wsrep variable is one the monitor asks the nodes for") {
+  const auto monitored = monitored_wsrep_variables();
+  for (std::string_view name : exported_wsrep_variables()) {
+    INFO(name);
+    CHECK(std::ranges::find(monitored, name) != monitored.end());
+  }
+}

@@ -1,0 +1,149 @@
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "tests/unit/tui/tui_fixtures.hpp"
+#include "tui/key_map.hpp"
+#include "tui/screen_layout.hpp"
+
+using namespace galeratop;
+using json = nlohmann::json;
+
+namespace {
+std::string text_of(const screen_line& l) {
+  std::string s;
+  for (const span& sp : l) s += sp.text;
+  return s;
+}
+
+std::vector<std::string> render(const json& status, const view_state& v, int w, int h) {
+  std::vector<std::string> out;
+  for (const auto& l : layout_screen(status, v, w, h, screen_clock::time_point{}, "0.1.0")) out.push_back(text_of(l));
+  return out;
+}
+
+std::size_t count(const std::string& s, std::string_view what) {
+  std::size_t n = 0;
+  for (auto p = s.find(what); p != std::string::npos; p = s.find(what, p + what.size())) ++n;
+  return n;
+}
+
+const std::string* line_with(const std::vector<std::string>& lines, std::string_view what) {
+  for (const auto& l : lines)
+    if (l.find(what) != std::string::npos) return &l;
+  return nullptr;
+}
+}  // namespace
+
+TEST_CASE("at 120x35 the screen has every important column and fits") {
+  view_state v;
+  v.connected = true;
+  const auto lines = render(test::three_node_status(), v, 120, 35);
+  REQUIRE(lines.size() == 35);
+  for (const auto& l : lines) CHECK(display_width(l) <= 120);
+  const std::string* head = line_with(lines, "NODE");
+  REQUIRE(head);
+  for (const char* col : {"NODE", "ADDRESS", "STATE", "ADMIN", "ELIG", "CONN", "SPREAD", "SHARE", "NEW/s", "LAG", "IN/s",
+                          "LAST 60s"})
+    CHECK(head->find(col) != std::string::npos);
+  CHECK(line_with(lines, "cluster prod Primary size 3 conf 9"));
+  CHECK(line_with(lines, "donor_serving"));
+  CHECK(lines.back().find("q quit") != std::string::npos);
+  // The lag is behind the most advanced node: galera-db-02 committed 498 of 500.
+  CHECK(line_with(lines, "galera-db-02")->find(" 2 ") != std::string::npos);
+}
+
+TEST_CASE("at 80x24 the least important columns go and every node still shows") {
+  view_state v;
+  v.connected = true;
+  const auto lines = render(test::three_node_status(), v, 80, 24);
+  REQUIRE(lines.size() == 24);
+  for (const auto& l : lines) CHECK(display_width(l) <= 80);
+  const std::string* head = line_with(lines, "NODE");
+  REQUIRE(head);
+  for (const char* kept : {"NODE", "STATE", "ADMIN", "CONN", "SHARE"}) CHECK(head->find(kept) != std::string::npos);
+  for (const char* dropped : {"IN/s", "OUT/s", "SENDQ", "LAST 60s"}) CHECK(head->find(dropped) == std::string::npos);
+  for (const char* n : {"galera-db-01", "galera-db-02", "galera-db-03"}) CHECK(line_with(lines, n));
+}
+
+TEST_CASE("the spread bars are proportional to connections") {
+  view_state v;
+  const auto even = render(test::three_node_status(4, 4, 4), v, 120, 35);
+  const auto skewed = render(test::three_node_status(8, 4, 0), v, 120, 35);
+  auto bar = [](const std::string* line) { return count(*line, "█"); };
+  CHECK(bar(line_with(even, "galera-db-01")) == bar(line_with(even, "galera-db-03")));
+  CHECK(bar(line_with(skewed, "galera-db-02")) == 3);
+  CHECK(bar(line_with(skewed, "galera-db-03")) == 0);
+  CHECK(line_with(skewed, "galera-db-01")->find("67%") != std::string::npos);
+  CHECK(bar(line_with(skewed, "galera-db-01")) == 7);  // 8 of 12 connections on a 10-wide bar
+}
+
+TEST_CASE("states get their colours: synced good, donor warn, down bad") {
+  json s = test::three_node_status();
+  s["nodes"][1]["state"] = "donor";
+  s["nodes"][2]["state"] = "down";
+  view_state v;
+  const auto lines = layout_screen(s, v, 120, 35, {}, "0.1.0");
+  auto attr_of = [&](std::string_view state) {
+    for (const auto& l : lines)
+      for (const span& sp : l)
+        if (sp.text.rfind(state, 0) == 0 && sp.text.size() == 12) return sp.attr;  // the STATE cell
+    return attr::normal;
+  };
+  CHECK(attr_of("synced") == attr::good);
+  CHECK(attr_of("donor") == attr::warn);
+  CHECK(attr_of("down") == attr::bad);
+}
+
+TEST_CASE("a draining node shows what is left, disconnected says so and keeps the last view") {
+  json s = test::three_node_status(4, 3, 4);
+  s["nodes"][1]["admin"] = "drain";
+  s["nodes"][1]["drain"] = {{"remaining", 3}, {"elapsed_seconds", 42.0}};
+  view_state v;
+  v.connected = false;
+  v.disconnect_reason = "galeratopd at /run/x closed the connection";
+  const auto lines = render(s, v, 120, 35);
+  CHECK(line_with(lines, "drain galera-db-02: 3 connection(s) left, 42s"));
+  CHECK(line_with(lines, "DISCONNECTED — retrying"));
+  CHECK(line_with(lines, "galera-db-01"));
+}
+
+TEST_CASE("a tiny terminal still gets exactly its size, cut, never wrapped") {
+  view_state v;
+  for (auto [w, h] : {std::pair{20, 5}, std::pair{1, 1}, std::pair{80, 3}}) {
+    const auto lines = render(test::three_node_status(), v, w, h);
+    CHECK(lines.size() == static_cast<std::size_t>(h));
+    for (const auto& l : lines) CHECK(display_width(l) <= static_cast<std::size_t>(w));
+  }
+}
+
+TEST_CASE("the connections sparkline covers the last minute") {
+  view_state v;
+  json s = test::three_node_status(0, 0, 0);
+  auto t = screen_clock::time_point{} + std::chrono::hours(1);
+  for (int i = 0; i < 60; ++i) {
+    s["nodes"][0]["connections"] = i < 30 ? 0 : 8;
+    record_status(v, s, t + std::chrono::seconds(i));
+  }
+  CHECK(v.history.at("127.0.0.1:3311").connections.size() == 60);
+  const auto lines = render(s, v, 200, 35);
+  const std::string* row = line_with(lines, "galera-db-01");
+  REQUIRE(row);
+  CHECK(row->find("▁▁▁▁▁▁██████") != std::string::npos);  // 5 s per character: 30 s idle, then 8
+}
+
+TEST_CASE("the help screen lists every key of the key table") {
+  view_state v;
+  v.mode = screen_mode::help;
+  std::string all;
+  for (const auto& l : render(test::three_node_status(), v, 120, 35)) all += l + "\n";
+  for (const key_binding& b : key_table()) CHECK(all.find(std::string(b.keys)) != std::string::npos);
+  for (const key_binding& b : key_table()) CHECK(all.find(std::string(b.help)) != std::string::npos);
+}
+
+TEST_CASE("the footer is the key table's, in its order, without the admin keys when read-only") {
+  view_state v;
+  CHECK(render(test::three_node_status(), v, 120, 35).back() ==
+        " q quit  ↑↓ select  d drain  u ready  m maint  w weight  s sort  / filter  p pause  ? help ");
+  v.readonly = true;
+  CHECK(render(test::three_node_status(), v, 120, 35).back() == " q quit  ↑↓ select  s sort  / filter  p pause  ? help ");
+}

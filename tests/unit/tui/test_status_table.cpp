@@ -1,0 +1,70 @@
+#include <catch2/catch.hpp>
+
+#include "tests/unit/tui/tui_fixtures.hpp"
+#include "tui/status_table.hpp"
+
+using json = nlohmann::json;
+
+namespace {
+using namespace galeratop;
+
+node_snapshot node(std::string name, int port, galera_state state, admin_state admin, bool eligible,
+                   std::uint32_t conns) {
+  node_snapshot n = test::published_node(std::move(name), port, conns, 500);
+  n.state = state;
+  n.admin = admin;
+  n.eligible = eligible;
+  if (admin != admin_state::ready) n.admin_since = test::status_time - std::chrono::milliseconds(75'400);
+  return n;
+}
+
+json status() {
+  snapshot s = test::cluster_snapshot({node("galera-db-01", 3311, galera_state::synced, admin_state::ready, true, 6),
+                                       node("db2", 3312, galera_state::synced, admin_state::drain, false, 2),
+                                       node("db3", 3313, galera_state::donor, admin_state::ready, false, 0)},
+                                      12, 120);
+  s.advisories.push_back({"donor_serving", severity::warning, {"db3"}, "db3 is a donor"});
+  return to_json(s);
+}
+}  // namespace
+
+TEST_CASE("the status table aligns its columns and shows shares and drain progress") {
+  const std::string text = galeratop::render_status_table(status());
+  CHECK(text ==
+        "cluster prod Primary size 3 conf_id 12 partitions 1   listener 127.0.0.1:3306: 8 open, 120 accepted, 0 "
+        "rejected\n"
+        "NODE          ADDRESS         STATE   ADMIN  ELIGIBLE  CONN  SHARE  DRAIN\n"
+        "galera-db-01  127.0.0.1:3311  synced  ready  yes          6    75%\n"
+        "db2           127.0.0.1:3312  synced  drain  no           2    25%  2 left, 75s\n"
+        "db3           127.0.0.1:3313  donor   ready  no           0     0%\n"
+        "advisories:\n"
+        "  warning  donor_serving: db3 is a donor\n");
+}
+
+TEST_CASE("with no connection the share is a dash, and a down cluster names its bootstrap node") {
+  json s = status();
+  for (json& n : s["nodes"]) n["connections"] = 0, n["state"] = "down";
+  s["advisories"] = json::array();
+  s["bootstrap_candidate"] = {{"node", "db2"}, {"address", "127.0.0.1:3312"}, {"seqno", 4411},
+                              {"evidence", "highest seqno"}, {"command", "galera_new_cluster"}};
+  const std::string text = galeratop::render_status_table(s);
+  CHECK(text.find("galera-db-01  127.0.0.1:3311  down   ready  yes          0      -") != std::string::npos);
+  CHECK(text.find("advisories: none\n") != std::string::npos);
+  CHECK(text.find("bootstrap: db2 (127.0.0.1:3312), seqno 4411: highest seqno\n  galera_new_cluster\n") !=
+        std::string::npos);
+}
+
+TEST_CASE("the status table says whether intents reach the other agents, and what is held back") {
+  json s = status();
+  s["intents"] = {{"shared", true}, {"group", "web"}, {"available", true}, {"error", ""}, {"from", "10.0.0.1:3306"},
+                  {"pending", 0}};
+  CHECK(galeratop::render_status_table(s).find("intents: shared as group \"web\" (read from 10.0.0.1:3306)\n") !=
+        std::string::npos);
+  s["intents"]["available"] = false;
+  s["intents"]["error"] = "no node is synced and up";
+  s["intents"]["pending"] = 2;
+  CHECK(galeratop::render_status_table(s).find("intents: NOT SHARED (group \"web\"): no node is synced and up; 2 "
+                                               "change(s) held here only, not shared yet\n") != std::string::npos);
+  s["intents"]["shared"] = false;  // one agent keeping its intents locally: nothing to say
+  CHECK(galeratop::render_status_table(s).find("intents:") == std::string::npos);
+}
