@@ -83,29 +83,28 @@ def check_file(root, path, folder, problems):
                             f"(a folder may include only itself and the folders listed before it)")
 
 
+def sources(root):
+    """(file, the folder whose rule applies, where that folder was found) for every C++ file checked:
+    the product's, and the unit tests', which follow the rule of the folder they mirror."""
+    for top in ("balancer", "agent", "exporters", "tui"):
+        for path in sorted((root / top).rglob("*")):
+            if path.is_file() and path.name.endswith((".cpp", ".hpp", ".hpp.in")):
+                yield path, folder_of(path.relative_to(root)), ""
+    unit = root / "tests" / "unit"
+    for path in sorted(unit.rglob("*")):
+        if path.suffix in (".cpp", ".hpp") and path.parent != unit:
+            yield path, folder_of(path.relative_to(unit)), "tests/unit/"
+
+
 def main(source_dir):
     root = Path(source_dir).resolve()
     problems = []
     checked = 0
-    for top in ("balancer", "agent", "exporters", "tui"):
-        for path in sorted((root / top).rglob("*")):
-            if not path.name.endswith((".cpp", ".hpp", ".hpp.in")) or not path.is_file():
-                continue
-            folder = folder_of(path.relative_to(root))
-            if rank(folder) is None:
-                problems.append(f"{path.relative_to(root)}: {folder} is not one of the folders of DESIGN.md section 3")
-                continue
-            check_file(root, path, folder, problems)
-            checked += 1
-    unit = root / "tests" / "unit"
-    for path in sorted(unit.rglob("*")):
-        if path.suffix not in (".cpp", ".hpp") or path.parent == unit:
+    for path, folder, under in sources(root):
+        if rank(folder) is None:
+            problems.append(f"{path.relative_to(root)}: {under}{folder} is not one of the folders of DESIGN.md section 3")
             continue
-        mirrored = folder_of(path.relative_to(unit))
-        if rank(mirrored) is None:
-            problems.append(f"{path.relative_to(root)}: tests/unit/{mirrored} mirrors no product folder")
-            continue
-        check_file(root, path, mirrored, problems)
+        check_file(root, path, folder, problems)
         checked += 1
     for p in problems:
         print(p)
