@@ -103,7 +103,7 @@ void agent::apply(const config& c, const std::string& password) {
     if (const auto id = plan.nodes[i].running) {
       if (plan.nodes[i].weight_changed)
         log_info("node {}: weight {} -> {}", b.address, balancer_.table().find(*id)->configured_weight, n.weight);
-      balancer_.update_node(*id, b, c.monitor.rise);
+      balancer_.update_node(*id, b, c.monitor.health());
       // A monitor keeps its connection unless how it checks has changed.
       node_monitor& m = monitors_[*id];
       if (!(m.target == t)) {
@@ -112,7 +112,7 @@ void agent::apply(const config& c, const std::string& password) {
       }
     } else {
       // An intent outlives reloads and restarts: a node that comes back comes back drained.
-      const node_id added = balancer_.add_node(b, intents_.get(b.address), c.monitor.rise);
+      const node_id added = balancer_.add_node(b, intents_.get(b.address), c.monitor.health());
       log_info("node {}{}: added, weight {}", n.name.empty() ? "" : n.name + " ", b.address, n.weight);
       monitors_[added] = {t, start_monitor(added, t)};
     }
@@ -363,6 +363,7 @@ asio::awaitable<void> agent::publish_loop() {
   // A fixed cadence, not one publish per observation: the cost stays flat however many nodes report.
   // On the monitors' grid (next_tick, balancer/core/clock.hpp), so that an idle agent wakes once per tick.
   for (;;) {
+    balancer_.expire_suspects(mono_clock::now());  // on the clock: a hung node's checks end a timeout apart
     publish();
     publish_timer_.expires_at(next_tick(mono_clock::now(), config_.monitor.interval));
     auto [ec] = co_await publish_timer_.async_wait(use_tuple);

@@ -38,6 +38,10 @@ void add_options(CLI::App& app, options& o) {
       ->option_text("FILE");
   app.add_option("--interval", ov.interval, "[monitor] interval between checks")->option_text("DURATION");
   app.add_option("--rise", ov.rise, "[monitor] rise: good checks in a row before readmission")->option_text("N");
+  app.add_option("--fall", ov.fall, "[monitor] fall: checks in a row without an answer before a suspect node is "
+                 "taken for down")->option_text("N");
+  app.add_option("--hung-time", ov.hung_time, "[monitor] hung_time: how long a node may be suspect before it is "
+                 "taken for down")->option_text("DURATION");
   app.add_option("--policy", ov.policy, "[balancer] policy")->option_text("leastconn|roundrobin");
   app.add_option("--donor", ov.donor, "[balancer] donor")->option_text("avoid|serve");
   app.add_option("--connect-timeout", ov.connect_timeout, "[balancer] connect_timeout (TCP connect + greeting)")

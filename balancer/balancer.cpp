@@ -22,6 +22,7 @@ constexpr std::size_t greeting_buffer_size = 1024;  // a MySQL greeting is ~100 
 
 std::string_view eligibility_word(const node_record& r, bool intents_known) {
   if (r.eligible) return "eligible";
+  if (r.tracker.current().suspect) return "suspect";
   if (!r.tracker.current().up) return "not-eligible";
   if (r.intent.admin != admin_state::ready) return to_string(r.intent.admin);
   if (!intents_known) return "awaiting-intents";
@@ -70,23 +71,23 @@ void balancer::listen(const tcp::endpoint& at) { listener_.listen(at); }
 
 void balancer::stop_accepting() { listener_.stop(); }
 
-node_id balancer::add_node(const backend& b, const intent& i, int rise) {
+node_id balancer::add_node(const backend& b, const intent& i, const health_rules& rules) {
   const node_id id = next_id_++;
-  node_record& r = table_.add(id, b.configured_name, b.address, b.configured_weight, rise);
+  node_record& r = table_.add(id, b.configured_name, b.address, b.configured_weight, rules);
   r.resolved = b.resolved;
   r.intent = i;
   table_.refresh(settings_.donors);
   return id;
 }
 
-void balancer::update_node(node_id id, const backend& b, int rise) {
+void balancer::update_node(node_id id, const backend& b, const health_rules& rules) {
   node_record* r = table_.find(id);
   if (!r) return;
   const auto before = marks();
   r->configured_name = b.configured_name;
   r->configured_weight = b.configured_weight;
   r->resolved = b.resolved;
-  r->tracker.set_rise(rise);
+  r->tracker.set_rules(rules);
   apply_change(before);
 }
 
@@ -137,10 +138,17 @@ bool balancer::observe(node_id id, observation obs) {
   return apply_change(before);
 }
 
+bool balancer::expire_suspects(mono_clock::time_point now) {
+  const auto before = marks();
+  return table_.expire_suspects(now) && apply_change(before);
+}
+
 std::vector<balancer::node_mark> balancer::marks() const {
   std::vector<node_mark> m;
-  for (const node_record& r : table_.records())
-    m.push_back({r.id, r.tracker.current().state, r.tracker.current().up, r.eligible});
+  for (const node_record& r : table_.records()) {
+    const health& h = r.tracker.current();
+    m.push_back({r.id, h.state, h.up, h.suspect, r.eligible});
+  }
   return m;
 }
 
@@ -150,15 +158,19 @@ bool balancer::apply_change(const std::vector<node_mark>& before) {
   for (const node_record& r : table_.records()) {
     auto was = std::ranges::find(before, r.id, &node_mark::id);
     const health& h = r.tracker.current();
-    if (was != before.end() && was->state == h.state && was->up == h.up && was->eligible == r.eligible) continue;
+    if (was != before.end() && was->state == h.state && was->up == h.up && was->suspect == h.suspect &&
+        was->eligible == r.eligible)
+      continue;
     changed = true;
     const std::string from = was == before.end() ? std::string("new")
                                                  : fmt::format("{} {}", to_string(was->state),
-                                                               was->eligible ? "eligible" : "not-eligible");
+                                                               was->suspect    ? "suspect"
+                                                               : was->eligible ? "eligible"
+                                                                               : "not-eligible");
     log_info("node {} ({}): {} -> {} {}: {}", r.name(), r.address, from, to_string(h.state),
              eligibility_word(r, table_.intents_known()), h.reason);
     if (settings_.close_on_failure && is_failure(h.state) && (was == before.end() || !is_failure(was->state)))
-      close_sessions_of(r.id, to_string(h.state));
+      close_sessions_of(r.id, fmt::format("{}: {}", to_string(h.state), h.reason));
   }
   return changed;
 }
@@ -221,12 +233,13 @@ void balancer::relay_ended(const std::vector<std::uint64_t>& tokens) {
   }
 }
 
-void balancer::note_connect_failure(node_id id, const std::string& why) {
+void balancer::note_connect_failure(node_id id, const connect_failure& failure) {
   node_record* r = table_.find(id);
   if (!r) return;
   ++r->traffic.connect_errors;
   const auto before = marks();
-  r->tracker.connect_failed(fmt::format("connect from the balancer failed: {}", why));
+  r->tracker.connect_failed(fmt::format("connect from the balancer failed: {}", failure.why), failure.late,
+                            mono_clock::now());
   apply_change(before);
 }
 
@@ -300,7 +313,7 @@ asio::awaitable<void> balancer::run_session(tcp::socket client) {
         }
         tried.push_back(*id);
         failures += fmt::format("{}{}: {}", failures.empty() ? "" : "; ", name, c.failure->why);
-        note_connect_failure(*id, c.failure->why);
+        note_connect_failure(*id, *c.failure);
       } else {
         connected = true;
         if (node_record* now = table_.find(*id)) ++now->traffic.connections_total;

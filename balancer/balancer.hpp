@@ -14,6 +14,7 @@
 #include "balancer/core/balancer_settings.hpp"
 #include "balancer/core/routing_table.hpp"
 #include "balancer/listener.hpp"
+#include "balancer/node_connect.hpp"
 #include "balancer/relay.hpp"
 #include "balancer/resource_shortage.hpp"
 
@@ -52,9 +53,9 @@ class balancer {
   void stop_accepting();
 
   /// Adds a node under the operator's intent `i`, not eligible until the monitor has seen it healthy.
-  node_id add_node(const backend& b, const intent& i, int rise);
+  node_id add_node(const backend& b, const intent& i, const health_rules& rules);
   /// Renames, re-weights or re-resolves a node in place; its health, intent and sessions are kept.
-  void update_node(node_id id, const backend& b, int rise);
+  void update_node(node_id id, const backend& b, const health_rules& rules);
   /// Stops sending new clients to a node; its open sessions run to their end.
   void remove_node(node_id id);
   /// Sets the operator's intent for a node: drain keeps its sessions, maint closes them after
@@ -69,6 +70,9 @@ class balancer {
   /// Applies one monitor check (on the io thread), logging every change of state or eligibility;
   /// true when a node's state or eligibility changed.
   bool observe(node_id id, observation obs);
+  /// Takes the nodes suspect for longer than hung_time for down (and closes their sessions);
+  /// asked on the agent's tick, since a hung node's checks may not end for a whole timeout.
+  bool expire_suspects(mono_clock::time_point now);
 
   /// Sessions currently open, connecting ones included.
   std::size_t session_count() const { return session_count_; }
@@ -98,12 +102,13 @@ class balancer {
   void detach(session& s);
   void hand_over(session& s);
   void relay_ended(const std::vector<std::uint64_t>& tokens);
-  void note_connect_failure(node_id id, const std::string& why);
+  void note_connect_failure(node_id id, const connect_failure& failure);
   /// What a change is judged against: each node's state before it.
   struct node_mark {
     node_id id;
     galera_state state;
     bool up;
+    bool suspect;
     bool eligible;
   };
   std::vector<node_mark> marks() const;

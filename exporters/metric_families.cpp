@@ -101,6 +101,10 @@ void wsrep_families(family_set& out, const node_snapshot& n) {
 void balancer_families(family_set& out, const node_snapshot& n) {
   const labels l = node_labels(n);
   out.gauge("galeratop_node_up", "Whether the node's health allows connections (1) or not (0).", l, value_of(n.up));
+  out.gauge("galeratop_node_suspect", "Whether the node's checks stopped getting an answer in time (1): no new "
+            "connections, its open ones kept until it answers or is taken for down.", l, value_of(n.suspect));
+  out.counter("galeratop_node_suspect_total", "Times the node became suspect: checks without an answer within the "
+              "monitor's timeout while it was up.", l, static_cast<double>(n.suspicions_total));
   out.gauge("galeratop_node_eligible", "Whether the node takes new client connections now (health, admin state, "
             "weight and donor policy together).", l, value_of(n.eligible));
   for (galera_state s : all_states)

@@ -20,6 +20,12 @@ inline std::string field_text(const nlohmann::json& j, const char* key) {
   return it->is_string() ? it->get<std::string>() : it->dump();
 }
 
+/// A node's state as galeratop shows it: "suspect" while its checks get no answer in time (the
+/// status object keeps the last Galera state it reported, and says `suspect` apart), else the state.
+inline std::string shown_state(const nlohmann::json& node) {
+  return node.value("suspect", false) ? std::string("suspect") : field_text(node, "state");
+}
+
 /// A node's share of all the connections, 0 to 1; 0 when there are none at all.
 inline double share_of(std::uint64_t connections, std::uint64_t total) {
   return total == 0 ? 0 : static_cast<double>(connections) / static_cast<double>(total);

@@ -48,7 +48,7 @@ attr state_attr(const std::string& state) {
   if (state == "synced") return attr::good;
   if (state == "down" || state == "non_primary") return attr::bad;
   if (state == "unknown") return attr::dim;
-  return attr::warn;  // donor, joining, joined, initialized: alive but not a full member
+  return attr::warn;  // suspect, donor, joining, joined, initialized: alive but not a full member, or late
 }
 
 attr severity_attr(const std::string& severity) {
@@ -114,7 +114,10 @@ std::vector<column> columns() {
       {"NODE", 0, false, 0, [](const json& n, const table_context&) { return cell{field_text(n, "name")}; }},
       {"ADDRESS", 0, false, 4, [](const json& n, const table_context&) { return cell{field_text(n, "address")}; }},
       {"STATE", 11, false, 0,
-       [](const json& n, const table_context&) { return cell{field_text(n, "state"), state_attr(n.value("state", ""))}; }},
+       [](const json& n, const table_context&) {
+         const std::string state = shown_state(n);
+         return cell{state, state_attr(state)};
+       }},
       {"ADMIN", 5, false, 0,
        [](const json& n, const table_context&) {
          const std::string a = n.value("admin", "ready");

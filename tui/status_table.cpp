@@ -32,7 +32,7 @@ std::string render_status_table(const json& status) {
     std::string drain;
     if (const json& d = n.value("drain", json()); d.is_object())
       drain = fmt::format("{} left, {}", field_text(d, "remaining"), elapsed_text(d.value("elapsed_seconds", 0.0)));
-    rows.push_back({field_text(n, "name"), field_text(n, "address"), field_text(n, "state"), field_text(n, "admin"),
+    rows.push_back({field_text(n, "name"), field_text(n, "address"), shown_state(n), field_text(n, "admin"),
                     n.value("eligible", false) ? "yes" : "no", std::to_string(conns),
                     share_text(conns, total),
                     drain});

@@ -1,5 +1,7 @@
 #include "tui/view_state.hpp"
 
+#include "tui/field_text.hpp"
+
 #include <algorithm>
 #include <array>
 
@@ -9,7 +11,8 @@ using json = nlohmann::json;
 
 /// Problems first when sorting by state: what needs eyes sorts to the top.
 int state_rank(const std::string& s) {
-  constexpr std::array order{"down", "non_primary", "unknown", "initialized", "joining", "joined", "donor", "synced"};
+  constexpr std::array order{"down",   "non_primary", "suspect", "unknown",
+                             "initialized", "joining", "joined",  "donor", "synced"};
   for (std::size_t i = 0; i < order.size(); ++i)
     if (s == order[i]) return static_cast<int>(i);
   return static_cast<int>(order.size());
@@ -61,7 +64,7 @@ std::vector<const json*> visible_nodes(const view_state& v, const json& status) 
   auto name = [](const json* n) { return n->value("name", ""); };
   std::ranges::stable_sort(out, [&](const json* a, const json* b) {
     switch (v.sort) {
-      case sort_key::state: return state_rank(a->value("state", "")) < state_rank(b->value("state", ""));
+      case sort_key::state: return state_rank(shown_state(*a)) < state_rank(shown_state(*b));
       case sort_key::connections: return a->value("connections", 0u) > b->value("connections", 0u);
       case sort_key::address: return a->value("address", "") < b->value("address", "");
       case sort_key::name: break;

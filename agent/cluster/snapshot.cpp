@@ -10,6 +10,8 @@ node_snapshot snapshot_of(const node_record& r) {
   const health& h = r.tracker.current();
   n.state = h.state;
   n.up = h.up;
+  n.suspect = h.suspect;
+  n.suspicions_total = r.tracker.suspicions();
   n.reason = h.reason;
   n.eligible = r.eligible;
   n.admin = r.intent.admin;

@@ -22,6 +22,8 @@ struct node_snapshot {
   std::string resolved;  ///< IP:PORT it resolved to, to match wsrep_incoming_addresses
   galera_state state = galera_state::unknown;
   bool up = false;        ///< health allows connections
+  bool suspect = false;   ///< its checks stopped getting an answer in time: no new connections, open ones kept
+  std::uint64_t suspicions_total = 0;  ///< how many times it became suspect
   bool eligible = false;  ///< takes new connections now (health, admin, weight, donor policy)
   admin_state admin = admin_state::ready;
   std::chrono::system_clock::time_point admin_since{};  ///< when the operator last changed `admin`; epoch if never

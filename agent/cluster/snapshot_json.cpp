@@ -23,6 +23,8 @@ json to_json(const node_snapshot& n, std::chrono::system_clock::time_point now) 
             {"state", to_string(n.state)},
             {"admin", to_string(n.admin)},
             {"up", n.up},
+            {"suspect", n.suspect},
+            {"suspicions_total", n.suspicions_total},
             {"eligible", n.eligible},
             {"weight", n.weight},
             {"reason", n.reason},

@@ -1,6 +1,7 @@
 #include "agent/config/command_line.hpp"
 
 #include <fmt/format.h>
+#include <tuple>
 
 
 namespace galeratop {
@@ -54,6 +55,7 @@ config_result apply_overrides(config c, const config_overrides& o) {
   duration(o.connect_timeout, "--connect-timeout", c.balancer.connect_timeout, std::chrono::milliseconds(10));
   duration(o.shutdown_grace, "--shutdown-grace", c.shutdown_grace, std::chrono::milliseconds(0));
   duration(o.maint_grace, "--maint-grace", c.balancer.maint_grace, std::chrono::milliseconds(0));
+  duration(o.hung_time, "--hung-time", c.monitor.hung_time, std::chrono::milliseconds(1000));
   if (o.policy) {
     if (auto p = from_name(balance_policy_names, *o.policy))
       c.balancer.policy = *p;
@@ -66,11 +68,12 @@ config_result apply_overrides(config c, const config_overrides& o) {
     else
       refuse("--donor", expected_one_of(donor_policy_names));
   }
-  if (o.rise) {
-    if (*o.rise < 1 || *o.rise > 100)
-      refuse("--rise", "must be between 1 and 100");
+  for (auto [given, option, field] : {std::tuple{o.rise, "--rise", &c.monitor.rise}, {o.fall, "--fall", &c.monitor.fall}}) {
+    if (!given) continue;
+    if (*given < 1 || *given > 100)
+      refuse(option, "must be between 1 and 100");
     else
-      c.monitor.rise = *o.rise;
+      *field = *given;
   }
   for (auto& e : validate(c)) errors.push_back(std::move(e));
   if (!errors.empty()) return {std::nullopt, std::move(errors)};

@@ -26,6 +26,8 @@ struct config_overrides {
   std::optional<std::string> donor;
   std::optional<std::string> connect_timeout;
   std::optional<int> rise;
+  std::optional<int> fall;
+  std::optional<std::string> hung_time;
   std::optional<std::string> shutdown_grace;
   std::optional<std::size_t> max_connections;
   std::optional<std::string> user;

@@ -120,6 +120,8 @@ const std::map<std::string, std::map<std::string, setter>>& sections() {
            {"interval", duration_key<ms>([](config& c) -> ms& { return c.monitor.interval; }, 50ms, 60000ms)},
            {"timeout", duration_key<sec>([](config& c) -> sec& { return c.monitor.timeout; }, 1s, 60s)},
            {"rise", integer_key<int>([](config& c) -> int& { return c.monitor.rise; }, 1, 100)},
+           {"fall", integer_key<int>([](config& c) -> int& { return c.monitor.fall; }, 1, 100)},
+           {"hung_time", duration_key<ms>([](config& c) -> ms& { return c.monitor.hung_time; }, 1000ms, 3600000ms)},
        }},
       {"balancer",
        {

@@ -10,6 +10,7 @@
 #include "agent/config/endpoint.hpp"
 #include "agent/config/model_settings.hpp"
 #include "balancer/core/balancer_settings.hpp"
+#include "balancer/core/health_tracker.hpp"
 
 namespace galeratop {
 
@@ -27,7 +28,12 @@ struct monitor_config {
   std::string password_file = "/etc/galeratop/monitor.pass";  ///< the password is never taken from argv
   std::chrono::milliseconds interval{250};
   std::chrono::seconds timeout{1};  ///< connect, read and write timeout of a check (Connector/C counts seconds)
-  int rise = 2;                     ///< good checks in a row before a node is readmitted
+  int rise = 2;                     ///< good checks in a row before a node that was down is readmitted
+  int fall = 3;                     ///< checks in a row without an answer before a suspect node is down
+  std::chrono::milliseconds hung_time{5000};  ///< how long a node may be suspect before it is down
+
+  /// How checks turn into health, as the health tracker takes them.
+  health_rules health() const { return {rise, fall, hung_time}; }
 };
 
 /// `[intents]`: where operator intents (drain, maint, weight) are kept.

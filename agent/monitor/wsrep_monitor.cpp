@@ -40,10 +40,18 @@ void wsrep_monitor::run(std::stop_token stop) {
   auto backoff = target_.interval;
   auto next = mono_clock::now();
 
+  // How a failed call failed is evidence (health_tracker): one that ran into the timeout may
+  // only have met a slow node, one answered sooner was refused, reset or closed by the node.
+  const auto ran_into_timeout = [this](mono_clock::time_point since) {
+    return ran_out_of_time(std::chrono::duration_cast<std::chrono::microseconds>(mono_clock::now() - since),
+                           target_.login.timeout);
+  };
   while (!stop.stop_requested()) {
     observation obs;
     if (!conn) {
+      const auto started = mono_clock::now();
       conn = mysql_session::open(target_.login, obs.error);
+      if (!conn) obs.late = ran_into_timeout(started);
       // The names are read once per connection: they only change with a restart of the node.
       if (conn) {
         std::string ignored;
@@ -59,6 +67,7 @@ void wsrep_monitor::run(std::stop_token stop) {
         obs.latency = std::chrono::duration_cast<std::chrono::microseconds>(mono_clock::now() - started);
         obs.status = parse_wsrep_status(*rows);
       } else {
+        obs.late = ran_into_timeout(started);
         conn.reset();  // the next check reconnects
       }
     }

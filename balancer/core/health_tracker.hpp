@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -28,37 +29,71 @@ struct check_verdict {
 /// Classifies one observation against the peers' view. Pure.
 check_verdict classify(const observation& obs, const peer_view& peers);
 
+/// How checks turn into health (the [monitor] keys rise, fall and hung_time).
+struct health_rules {
+  int rise = 2;  ///< admissible checks in a row before a node that was down is readmitted
+  int fall = 3;  ///< checks in a row without an answer before a suspect node is taken for down
+  std::chrono::milliseconds hung_time{5000};  ///< how long a node may stay suspect before it is taken for down
+
+  friend bool operator==(const health_rules&, const health_rules&) = default;
+};
+
 /// A node's health: its Galera state and whether it may take connections.
 struct health {
-  galera_state state = galera_state::unknown;
-  bool up = false;  ///< false until `rise` admissible checks in a row; false at once on any failure
+  galera_state state = galera_state::unknown;  ///< the last state it reported while suspect; down once taken for down
+  bool up = false;  ///< may take new connections: false until `rise` admissible checks in a row, false at once on a failure
+  /// Checks stopped getting an answer in time while it was up: no new connections, its open ones
+  /// untouched, until it answers (up again at once) or is taken for down (fall, hung_time).
+  bool suspect = false;
+  mono_clock::time_point suspect_since{};  ///< when the first check without an answer ended
   std::string reason;
 
   friend bool operator==(const health&, const health&) = default;
 };
 
-/// Applies hysteresis to verdicts: one failed check excludes at once, recovery
-/// needs `rise` consecutive admissible checks. Every node starts not up.
+/// Applies hysteresis to verdicts. Evidence decides: a failed check the node's side answered (a
+/// close, a reset, a refusal) takes the node down at once; a check that got no answer in time
+/// makes an up node only suspect, and it is taken for down after `fall` such checks in a row or
+/// `hung_time`, whichever comes first. One admissible check clears a suspicion; a node that was
+/// down needs `rise` in a row. Every node starts not up.
 class health_tracker {
  public:
-  /// `rise` >= 1: admissible checks in a row needed to come back.
-  explicit health_tracker(int rise = 2) : rise_(rise) {}
+  explicit health_tracker(health_rules rules = {}) : rules_(rules) {}
 
-  /// Feeds one check; returns true when `current().state` or `.up` changed.
+  /// Feeds one check; returns true when `current()`'s state, up or suspect changed.
   bool observe(const observation& obs, const peer_view& peers);
 
-  /// A data-path connect to the node failed: not up until the monitor sees it good `rise` times again.
-  bool connect_failed(const std::string& why);
+  /// Takes a suspect node for down once it has been suspect for `hung_time` at `now` (checks may
+  /// be blocked for a whole timeout each, so this is asked on a clock, not only per check);
+  /// returns true when it did.
+  bool expire(mono_clock::time_point now);
+
+  /// A data-path connect to the node failed at `now`. Answered (refused, reset, an error packet):
+  /// not up until the monitor sees it good `rise` times again. `late` (no TCP connection or no
+  /// greeting within the connect timeout): an up node is only suspect, as after a late check,
+  /// but only the monitor's checks count towards `fall`. True when up or suspect changed.
+  bool connect_failed(const std::string& why, bool late, mono_clock::time_point now);
 
   /// The health after the last check.
   const health& current() const { return health_; }
 
-  /// Changes the hysteresis for the next checks (at reload).
-  void set_rise(int rise) { rise_ = rise; }
+  /// How many times the node became suspect.
+  std::uint64_t suspicions() const { return suspicions_; }
+
+  /// Changes the rules for the next checks (at reload).
+  void set_rules(const health_rules& rules) { rules_ = rules; }
 
  private:
-  int rise_;
+  void answered(check_verdict v);
+  void late_check(const observation& obs);
+  void suspect_from(mono_clock::time_point since);
+  void take_for_down(std::string why);
+  bool moved_from(const health& before) const;  // state, up or suspect differ
+
+  health_rules rules_;
   int good_streak_ = 0;  // admissible checks since the last failure
+  int late_streak_ = 0;  // checks without an answer since the last one that had one
+  std::uint64_t suspicions_ = 0;
   health health_;
 };
 

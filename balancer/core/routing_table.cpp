@@ -8,13 +8,13 @@
 namespace galeratop {
 
 node_record& routing_table::add(node_id id, std::string configured_name, std::string address,
-                                std::uint32_t configured_weight, int rise) {
+                                std::uint32_t configured_weight, const health_rules& rules) {
   node_record& r = records_.emplace_back();
   r.id = id;
   r.configured_name = std::move(configured_name);
   r.address = std::move(address);
   r.configured_weight = configured_weight;
-  r.tracker = health_tracker(rise);
+  r.tracker = health_tracker(rules);
   return r;
 }
 
@@ -50,6 +50,12 @@ void routing_table::observe(node_id id, observation obs) {
   if (obs.node_name.empty()) obs.node_name = m.last.node_name;
   m.last = std::move(obs);
   r->tracker.observe(m.last, peers);
+}
+
+bool routing_table::expire_suspects(mono_clock::time_point now) {
+  bool any = false;
+  for (node_record& r : records_) any = r.tracker.expire(now) || any;
+  return any;
 }
 
 peer_view routing_table::peers_of(node_id id) const {
@@ -166,6 +172,7 @@ std::string routing_table::unavailable_reason() const {
     if (s == galera_state::down || s == galera_state::unknown) why = "down";
     else if (s == galera_state::non_primary) why = "non-Primary";
     else if (s != galera_state::synced && s != galera_state::donor) why = std::string(to_string(s));
+    else if (r.tracker.current().suspect) why = "suspect";
     else if (!r.tracker.current().up) why = "rising";
     else if (!intents_known_) why = "awaiting the shared intents";
     else if (r.intent.admin != admin_state::ready) why = r.intent.admin == admin_state::drain ? "drained" : "in maintenance";

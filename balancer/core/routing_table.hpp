@@ -20,7 +20,7 @@ class routing_table {
  public:
   /// Adds a node, not up until the monitor has seen it healthy; the caller fills in the rest of its record.
   node_record& add(node_id id, std::string configured_name, std::string address, std::uint32_t configured_weight,
-                   int rise);
+                   const health_rules& rules);
   /// Forgets a node; its sessions are the caller's business.
   void remove(node_id id);
   /// The node's record; nullptr for an id no longer configured.
@@ -34,6 +34,9 @@ class routing_table {
 
   /// Records a monitor check: the node's health and its monitor figures.
   void observe(node_id id, observation obs);
+
+  /// Takes the nodes suspect for longer than their hung_time at `now` for down; true when one was.
+  bool expire_suspects(mono_clock::time_point now);
 
   /// Recomputes every route's `eligible` flag; call after any change.
   void refresh(donor_policy donors);

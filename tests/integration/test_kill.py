@@ -1,5 +1,6 @@
-"""kill -9 of a node under a short-session load: excluded within 1 s, no request fails after that,
-and the node is readmitted once it has rejoined."""
+"""kill -9 of a node under a short-session load: excluded within 1 s and down (its sessions closed)
+within 1 s, never merely suspect; no request fails after that, and the node is readmitted once it
+has rejoined."""
 
 import time
 import unittest
@@ -19,6 +20,12 @@ class Kill(LabTestCase):
             exclusion = excluded[0] - killed_at
             print(f"excluded {exclusion * 1000:.0f} ms after kill -9 ({excluded[3]})")
             self.assertLess(exclusion, 1.0)
+            # A dead node's side resets the monitor's connection and refuses the next: that is proof,
+            # not a late answer, so it is down (its sessions closed) at once, never only suspect.
+            down = agent.wait_transition(victim["port"], lambda t: t[1] == "down", 5, "down", after=killed_at - 0.01)
+            print(f"down {(down[0] - killed_at) * 1000:.0f} ms after kill -9 ({down[3]})")
+            self.assertLess(down[0] - killed_at, 1.0)
+            self.assertFalse([t for t in agent.transitions(victim["port"]) if t[0] >= killed_at and t[2] == "suspect"])
 
             ok_before = load.ok
             wait_for(lambda: load.ok >= ok_before + 200, 60, "200 more requests after the exclusion")

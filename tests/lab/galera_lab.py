@@ -346,7 +346,15 @@ class Lab:
                 self._wait_gone(n["index"], 10)
 
     def destroy(self):
-        self.stop()
+        """Ends every process of the lab, by PID, and removes it. Its data goes with it, so the
+        nodes are killed, not stopped: a clean stop of every node at once waits about 5 s on
+        Galera's leave protocol, at every test run's end."""
+        self.stop_garbd()
+        self._reload()
+        for n in self.nodes:
+            self._signal(n["index"], signal.SIGKILL)
+        for n in self.nodes:
+            self._wait_gone(n["index"], 10)
         shutil.rmtree(self.root, ignore_errors=True)
 
     # ---- queries ----------------------------------------------------------------------

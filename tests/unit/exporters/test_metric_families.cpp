@@ -149,6 +149,20 @@ TEST_CASE("balancer counters and gauges carry the snapshot's figures") {
   CHECK(family(all, "galeratop_node_flow_control_paused_seconds_total").type == MetricType::Counter);
 }
 
+TEST_CASE("a suspect node is a gauge while it lasts and a count of the times it began") {
+  snapshot s = sample();
+  s.nodes[2].suspect = true;
+  s.nodes[2].suspicions_total = 3;
+  const auto all = metric_families(s);
+  const auto& suspect = family(all, "galeratop_node_suspect").metric;
+  REQUIRE(suspect.size() == 3);
+  CHECK(suspect[0].gauge.value == 0);
+  CHECK(suspect[2].gauge.value == 1);
+  CHECK(label(suspect[2], "node") == "n3");
+  CHECK(family(all, "galeratop_node_suspect_total").type == MetricType::Counter);
+  CHECK(family(all, "galeratop_node_suspect_total").metric[2].counter.value == 3);
+}
+
 TEST_CASE("the poll histogram has cumulative buckets ending in +Inf") {
   const auto all = metric_families(sample());
   const MetricFamily& f = family(all, "galeratop_monitor_poll_seconds");

@@ -92,6 +92,11 @@ TEST_CASE("states get their colours: synced good, donor warn, down bad") {
   CHECK(attr_of("synced") == attr::good);
   CHECK(attr_of("donor") == attr::warn);
   CHECK(attr_of("down") == attr::bad);
+  s["nodes"][1]["suspect"] = true;  // its checks get no answer in time: late, not dead
+  const auto suspect = layout_screen(s, v, 120, 35, {}, "0.1.0");
+  CHECK(std::ranges::any_of(suspect, [](const screen_line& l) {
+    return std::ranges::any_of(l, [](const span& sp) { return sp.text.starts_with("suspect ") && sp.attr == attr::warn; });
+  }));
 }
 
 TEST_CASE("a draining node shows what is left, disconnected says so and keeps the last view") {

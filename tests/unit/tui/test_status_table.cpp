@@ -68,3 +68,9 @@ TEST_CASE("the status table says whether intents reach the other agents, and wha
   s["intents"]["shared"] = false;  // one agent keeping its intents locally: nothing to say
   CHECK(galeratop::render_status_table(s).find("intents:") == std::string::npos);
 }
+
+TEST_CASE("a suspect node shows as suspect, whatever state it last reported") {
+  json s = status();
+  s["nodes"][0]["suspect"] = true;
+  CHECK(galeratop::render_status_table(s).find("galera-db-01  127.0.0.1:3311  suspect  ready") != std::string::npos);
+}

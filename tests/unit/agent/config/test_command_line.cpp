@@ -70,3 +70,18 @@ TEST_CASE("the intents options set the group or keep intents local, a bad group 
   REQUIRE_FALSE(bad.value);
   CHECK(bad.errors.front().key == "--intents-group");
 }
+
+TEST_CASE("fall and hung_time come from the command line too, and are refused out of range") {
+  config_overrides o;
+  o.nodes = {"127.0.0.1:3311"};
+  o.fall = 5;
+  o.hung_time = "12s";
+  const config_result r = apply_overrides(config{}, o);
+  REQUIRE(r.value);
+  CHECK(r.value->monitor.health() == health_rules{2, 5, 12s});
+  o.fall = 0;
+  o.hung_time = "500ms";
+  std::vector<std::string> keys;
+  for (const auto& e : apply_overrides(config{}, o).errors) keys.push_back(e.key);
+  CHECK(keys == std::vector<std::string>{"--hung-time", "--fall"});
+}

@@ -244,3 +244,14 @@ TEST_CASE("an intents group is a short plain name") {
   CHECK_FALSE(valid_intent_group("x'; DROP TABLE t; --"));
   CHECK_FALSE(valid_intent_group(std::string(65, 'a')));
 }
+
+TEST_CASE("[monitor] fall and hung_time default to HAProxy's 3 and Galera's 5 s, and are range-checked") {
+  const config_result r = parse_config("[monitor]\nfall = 4\nhung_time = \"8s\"\n[[node]]\naddress = \"a:1\"\n", "g.toml");
+  REQUIRE(r.value);
+  CHECK(r.value->monitor.health() == health_rules{2, 4, 8s});
+  CHECK(config{}.monitor.health() == health_rules{2, 3, 5s});
+  const auto e = only_error("[monitor]\nhung_time = \"100ms\"\n[[node]]\naddress = \"a:1\"\n");
+  CHECK(e.line == 2);
+  CHECK(e.key == "monitor.hung_time");
+  CHECK(only_error("[monitor]\nfall = 0\n[[node]]\naddress = \"a:1\"\n").key == "monitor.fall");
+}

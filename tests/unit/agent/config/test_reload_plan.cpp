@@ -14,7 +14,7 @@ node_config node(std::string host, std::uint16_t port, std::uint32_t weight = 1,
 routing_table running(const std::vector<node_config>& nodes) {
   routing_table t;
   node_id id = 10;
-  for (const node_config& n : nodes) t.add(id++, n.name, n.address.to_string(), n.weight, 2);
+  for (const node_config& n : nodes) t.add(id++, n.name, n.address.to_string(), n.weight, {});
   return t;
 }
 }  // namespace

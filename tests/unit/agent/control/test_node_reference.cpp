@@ -21,7 +21,7 @@ TEST_CASE("a control request names a node by its name, its configured address or
 TEST_CASE("a name two nodes share (the seed's cloned node) is ambiguous: the address must be used") {
   routing_table t;
   for (node_id id : {1u, 2u}) {
-    t.add(id, "", "10.0.0." + std::to_string(id) + ":3306", 1, 2);
+    t.add(id, "", "10.0.0." + std::to_string(id) + ":3306", 1, {});
     observation o = seen();
     o.node_name = "galera-db-01";
     t.observe(id, o);

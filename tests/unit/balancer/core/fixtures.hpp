@@ -49,12 +49,20 @@ inline observation unreachable(std::string why = "Can't connect to server on '12
   return o;
 }
 
+/// A check that got no answer within the monitor's timeout (a frozen or overloaded node), ended at `at`.
+inline observation late(mono_clock::time_point at = {}, std::string why = "Lost connection to server during query") {
+  observation o = unreachable(std::move(why));
+  o.late = true;
+  o.at = at;
+  return o;
+}
+
 /// A table of `n` nodes named n1..nN, all seen healthy `rise` times (so up and eligible).
 inline routing_table healthy_table(int n, int rise = 2, std::vector<std::uint32_t> weights = {}) {
   routing_table t;
   for (int i = 1; i <= n; ++i) {
     const auto w = weights.empty() ? 1u : weights[static_cast<std::size_t>(i - 1)];
-    t.add(static_cast<node_id>(i), "n" + std::to_string(i), "127.0.0.1:" + std::to_string(3305 + i), w, rise);
+    t.add(static_cast<node_id>(i), "n" + std::to_string(i), "127.0.0.1:" + std::to_string(3305 + i), w, {.rise = rise});
   }
   for (int k = 0; k < rise; ++k)
     for (int i = 1; i <= n; ++i) t.observe(static_cast<node_id>(i), seen());

@@ -28,7 +28,7 @@ void set_state(routing_table& t, node_id id, const observation& o, donor_policy 
 
 TEST_CASE("nodes are not eligible before the monitor has seen them") {
   routing_table t;
-  t.add(1, "", "127.0.0.1:3306", 1, 2);
+  t.add(1, "", "127.0.0.1:3306", 1, {});
   t.refresh(donor_policy::avoid);
   CHECK_FALSE(t.records()[0].eligible);
   CHECK_FALSE(t.pick(balance_policy::leastconn));
@@ -169,9 +169,9 @@ TEST_CASE("the unavailable reason counts nodes by what keeps them out") {
 
 TEST_CASE("the unavailable reason covers unchecked, joining and rising nodes") {
   routing_table t;
-  t.add(1, "", "127.0.0.1:1", 1, 2);
-  t.add(2, "", "127.0.0.1:2", 1, 2);
-  t.add(3, "", "127.0.0.1:3", 1, 2);
+  t.add(1, "", "127.0.0.1:1", 1, {.rise = 2});
+  t.add(2, "", "127.0.0.1:2", 1, {.rise = 2});
+  t.add(3, "", "127.0.0.1:3", 1, {.rise = 2});
   t.observe(2, seen({.local_state = 1, .comment = "Joining"}));
   t.observe(3, seen());
   t.refresh(donor_policy::avoid);
@@ -181,9 +181,9 @@ TEST_CASE("the unavailable reason covers unchecked, joining and rising nodes") {
 
 TEST_CASE("a node's name is the configured one, else wsrep_node_name, else its address") {
   routing_table t;
-  t.add(1, "galera-db-01", "192.0.2.1:3306", 1, 1);
-  t.add(2, "", "192.0.2.2:3306", 1, 1);
-  t.add(3, "", "192.0.2.3:3306", 1, 1);
+  t.add(1, "galera-db-01", "192.0.2.1:3306", 1, {.rise = 1});
+  t.add(2, "", "192.0.2.2:3306", 1, {.rise = 1});
+  t.add(3, "", "192.0.2.3:3306", 1, {.rise = 1});
   observation o = seen();
   o.node_name = "from-wsrep";
   t.observe(1, o);
@@ -197,7 +197,7 @@ TEST_CASE("a node's name is the configured one, else wsrep_node_name, else its a
 
 TEST_CASE("peers_of takes the freshest conf_id of the majority history among reachable Primary peers") {
   routing_table t;
-  for (node_id i = 1; i <= 4; ++i) t.add(i, "", "a" + std::to_string(i), 1, 1);
+  for (node_id i = 1; i <= 4; ++i) t.add(i, "", "a" + std::to_string(i), 1, {.rise = 1});
   t.observe(1, seen({.conf_id = 5}));
   t.observe(2, seen({.conf_id = 6}));
   t.observe(3, seen({.conf_id = 99, .uuid = "other"}));
@@ -288,7 +288,7 @@ TEST_CASE("a node's weight is the operator's override while it is set, else the 
 
 TEST_CASE("a check goes into its node's record: the latency into the poll histogram, a failure into the errors") {
   routing_table t;
-  t.add(1, "", "127.0.0.1:3306", 1, 2);
+  t.add(1, "", "127.0.0.1:3306", 1, {});
   observation good = seen();
   good.latency = std::chrono::microseconds(700);
   t.observe(1, good);
@@ -301,4 +301,15 @@ TEST_CASE("a check goes into its node's record: the latency into the poll histog
   CHECK_FALSE(m.last.status);
   t.observe(7, seen());  // a node a reload removed: nothing to record
   CHECK(t.records().size() == 1);
+}
+
+TEST_CASE("a suspect node takes no new client and says so in the unavailable reason") {
+  auto t = healthy_table(2);
+  set_state(t, 1, late());
+  set_state(t, 2, late());
+  CHECK_FALSE(t.pick(balance_policy::leastconn));
+  CHECK(t.unavailable_reason() == "no Galera node is available (2 configured: 2 suspect)");
+  CHECK_FALSE(t.expire_suspects(mono_clock::time_point{} + std::chrono::seconds(4)));
+  CHECK(t.expire_suspects(mono_clock::time_point{} + std::chrono::seconds(5)));
+  CHECK(t.unavailable_reason() == "no Galera node is available (2 configured: 2 down)");
 }
