@@ -252,7 +252,7 @@ TEST_CASE("a late check of a node that is not up is a plain failure: it is down"
   CHECK(t.suspicions() == 0);
 }
 
-TEST_CASE("a suspect node that answers with a stale view stays suspect; one that is non-Primary is non-Primary") {
+TEST_CASE("a suspect node that answers with a stale view stays suspect, one that is non-Primary is non-Primary") {
   auto t = up_node();
   t.observe(late(t0), no_peers);
   const peer_view moved_on{true, "b1b1b1b1-0000-11ee-8000-000000000001", 9};  // fixtures' conf_id is 7
