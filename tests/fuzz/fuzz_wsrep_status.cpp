@@ -35,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   galeratop::peer_view peers{true, obs.status->cluster_state_uuid, obs.status->cluster_conf_id + 1};
   (void)galeratop::classify(obs, peers);
   (void)galeratop::classify(obs, galeratop::peer_view{});
-  galeratop::health_tracker tracker(2);
+  galeratop::health_tracker tracker({.rise = 2});
   tracker.observe(obs, peers);
   return 0;
 }
