@@ -9,8 +9,6 @@
 #include <asio/detached.hpp>
 #include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
-#include <algorithm>
-#include <map>
 #include <unistd.h>
 
 #include "balancer/core/log.hpp"

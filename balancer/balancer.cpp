@@ -139,6 +139,9 @@ bool balancer::observe(node_id id, observation obs) {
 }
 
 bool balancer::expire_suspects(mono_clock::time_point now) {
+  // Asked on every tick: nothing to judge, and nothing to allocate, while no node is suspect.
+  if (std::ranges::none_of(table_.records(), [](const node_record& r) { return r.tracker.current().suspect; }))
+    return false;
   const auto before = marks();
   return table_.expire_suspects(now) && apply_change(before);
 }

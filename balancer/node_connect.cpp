@@ -42,13 +42,16 @@ asio::awaitable<connect_result> connect_to_node(tcp::socket& server, const tcp::
   asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
   auto outcome = co_await (dial(server, node, greeting, r.greeting_bytes, connected) || timer.async_wait(use_tuple));
   if (outcome.index() == 1) {
-    r.failure = {fmt::format("{} within {} ms", connected ? "no server greeting" : "no TCP connection", timeout.count()),
-                 false, true, {}};
+    r.failure = connect_failure{
+        .why = fmt::format("{} within {} ms", connected ? "no server greeting" : "no TCP connection", timeout.count()),
+        .late = true};
   } else if (auto ec = std::get<0>(outcome)) {
-    r.failure = {fmt::format("{}: {}", connected ? "closed before its greeting" : "connect", ec.message()),
-                 !connected && is_resource_shortage(ec), false, ec};
+    r.failure = connect_failure{.why = fmt::format("{}: {}", connected ? "closed before its greeting" : "connect",
+                                                   ec.message()),
+                                .ours = !connected && is_resource_shortage(ec),
+                                .error = ec};
   } else if (const auto head = greeting.first(r.greeting_bytes); starts_with_err_packet(head)) {
-    r.failure = {fmt::format("refused the client: {}", err_packet_message(head)), false, false, {}};
+    r.failure = connect_failure{.why = fmt::format("refused the client: {}", err_packet_message(head))};
   }
   if (r.failure) {
     std::error_code ignored;

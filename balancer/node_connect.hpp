@@ -20,7 +20,7 @@ struct connect_failure {
   /// No TCP connection or no greeting within the timeout: the node may only be slow (a frozen
   /// node's kernel still accepts), where a refusal, a reset or an error packet is its answer.
   bool late = false;
-  std::error_code error;  ///< the socket error, when there was one
+  std::error_code error{};  ///< the socket error, when there was one
 };
 
 /// What connecting to a node for a client came to.
