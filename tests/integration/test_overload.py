@@ -18,6 +18,19 @@ from harness import Agent, LabTestCase, app_connect, mariadb_cli, wait_for
 MASS_CLIENTS = Path(__file__).with_name("mass_clients.py")
 
 
+def listen_overflows():
+    """The kernel's count of handshakes this network namespace dropped at a full accept queue.
+
+    Each client the kernel loses before galeratopd can accept it (a SYN dropped, or the ACK of a
+    SYN-cookie handshake thrown away) adds at least one."""
+    with open("/proc/net/netstat") as table:
+        lines = table.read().splitlines()
+    for names, values in zip(lines[::2], lines[1::2]):
+        if names.startswith("TcpExt:"):
+            return int(dict(zip(names.split(), values.split()))["ListenOverflows"])
+    raise RuntimeError("no TcpExt ListenOverflows in /proc/net/netstat")
+
+
 class MassClients:
     """`count` client connections held open by helper processes until the end of the `with`."""
 
@@ -132,17 +145,22 @@ class Overload(LabTestCase):
             agent.config_path.write_text(agent.config_path.read_text().replace('connect_timeout = "1s"',
                                                                                'connect_timeout = "10s"'))
             with agent:
+                overflows_before = listen_overflows()
                 with MassClients(agent.port, 20000, deadline=120) as clients:
-                    print(f"20000 clients at once: {clients.counts} {clients.messages}")
+                    overflows = listen_overflows() - overflows_before
+                    print(f"20000 clients at once: {clients.counts} {clients.messages}, "
+                          f"{overflows} listen-queue overflows in the kernel")
                     self.assertEqual(clients.counts.get("greeting", 0), held)
                     # Every client that reached galeratopd was answered: none is left silent on a
-                    # connection the server's side holds. On a loaded machine the kernel may have lost
-                    # a few before galeratopd could see them: SYNs it is still retrying, or SYN-cookie
-                    # handshakes it forgot because the accept queue was full (half open).
+                    # connection the server's side holds. The kernel may have lost some before
+                    # galeratopd could see them: SYNs it is still retrying, or SYN-cookie handshakes
+                    # it forgot because the accept queue was full (half open). How many depends on
+                    # the machine's speed and load (2551 of 20,000 on one CI run), so the test does
+                    # not bound it; it checks that the kernel's own counter accounts for every one.
                     self.assertEqual(clients.counts.get("silent", 0), 0)
                     lost = clients.counts.get("unconnected", 0) + clients.counts.get("half_open", 0)
                     self.assertEqual(clients.counts.get("err_1040", 0) + lost, 20000 - held)
-                    self.assertLess(lost, 2000)
+                    self.assertLessEqual(lost, overflows)
                     self.assertEqual(clients.messages, {"galeratop: too many connections"})
                     front = wait_for(lambda: (f := self.frontend(agent))["rejected_max_connections_total"]
                                      >= clients.counts.get("err_1040", 0) and f, 5, "every rejection in the status")
