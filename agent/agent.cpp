@@ -331,8 +331,17 @@ void agent::publish() {
   auto s = std::make_shared<snapshot>();
   s->version = std::string(version);
   s->taken_at = std::chrono::system_clock::now();
-  for (const node_record& r : balancer_.table().records()) s->nodes.push_back(snapshot_of(r));
   const auto now = mono_clock::now();
+  for (const node_record& r : balancer_.table().records()) {
+    node_snapshot n = snapshot_of(r);
+    // The counters say what happened since the start; the window, what happens now.
+    query_window& w = query_windows_[r.id];
+    w.add(now, n.queries_total, n.query_latency.cumulative);
+    n.queries_per_second = w.queries_per_second();
+    n.query_p99_seconds = w.p99();
+    s->nodes.push_back(std::move(n));
+  }
+  std::erase_if(query_windows_, [&](const auto& w) { return balancer_.table().find(w.first) == nullptr; });
 
   const bool significant = memory_.note(s->nodes, s->taken_at);
   if (memory_file_ && (significant || (memory_.dirty() && now - memory_written_ >= memory_write_pace))) {

@@ -12,6 +12,7 @@
 
 #include "agent/cluster/bootstrap_memory.hpp"
 #include "agent/cluster/cluster_model.hpp"
+#include "agent/cluster/query_window.hpp"
 #include "agent/cluster/snapshot_slot.hpp"
 #include "agent/config/config.hpp"
 #include "agent/control/control_protocol.hpp"
@@ -129,6 +130,7 @@ class agent {
   intent_read_watch read_watch_;
   std::vector<unreadable_intent> unreadable_rows_;  // the ignored rows last logged
   std::chrono::system_clock::time_point started_at_ = std::chrono::system_clock::now();
+  std::map<node_id, query_window> query_windows_;  // the recent query figures of each node, fed by publish()
   snapshot_slot published_;
   std::unique_ptr<metrics_server> metrics_;  // after published_: its threads read it until they stop
   std::unique_ptr<control_server> control_;  // after the state it serves

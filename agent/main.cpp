@@ -53,7 +53,13 @@ void add_options(CLI::App& app, options& o) {
       ->option_text("HOST:PORT");
   app.add_option("--control-token-file", ov.control_token_file, "[agent] control_token_file: the TCP token")
       ->option_text("FILE");
-  app.add_option("--maint-grace", ov.maint_grace, "[balancer] maint_grace before a maint node's sessions close")
+  app.add_option("--maint-grace", ov.maint_grace, "[balancer] maint_grace: then a maint node's sessions close, cut or not")
+      ->option_text("DURATION");
+  app.add_option("--close-idle", ov.close_idle,
+                 "[balancer] close_idle a session must be idle at a safe point before a drain closes it")
+      ->option_text("DURATION");
+  app.add_option("--close-patience", ov.close_patience,
+                 "[balancer] close_patience: after it, a drain takes any safe point")
       ->option_text("DURATION");
   app.add_option("--metrics", ov.metrics, "[agent] metrics address, \"\" disables")->option_text("HOST:PORT");
   app.add_option("--state-dir", ov.state_dir, "[agent] state_dir: what must survive a restart")

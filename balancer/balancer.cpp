@@ -45,8 +45,8 @@ struct balancer::session {
   tcp::socket server;
   node_id node = 0;  // the node it is attached to while connecting; 0 = none
   tcp::endpoint to;  // that node's address
-  // That node's byte counters, held by the session: a reload may remove the node meanwhile.
-  std::shared_ptr<byte_counters> bytes;
+  // That node's counters, held by the session: a reload may remove the node meanwhile.
+  std::shared_ptr<session_counters> counters;
 
   void close() {
     std::error_code ignored;
@@ -63,6 +63,7 @@ balancer::balancer(asio::io_context& io, balancer_settings settings)
           [this](const std::error_code& ec) { note_shortage("accept", ec); }),
       relay_(io, [this](const std::vector<std::uint64_t>& t) { relay_ended(t); }) {
   relay_.set_idle_timeout(settings_.idle_timeout);
+  relay_.set_close_timing(settings_.close_idle, settings_.close_patience);
 }
 
 balancer::~balancer() { stopping_ = true; }
@@ -93,7 +94,8 @@ void balancer::update_node(node_id id, const backend& b, const health_rules& rul
 
 void balancer::remove_node(node_id id) {
   const auto before = marks();
-  table_.remove(id);  // its sessions go on, counted nowhere; their byte counters live as long as they do
+  close_when_safe(id, "removed from the configuration");
+  table_.remove(id);  // its sessions go on to a safe point, counted nowhere; their counters live as long as they do
   apply_change(before);  // another node's eligibility may hinge on this one (a lone donor)
 }
 
@@ -105,8 +107,14 @@ void balancer::set_intent(node_id id, const intent& i) {
   r->intent = i;
   const std::uint64_t generation = admin_changed ? ++r->admin_generation : r->admin_generation;
   apply_change(before);
-  if (admin_changed && i.admin == admin_state::maint)
-    asio::co_spawn(io_, end_maint_grace(id, generation), asio::detached);
+  if (!admin_changed) return;
+  // Drain and maint close each session at its next safe point; maint also ends what is left at
+  // the end of its grace. Back to ready, the sessions not closed yet stay.
+  if (i.admin == admin_state::ready)
+    relay_.keep(relayed_tokens_of(id));
+  else
+    close_when_safe(id, i.admin == admin_state::drain ? "drained" : "in maintenance");
+  if (i.admin == admin_state::maint) asio::co_spawn(io_, end_maint_grace(id, generation), asio::detached);
 }
 
 asio::awaitable<void> balancer::end_maint_grace(node_id id, std::uint64_t generation) {
@@ -114,7 +122,7 @@ asio::awaitable<void> balancer::end_maint_grace(node_id id, std::uint64_t genera
   co_await timer.async_wait(use_tuple);
   const node_record* r = table_.find(id);
   if (stopping_ || !r || r->admin_generation != generation) co_return;
-  close_sessions_of(id, "in maintenance");
+  close_sessions_of(id, "in maintenance and its grace has ended");
 }
 
 void balancer::set_intents_known(bool known) {
@@ -128,6 +136,7 @@ void balancer::set_settings(const balancer_settings& s) {
   const auto before = marks();
   settings_ = s;
   relay_.set_idle_timeout(settings_.idle_timeout);
+  relay_.set_close_timing(settings_.close_idle, settings_.close_patience);
   apply_change(before);
 }
 
@@ -178,21 +187,35 @@ bool balancer::apply_change(const std::vector<node_mark>& before) {
   return changed;
 }
 
+std::vector<std::uint64_t> balancer::relayed_tokens_of(node_id id) const {
+  std::vector<std::uint64_t> tokens;
+  for (const auto& [token, node] : relayed_)
+    if (node == id) tokens.push_back(token);
+  return tokens;
+}
+
 void balancer::close_sessions_of(node_id id, std::string_view why) {
   std::vector<session*> connecting;
   for (session* s : connecting_)
     if (s->node == id) connecting.push_back(s);
-  std::vector<std::uint64_t> tokens;
-  for (const auto& [token, node] : relayed_)
-    if (node == id) tokens.push_back(token);
+  std::vector<std::uint64_t> tokens = relayed_tokens_of(id);
   if (connecting.empty() && tokens.empty()) return;
   const node_record* r = table_.find(id);
-  log_info("node {}: closing {} client session(s) because it is {}", r ? r->name() : std::to_string(id),
-           connecting.size() + tokens.size(), why);
+  const std::string name = r ? r->name() : std::to_string(id);
+  log_info("node {}: closing {} client session(s) because it is {}", name, connecting.size() + tokens.size(), why);
   // Both only ask: a connecting session detaches itself when its coroutine unwinds, a
   // relayed one when the relay reports its end.
   for (session* s : connecting) s->close();
-  relay_.close(std::move(tokens));
+  relay_.close(std::move(tokens), {.at = relay::close_order::when::now, .node = name, .why = std::string(why)});
+}
+
+void balancer::close_when_safe(node_id id, std::string_view why) {
+  std::vector<std::uint64_t> tokens = relayed_tokens_of(id);
+  if (tokens.empty()) return;
+  const node_record* r = table_.find(id);
+  const std::string name = r ? r->name() : std::to_string(id);
+  log_info("node {}: closing {} client session(s) at their next safe point because it is {}", name, tokens.size(), why);
+  relay_.close(std::move(tokens), {.at = relay::close_order::when::safe_point, .node = name, .why = std::string(why)});
 }
 
 void balancer::close_all_sessions() {
@@ -203,7 +226,7 @@ void balancer::close_all_sessions() {
 void balancer::attach(session& s, node_record& r) {
   s.node = r.id;
   s.to = endpoint_of(r.resolved);
-  s.bytes = r.traffic.bytes;
+  s.counters = r.traffic.live;
   connecting_.insert(&s);
   ++r.connections;  // counted while connecting, so leastconn sees it at once
 }
@@ -223,7 +246,12 @@ void balancer::hand_over(session& s) {
   // Both sockets are non-blocking already (Asio set that for its own operations).
   const int client_fd = s.client.release();
   const int server_fd = s.server.release();
-  relay_.adopt(token, client_fd, server_fd, std::move(s.bytes));
+  relay_.adopt(token, client_fd, server_fd, std::move(s.counters));
+  // Drained while it connected: it closes at its first safe point like the others.
+  if (const node_record* r = table_.find(relayed_.at(token)); r && r->intent.admin != admin_state::ready)
+    relay_.close({token}, {.at = relay::close_order::when::safe_point,
+                           .node = r->name(),
+                           .why = r->intent.admin == admin_state::drain ? "drained" : "in maintenance"});
 }
 
 void balancer::relay_ended(const std::vector<std::uint64_t>& tokens) {
@@ -332,7 +360,7 @@ asio::awaitable<void> balancer::run_session(tcp::socket client) {
     } else {
       auto [ec, n] = co_await asio::async_write(s.client, asio::buffer(greeting.data(), got), use_tuple);
       if (!ec && s.client.is_open() && s.server.is_open()) {
-        s.bytes->out.fetch_add(n, std::memory_order_relaxed);
+        s.counters->out.fetch_add(n, std::memory_order_relaxed);
         hand_over(s);
         handed_over = true;
       }

@@ -56,10 +56,11 @@ class balancer {
   node_id add_node(const backend& b, const intent& i, const health_rules& rules);
   /// Renames, re-weights or re-resolves a node in place; its health, intent and sessions are kept.
   void update_node(node_id id, const backend& b, const health_rules& rules);
-  /// Stops sending new clients to a node; its open sessions run to their end.
+  /// Stops sending new clients to a node; its open sessions are closed at their next safe point.
   void remove_node(node_id id);
-  /// Sets the operator's intent for a node: drain keeps its sessions, maint closes them after
-  /// the maint grace, the weight overrides the configured one. Health is not touched.
+  /// Sets the operator's intent for a node: drain and maint close its sessions at their next
+  /// safe point (no statement in flight, no transaction open, idle a moment), maint also those
+  /// left at the end of its grace; the weight overrides the configured one. Health is not touched.
   void set_intent(node_id id, const intent& i);
   /// Holds every node out of rotation while the operators' intents are not known (a new agent
   /// has not read those other agents share yet), and lets them back in once they are.
@@ -113,7 +114,9 @@ class balancer {
   };
   std::vector<node_mark> marks() const;
   bool apply_change(const std::vector<node_mark>& before);  // true: something changed
-  void close_sessions_of(node_id id, std::string_view why);
+  void close_sessions_of(node_id id, std::string_view why);  // now: the node is lost, or a deadline passed
+  void close_when_safe(node_id id, std::string_view why);    // at each session's next safe point
+  std::vector<std::uint64_t> relayed_tokens_of(node_id id) const;
 
   asio::io_context& io_;
   balancer_settings settings_;

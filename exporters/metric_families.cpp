@@ -98,6 +98,31 @@ void wsrep_families(family_set& out, const node_snapshot& n) {
   }
 }
 
+// What the relay saw of the node's sessions. Opaque sessions (TLS, compression) are in no query figure.
+void query_families(family_set& out, const node_snapshot& n, const labels& l) {
+  out.counter("galeratop_node_queries_total", "Queries the balancer relayed to the node whose response ended, and "
+              "those that expect none (opaque sessions not counted).", l, static_cast<double>(n.queries_total));
+  MetricFamily& latency = out.get("galeratop_node_query_duration_seconds", "Query latency through the balancer, from "
+                                  "the client's command to the end of the node's response.", MetricType::Histogram);
+  ClientMetric& m = family_set::add(latency, l);
+  m.histogram.sample_count = n.query_latency.count();
+  m.histogram.sample_sum = n.query_latency.sum;
+  for (std::size_t i = 0; i < query_latency_bounds.size(); ++i)
+    m.histogram.bucket.push_back({n.query_latency.cumulative[i], query_latency_bounds[i]});
+  m.histogram.bucket.push_back({n.query_latency.count(), std::numeric_limits<double>::infinity()});
+  out.gauge("galeratop_node_sessions_in_transaction", "Client sessions to the node inside a transaction now.", l,
+            static_cast<double>(n.in_transaction));
+  out.gauge("galeratop_node_sessions_opaque", "Client sessions to the node the balancer cannot follow now (TLS, "
+            "compression).", l, static_cast<double>(n.opaque));
+  out.counter("galeratop_node_sessions_opaque_total", "Client sessions to the node that became opaque to the "
+              "balancer (TLS, compression).", l, static_cast<double>(n.opaque_total));
+  out.counter("galeratop_node_safe_closes_total", "Client sessions to the node the balancer closed at a safe point, "
+              "outside any query and transaction (drain, maint, the node's removal).", l,
+              static_cast<double>(n.safe_closes_total));
+  out.counter("galeratop_node_sessions_cut_total", "Client sessions to the node closed with a query or transaction "
+              "in flight (maint's deadline, the node lost).", l, static_cast<double>(n.sessions_cut_total));
+}
+
 void balancer_families(family_set& out, const node_snapshot& n) {
   const labels l = node_labels(n);
   out.gauge("galeratop_node_up", "Whether the node's health allows connections (1) or not (0).", l, value_of(n.up));
@@ -124,6 +149,7 @@ void balancer_families(family_set& out, const node_snapshot& n) {
               static_cast<double>(n.bytes_out));
   out.counter("galeratop_node_connect_errors_total", "Connects to the node that failed or timed out.", l,
               static_cast<double>(n.connect_errors));
+  query_families(out, n, l);
   if (n.status)
     if (auto ns = n.status->raw.find("wsrep_flow_control_paused_ns"); ns != n.status->raw.end())
       if (auto v = parse_status_value(ns->second))

@@ -36,6 +36,26 @@ inline std::string share_text(std::uint64_t connections, std::uint64_t total) {
   return total == 0 ? "-" : fmt::format("{:.0f}%", 100.0 * share_of(connections, total));
 }
 
+/// A node's queries per second over the agent's last ~5 s, in at most 5 columns; "-" from an
+/// agent that does not count queries.
+inline std::string qps_text(const nlohmann::json& node) {
+  auto it = node.find("queries_per_second");
+  if (it == node.end() || !it->is_number()) return "-";
+  const double v = it->get<double>();
+  if (v < 10) return fmt::format("{:.1f}", v);
+  if (v < 99'999.5) return fmt::format("{:.0f}", v);
+  return fmt::format("{:.0f}k", v / 1000);
+}
+
+/// A node's p99 query latency over the agent's last ~5 s, in milliseconds and at most 5 columns
+/// (the agent caps it at the highest bucket, 5000); "-" when no query ended in that time.
+inline std::string p99_text(const nlohmann::json& node) {
+  auto it = node.find("query_p99_ms");
+  if (it == node.end() || !it->is_number()) return "-";
+  const double v = it->get<double>();
+  return v < 10 ? fmt::format("{:.1f}", v) : fmt::format("{:.0f}", v);
+}
+
 /// A span of seconds the way top and htop show one: "42s", "3m07s", "5h02m", "4d03h".
 inline std::string elapsed_text(double seconds) {
   const auto s = static_cast<long>(seconds);

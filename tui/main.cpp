@@ -218,7 +218,7 @@ int main(int argc, char** argv) {
   auto* status = app.add_subcommand("status", "Show the cluster, every node and the advisories");
   status->add_flag("--json", o.json_output, "Print the status object (JSON) instead of the table");
   auto node_arg = [&](CLI::App* sub) { sub->add_option("NODE", o.node, "Name or address of the node")->required(); };
-  auto* drain = app.add_subcommand("drain", "No new connections to NODE; open ones run to their end");
+  auto* drain = app.add_subcommand("drain", "No new connections to NODE; open ones are closed at their next safe point");
   node_arg(drain);
   drain->add_flag("--wait", o.wait, "Return only when NODE has no connection left");
   drain->add_option("--timeout", o.wait_timeout, "How long --wait waits before exit 1")
@@ -230,7 +230,7 @@ int main(int argc, char** argv) {
   node_arg(undrain);
   auto* ready = app.add_subcommand("ready", "Put NODE back into rotation");
   node_arg(ready);
-  auto* maint = app.add_subcommand("maint", "No new connections to NODE; open ones are closed after the maint grace");
+  auto* maint = app.add_subcommand("maint", "Like drain; what is left is closed after the maint grace");
   node_arg(maint);
   maint->add_flag("--force", o.force, "Also when no other node would take new clients");
   auto* weight = app.add_subcommand("weight", "Balance NODE with weight N (0 = no new connections)");

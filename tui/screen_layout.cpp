@@ -142,6 +142,8 @@ std::vector<column> columns() {
          const node_history* h = history_of(c, n);
          return cell{h ? rate(h->new_per_s) : "-"};
        }},
+      {"QPS", 5, true, 4, [](const json& n, const table_context&) { return cell{qps_text(n)}; }},
+      {"P99ms", 5, true, 4, [](const json& n, const table_context&) { return cell{p99_text(n)}; }},
       {"IN/s", 6, true, 5,
        [](const json& n, const table_context& c) {
          const node_history* h = history_of(c, n);

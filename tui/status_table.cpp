@@ -23,8 +23,9 @@ std::string render_status_table(const json& status) {
                                 field_text(f, "listen"), field_text(f, "current"), field_text(f, "accepted_total"),
                                 field_text(f, "rejected_total"));
 
-  const std::array<std::string, 8> head{"NODE", "ADDRESS", "STATE", "ADMIN", "ELIGIBLE", "CONN", "SHARE", "DRAIN"};
-  std::vector<std::array<std::string, 8>> rows;
+  const std::array<std::string, 10> head{"NODE", "ADDRESS", "STATE", "ADMIN", "ELIGIBLE", "CONN", "SHARE", "QPS",
+                                         "P99ms", "DRAIN"};
+  std::vector<std::array<std::string, 10>> rows;
   std::uint64_t total = 0;
   for (const json& n : status.at("nodes")) total += n.value("connections", std::uint64_t{0});
   for (const json& n : status.at("nodes")) {
@@ -34,19 +35,18 @@ std::string render_status_table(const json& status) {
       drain = fmt::format("{} left, {}", field_text(d, "remaining"), elapsed_text(d.value("elapsed_seconds", 0.0)));
     rows.push_back({field_text(n, "name"), field_text(n, "address"), shown_state(n), field_text(n, "admin"),
                     n.value("eligible", false) ? "yes" : "no", std::to_string(conns),
-                    share_text(conns, total),
-                    drain});
+                    share_text(conns, total), qps_text(n), p99_text(n), drain});
   }
-  std::array<std::size_t, 8> width{};
+  std::array<std::size_t, 10> width{};
   for (std::size_t i = 0; i < head.size(); ++i) {
     width[i] = head[i].size();
     for (const auto& r : rows) width[i] = std::max(width[i], r[i].size());
   }
-  auto line = [&](const std::array<std::string, 8>& cells) {
+  auto line = [&](const std::array<std::string, 10>& cells) {
     std::string l;
     for (std::size_t i = 0; i < cells.size(); ++i) {
       // Numbers align right, words left, so that columns of figures compare at a glance.
-      const bool number = i == 5 || i == 6;
+      const bool number = i >= 5 && i <= 8;
       l += number ? fmt::format("{:>{}}  ", cells[i], width[i]) : fmt::format("{:<{}}  ", cells[i], width[i]);
     }
     l.erase(l.find_last_not_of(' ') + 1);

@@ -6,8 +6,8 @@
 namespace galeratop {
 
 /// `galeratop status` for people: the cluster line, one aligned row per node (node, address,
-/// state, admin, eligible, connections, share, drain progress) and the advisories. Pure: the
-/// status object of the control protocol in, text out.
+/// state, admin, eligible, connections, share, queries per second, p99 latency, drain progress)
+/// and the advisories. Pure: the status object of the control protocol in, text out.
 std::string render_status_table(const nlohmann::json& status);
 
 }  // namespace galeratop

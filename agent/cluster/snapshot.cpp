@@ -22,8 +22,21 @@ node_snapshot snapshot_of(const node_record& r) {
   n.connections = r.connections;
   n.connections_total = r.traffic.connections_total;
   n.connect_errors = r.traffic.connect_errors;
-  n.bytes_in = r.traffic.bytes->in.load(std::memory_order_relaxed);  // the relay thread counts them
-  n.bytes_out = r.traffic.bytes->out.load(std::memory_order_relaxed);
+  const session_counters& live = *r.traffic.live;  // the relay thread counts them
+  n.bytes_in = live.in.load(std::memory_order_relaxed);
+  n.bytes_out = live.out.load(std::memory_order_relaxed);
+  n.queries_total = live.queries.load(std::memory_order_relaxed);
+  // The relay counts each bucket apart; summing them here keeps the buckets cumulative whatever
+  // it counts between two loads.
+  std::uint64_t timed = 0;
+  for (std::size_t i = 0; i < live.latency.size(); ++i)
+    n.query_latency.cumulative[i] = timed += live.latency[i].load(std::memory_order_relaxed);
+  n.query_latency.sum = static_cast<double>(live.latency_sum_us.load(std::memory_order_relaxed)) / 1e6;
+  n.in_transaction = live.in_transaction.load(std::memory_order_relaxed);
+  n.opaque = live.opaque.load(std::memory_order_relaxed);
+  n.opaque_total = live.opaque_total.load(std::memory_order_relaxed);
+  n.safe_closes_total = live.safe_closes.load(std::memory_order_relaxed);
+  n.sessions_cut_total = live.cuts.load(std::memory_order_relaxed);
   const observation& last = r.monitor.last;
   n.monitor_up = last.status.has_value();
   n.monitor_error = last.error;

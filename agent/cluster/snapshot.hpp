@@ -15,6 +15,19 @@
 
 namespace galeratop {
 
+/// Queries by latency, cumulative the way Prometheus counts buckets: [i] is the queries that took at
+/// most query_latency_bounds[i]; the last one (+Inf) is every query timed.
+using query_buckets = std::array<std::uint64_t, query_latency_bounds.size() + 1>;
+
+/// A node's query latencies as one Prometheus histogram.
+struct query_histogram {
+  query_buckets cumulative{};  ///< never decreasing from one bucket to the next
+  double sum = 0;              ///< seconds
+
+  /// Every query timed (the +Inf bucket).
+  std::uint64_t count() const { return cumulative.back(); }
+};
+
 /// One configured node: health, operator intent, traffic and its latest check.
 struct node_snapshot {
   std::string name;     ///< configured name, else wsrep_node_name, else the address
@@ -37,6 +50,17 @@ struct node_snapshot {
   std::uint64_t connect_errors = 0;
   std::uint64_t bytes_in = 0;   ///< client to node
   std::uint64_t bytes_out = 0;  ///< node to client
+
+  // What the relay saw of the node's sessions; the opaque ones are in no query figure.
+  std::uint64_t queries_total = 0;  ///< commands whose response ended (and those that expect none)
+  query_histogram query_latency;    ///< from each command to the end of its response
+  double queries_per_second = 0;    ///< over the last ~5 s (query_window); 0 at the first publish
+  std::optional<double> query_p99_seconds;  ///< over the last ~5 s (query_window); empty when no query ended in them
+  std::int64_t in_transaction = 0;          ///< sessions inside a transaction now
+  std::int64_t opaque = 0;                  ///< sessions the relay cannot follow now (TLS, compression)
+  std::uint64_t opaque_total = 0;           ///< sessions that became opaque
+  std::uint64_t safe_closes_total = 0;   ///< sessions closed at a safe point (drain, maint, removal)
+  std::uint64_t sessions_cut_total = 0;  ///< sessions closed in a query or transaction (maint deadline, node lost)
 
   bool monitor_up = false;  ///< the last check reached the node and read its status (mysql_up)
   std::string monitor_error;  ///< the last check's error, empty when it succeeded

@@ -55,6 +55,8 @@ config_result apply_overrides(config c, const config_overrides& o) {
   duration(o.connect_timeout, "--connect-timeout", c.balancer.connect_timeout, std::chrono::milliseconds(10));
   duration(o.shutdown_grace, "--shutdown-grace", c.shutdown_grace, std::chrono::milliseconds(0));
   duration(o.maint_grace, "--maint-grace", c.balancer.maint_grace, std::chrono::milliseconds(0));
+  duration(o.close_idle, "--close-idle", c.balancer.close_idle, std::chrono::milliseconds(0));
+  duration(o.close_patience, "--close-patience", c.balancer.close_patience, std::chrono::milliseconds(0));
   duration(o.hung_time, "--hung-time", c.monitor.hung_time, std::chrono::milliseconds(1000));
   if (o.policy) {
     if (auto p = from_name(balance_policy_names, *o.policy))

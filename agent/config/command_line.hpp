@@ -20,6 +20,8 @@ struct config_overrides {
   std::optional<std::string> control_tcp;
   std::optional<std::string> control_token_file;
   std::optional<std::string> maint_grace;
+  std::optional<std::string> close_idle;
+  std::optional<std::string> close_patience;
   std::optional<std::string> metrics;
   std::optional<std::string> state_dir;
   std::optional<std::string> policy;

@@ -135,6 +135,9 @@ const std::map<std::string, std::map<std::string, setter>>& sections() {
            {"close_on_failure", bool_key([](config& c) -> bool& { return c.balancer.close_on_failure; })},
            {"maint_grace",
             duration_key<ms>([](config& c) -> ms& { return c.balancer.maint_grace; }, 0ms, 3600000ms)},
+           {"close_idle", duration_key<ms>([](config& c) -> ms& { return c.balancer.close_idle; }, 0ms, 60000ms)},
+           {"close_patience",
+            duration_key<ms>([](config& c) -> ms& { return c.balancer.close_patience; }, 0ms, 3600000ms)},
            {"max_connections", integer_key<std::size_t>([](config& c) -> std::size_t& {
               return c.balancer.max_connections;
             }, 0, 10'000'000)},

@@ -61,7 +61,13 @@ struct balancer_settings {
   int connect_attempts = 3;                          ///< nodes tried for one client before it gets an error
   bool close_on_failure = true;  ///< close the sessions of a node that goes down or non-Primary
   std::chrono::seconds idle_timeout{8 * 3600};  ///< 0 = never; a session silent both ways this long is closed
-  std::chrono::milliseconds maint_grace{10000};  ///< how long a node's sessions live on once it is put in maint
+  /// Drain, maint and removal close a session at a safe point (no statement in flight, no
+  /// transaction open) once it has been idle this long: a client between two statements of one
+  /// piece of work is not cut, a pooled connection waiting in its pool is.
+  std::chrono::milliseconds close_idle{250};
+  /// A session never idle that long is closed at any safe point after this: a busy pool's.
+  std::chrono::milliseconds close_patience{5000};
+  std::chrono::milliseconds maint_grace{10000};  ///< maint's hard deadline: then what is left is closed, cut or not
   /// Sessions held at once; a client beyond it gets ERR 1040 and is closed. 0 = automatic: what the
   /// descriptor limit allows (two descriptors a session), decided at start by effective_max_connections().
   std::size_t max_connections = 0;

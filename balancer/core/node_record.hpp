@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -15,19 +16,33 @@ namespace galeratop {
 /// Stable identity of a configured node for the life of the process.
 using node_id = std::uint32_t;
 
-/// Bytes relayed for one node, counted by the relay thread and read by the io thread (relaxed
-/// atomics: figures for metrics, never used to order anything). Shared with the relay, so that
-/// the sessions of a node a reload removed still have somewhere to count until they end.
-struct byte_counters {
-  std::atomic<std::uint64_t> in{0};   ///< client to node
-  std::atomic<std::uint64_t> out{0};  ///< node to client
+/// Upper bounds, in seconds, of the buckets of a node's query latency histogram (+Inf follows).
+inline constexpr std::array<double, 12> query_latency_bounds{0.0005, 0.001, 0.002, 0.005, 0.01, 0.025,
+                                                            0.05,   0.1,   0.25,  0.5,   1.0,  5.0};
+
+/// What the relay has seen of one node's sessions, counted by the relay thread and read by the io
+/// thread (relaxed atomics: figures for metrics, never used to order anything). Shared with the
+/// relay, so that the sessions of a node a reload removed still have somewhere to count until they end.
+struct session_counters {
+  std::atomic<std::uint64_t> in{0};   ///< bytes, client to node
+  std::atomic<std::uint64_t> out{0};  ///< bytes, node to client
+  std::atomic<std::uint64_t> queries{0};  ///< commands whose response ended (the ones without a response too)
+  /// Queries by latency, from the command to the end of its response: one count per bucket of
+  /// query_latency_bounds, not cumulative; the last one is +Inf.
+  std::array<std::atomic<std::uint64_t>, query_latency_bounds.size() + 1> latency{};
+  std::atomic<std::uint64_t> latency_sum_us{0};  ///< the sum of those latencies, microseconds
+  std::atomic<std::int64_t> in_transaction{0};  ///< sessions inside a transaction now (a gauge)
+  std::atomic<std::int64_t> opaque{0};          ///< sessions the relay cannot follow now (a gauge)
+  std::atomic<std::uint64_t> opaque_total{0};   ///< sessions that became opaque
+  std::atomic<std::uint64_t> safe_closes{0};    ///< sessions closed at a safe point (drain, maint, removal)
+  std::atomic<std::uint64_t> cuts{0};  ///< sessions closed in a query or transaction (maint deadline, node lost)
 };
 
 /// What the data path has done with one node.
 struct node_traffic {
   std::uint64_t connections_total = 0;  ///< sessions established (greeting relayed)
   std::uint64_t connect_errors = 0;     ///< connects that failed or timed out
-  std::shared_ptr<byte_counters> bytes = std::make_shared<byte_counters>();  ///< never null
+  std::shared_ptr<session_counters> live = std::make_shared<session_counters>();  ///< never null
 };
 
 /// What the monitor's checks of one node found and cost.

@@ -2,7 +2,11 @@
 """Runs `bench --smoke` and checks that its result is well formed: every workload measured
 against every target, without errors, with rates, ratios, the observed run, the idle
 connections held through both proxies and the idle CPU figure. Speed is
-not judged here (rule 4): only that the harness still produces what docs/benchmarks.md needs."""
+not judged here (rule 4): only that the harness still produces what docs/benchmarks.md needs.
+
+The run has a baseline too (a second galeratopd; the same binary unless a fourth argument
+names another): it costs two short measurements more and keeps `--baseline` from rotting.
+`check_smoke.py --check OUT` checks an existing smoke result without running it."""
 
 import json
 import subprocess
@@ -10,11 +14,19 @@ import sys
 from pathlib import Path
 
 
-def main(bench, galeratopd, out):
-    r = subprocess.run([sys.executable, bench, "--smoke", "--galeratopd", galeratopd, "--out", out], timeout=540)
+BASELINE = "galeratopd baseline"
+
+
+def main(bench, galeratopd, out, baseline=None):
+    r = subprocess.run([sys.executable, bench, "--smoke", "--galeratopd", galeratopd, "--baseline",
+                        baseline or galeratopd, "--out", out], timeout=540)
     if r.returncode != 0:
         print(f"bench --smoke exited {r.returncode}")
         return 1
+    return check(out)
+
+
+def check(out):
     result = json.loads((Path(out) / "benchmarks-smoke.json").read_text())
     problems = []
     workloads = {row["workload"] for row in result["table"]}
@@ -29,7 +41,7 @@ def main(bench, galeratopd, out):
             if not all(r["scrapes"] > 0 and r["status_requests"] > 0 for r in runs):
                 problems.append(f"{row['workload']}: it was not scraped and asked for status")
             continue
-        for target in ("no proxy", "haproxy", "galeratopd"):
+        for target in ("no proxy", "haproxy", "galeratopd") + ((BASELINE,) if result["settings"]["baseline"] else ()):
             t = row.get(target)
             if not t or not t["rate_median"] > 0:
                 problems.append(f"{row['workload']}: no rate for {target}")
@@ -39,6 +51,10 @@ def main(bench, galeratopd, out):
             problems.append(f"{row['workload']}: ratios missing")
         if not row["galeratopd"]["cpu_us_per_query"] or not row["haproxy"]["cpu_us_per_query"]:
             problems.append(f"{row['workload']}: proxy CPU per query missing")
+        if result["settings"]["baseline"] and not (
+                row["ratio_vs_baseline"] and row["cpu_ratio_vs_baseline"]
+                and len(row["ratios_vs_baseline"]) == result["settings"]["rounds"]):
+            problems.append(f"{row['workload']}: ratios to the baseline missing")
     held = {h["target"]: h for h in result.get("idle_connections", [])}
     for target in ("haproxy", "galeratopd"):
         h = held.get(target)
@@ -46,8 +62,11 @@ def main(bench, galeratopd, out):
             problems.append(f"idle connections via {target}: {h}")
     if not 0 <= result["idle_cpu_percent"] < 100:
         problems.append(f"idle CPU {result['idle_cpu_percent']}")
-    if "| workload |" not in (Path(out) / "benchmarks-smoke-table.md").read_text():
+    table = (Path(out) / "benchmarks-smoke-table.md").read_text()
+    if "| workload |" not in table:
         problems.append("the Markdown table is missing")
+    if result["settings"]["baseline"] and "| workload | baseline /s |" not in table:
+        problems.append("the Markdown table against the baseline is missing")
     for p in problems:
         print(p)
     print(f"bench smoke: {len(problems)} problem(s)")
@@ -55,4 +74,4 @@ def main(bench, galeratopd, out):
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:4]))
+    sys.exit(check(sys.argv[2]) if sys.argv[1] == "--check" else main(*sys.argv[1:5]))

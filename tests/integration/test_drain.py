@@ -1,12 +1,16 @@
 """Drain is an operator intent: `galeratop drain NODE` sends none of the next sessions to the
-node while its open sessions finish, `drain --wait` returns exactly when the last one ends, and
-neither health (desync and resync), SIGHUP, a restart nor kill -9 of galeratopd undoes it."""
+node and closes each open one at its safe point (an idle one at once, one in a transaction after
+its COMMIT, its next statement answered with error 1927: nothing was executed), `drain --wait`
+returns exactly when the last one ends, and neither health (desync and resync), SIGHUP, a restart
+nor kill -9 of galeratopd undoes it."""
 
 import os
 import signal
 import subprocess
 import time
 import unittest
+
+import pymysql
 
 from harness import Agent, LabTestCase, node_of, app_connect, wait_for
 
@@ -38,6 +42,9 @@ class Drain(LabTestCase):
             held = [app_connect(agent.port) for _ in range(6)]
             on_node = [c for c in held if node_of(c) == name]
             self.assertEqual(len(on_node), 2)
+            with on_node[0].cursor() as cur:  # one of them is in a transaction when the drain comes
+                cur.execute("BEGIN")
+                cur.execute("SELECT COUNT(*) FROM information_schema.tables")
 
             r = agent.galeratop("drain", name)
             self.assertEqual(r.returncode, 0, r.stderr)
@@ -48,32 +55,43 @@ class Drain(LabTestCase):
 
             where = self.new_sessions_avoid(agent, name)
             print(f"20 new sessions after the drain went to: {sorted(set(where))}")
-            for c in on_node:  # the sessions already there go on working
-                self.assertEqual(node_of(c), name)
+            in_trx, idle = on_node
+            self.assertEqual(agent.node_status(2)["in_transaction"], 1)
+            # The idle session is closed at its safe point: the node's side at once, and its next
+            # statement is answered, not executed.
+            wait_for(lambda: agent.node_status(2)["connections"] == 1, 10, "the idle session to be closed")
+            with self.assertRaises(pymysql.err.OperationalError) as told:
+                node_of(idle)
+            self.assertEqual(told.exception.args[0], 1927)
+            self.assertIn(f"node {name} is drained", told.exception.args[1])
+            self.assertIn("nothing was executed", told.exception.args[1])
 
-            # drain --wait with a short timeout while sessions remain: exit 1, saying how many.
+            # drain --wait with a short timeout while a session remains: exit 1, saying how many.
             short = agent.galeratop("drain", name, "--wait", "--timeout", "1s")
             self.assertEqual(short.returncode, 1)
-            self.assertIn("still has 2 connection(s)", short.stderr)
+            self.assertIn("still has 1 connection(s)", short.stderr)
 
             waiter = subprocess.Popen([os.environ["GALERATOP"], "--control", str(agent.control), "drain", name,
                                        "--wait", "--timeout", "60s"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                       text=True)
             try:
-                on_node[0].close()
-                seen = wait_for(lambda: agent.node_status(2)["connections"] == 1, 10, "one session left")
-                self.assertTrue(seen)
                 time.sleep(0.5)  # the waiter gets pushes every 250 ms: give it two to (wrongly) return
-                self.assertIsNone(waiter.poll(), "drain --wait returned while a session remained")
+                self.assertIsNone(waiter.poll(), "drain --wait returned while a transaction was open")
+                with in_trx.cursor() as cur:  # the transaction goes on on its node, untouched
+                    cur.execute("SELECT @@wsrep_node_name")
+                    self.assertEqual(cur.fetchone()[0], name)
+                    cur.execute("SELECT SLEEP(1)")  # longer than close_idle: in a transaction it is no safe point
+                self.assertEqual(agent.node_status(2)["connections"], 1)
+                self.assertIsNone(waiter.poll())
+                in_trx.commit()
                 closed_at = time.monotonic()
-                on_node[1].close()
                 out, err = waiter.communicate(timeout=10)
                 returned_after = time.monotonic() - closed_at
             finally:
                 if waiter.poll() is None:
                     waiter.kill()
                     waiter.wait()
-            print(f"drain --wait output:\n{out}returned {returned_after * 1000:.0f} ms after the last session closed")
+            print(f"drain --wait output:\n{out}returned {returned_after * 1000:.0f} ms after the COMMIT")
             self.assertEqual(waiter.returncode, 0, err)
             self.assertIn(f"{name} drained: no connection left", out)
             self.assertEqual(agent.node_status(2)["connections"], 0)

@@ -77,17 +77,20 @@ class LiveScreen(LabTestCase):
 
             # d then y on the second node: drained on the screen and in `galeratop status --json`.
             target = names[1]
+            # Its four sessions are in transactions: the drain closes each after its COMMIT.
+            mine = [c for c in held if node_of(c) == target]
+            self.assertEqual(len(mine), 4)
+            for c in mine:
+                c.begin()
             term.send("j", "d")
             term.wait_screen(lambda t: f"drain {target} (" in t and "[y/N]" in t, 5, "the drain question")
             term.send("y")
             term.wait_screen(lambda t: rows(t).get(target, ("",) * 4)[1] == "drain", 5, f"{target} drained")
             self.assertEqual(agent.node_status(2)["admin"], "drain")
-            # Its sessions end one by one: the screen follows the count down.
-            mine = [c for c in held if node_of(c) == target]
-            self.assertEqual(len(mine), 4)
+            # They end one by one: the screen follows the count down.
             seen = []
             for left, c in zip((3, 2, 1, 0), mine):
-                c.close()
+                c.commit()
                 term.wait_screen(lambda t, left=left: rows(t)[target][3] == left, 5, f"{left} left on {target}")
                 seen.append(left)
                 if left == 2:

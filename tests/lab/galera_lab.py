@@ -264,10 +264,12 @@ class Lab:
         m = re.search(r"Recovered position:\s*(\S+:-?\d+)", log.read_text(errors="replace"))
         return m.group(1) if m else None
 
-    def start_node(self, i, wait=True, timeout=120):
-        """Starts a stopped node as a joiner of the others; after a crash, from its recovered position."""
+    def start_node(self, i, wait=True, timeout=120, options=()):
+        """Starts a stopped node as a joiner of the others; after a crash, from its recovered position.
+        options: extra mariadbd options for this start only (a test's TLS certificates); the node's
+        next start goes without them."""
         self._reload()
-        extra = []
+        extra = list(options)
         if self.node(i).get("crashed"):
             position = self._recovered_position(i)
             if position:

@@ -27,6 +27,14 @@ snapshot sample() {
   s.nodes[0].poll.record(0.0004);
   s.nodes[0].poll.record(0.003);
   s.nodes[0].poll.record(7.0);
+  s.nodes[0].queries_total = 120;
+  s.nodes[0].query_latency.cumulative = {60, 90, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 101};
+  s.nodes[0].query_latency.sum = 6.25;
+  s.nodes[0].in_transaction = 2;
+  s.nodes[0].opaque = 1;
+  s.nodes[0].opaque_total = 3;
+  s.nodes[0].safe_closes_total = 5;
+  s.nodes[0].sessions_cut_total = 1;
   s.nodes[2] = member({.name = "n3", .address = "127.0.0.1:3308", .reachable = false});
   s.cluster.status = "Primary";
   s.cluster.size = 2;
@@ -179,6 +187,54 @@ TEST_CASE("the poll histogram has cumulative buckets ending in +Inf") {
   CHECK(std::ranges::is_sorted(h.bucket, {}, [](const auto& b) { return b.cumulative_count; }));
 }
 
+TEST_CASE("the relay's query figures are per-node families") {
+  const auto all = metric_families(sample());
+  const MetricFamily& queries = family(all, "galeratop_node_queries_total");
+  CHECK(queries.type == MetricType::Counter);
+  REQUIRE(queries.metric.size() == 3);
+  CHECK(label(queries.metric[0], "node") == "n1");
+  CHECK(label(queries.metric[0], "address") == "127.0.0.1:3306");
+  CHECK(queries.metric[0].counter.value == 120);
+  CHECK(queries.metric[1].counter.value == 0);
+  const std::pair<const char*, double> gauges[] = {{"galeratop_node_sessions_in_transaction", 2},
+                                                   {"galeratop_node_sessions_opaque", 1}};
+  for (auto [name, value] : gauges) {
+    INFO(name);
+    CHECK(family(all, name).type == MetricType::Gauge);
+    CHECK(family(all, name).metric.size() == 3);
+    CHECK(family(all, name).metric[0].gauge.value == value);
+  }
+  const std::pair<const char*, double> counters[] = {{"galeratop_node_sessions_opaque_total", 3},
+                                                     {"galeratop_node_safe_closes_total", 5},
+                                                     {"galeratop_node_sessions_cut_total", 1}};
+  for (auto [name, value] : counters) {
+    INFO(name);
+    CHECK(family(all, name).type == MetricType::Counter);
+    CHECK(family(all, name).metric.size() == 3);
+    CHECK(family(all, name).metric[0].counter.value == value);
+  }
+}
+
+TEST_CASE("the query duration histogram has the relay's buckets, cumulative, ending in +Inf") {
+  const auto all = metric_families(sample());
+  const MetricFamily& f = family(all, "galeratop_node_query_duration_seconds");
+  CHECK(f.type == MetricType::Histogram);
+  REQUIRE(f.metric.size() == 3);
+  CHECK(label(f.metric[0], "node") == "n1");
+  const auto& h = f.metric[0].histogram;
+  CHECK(h.sample_count == 101);
+  CHECK(h.sample_sum == 6.25);
+  REQUIRE(h.bucket.size() == query_latency_bounds.size() + 1);
+  for (std::size_t i = 0; i < query_latency_bounds.size(); ++i)
+    CHECK(h.bucket[i].upper_bound == query_latency_bounds[i]);
+  CHECK(h.bucket[0].cumulative_count == 60);
+  CHECK(h.bucket[1].cumulative_count == 90);
+  CHECK(h.bucket[11].cumulative_count == 100);  // <= 5 s
+  CHECK(std::isinf(h.bucket.back().upper_bound));
+  CHECK(h.bucket.back().cumulative_count == 101);
+  CHECK(f.metric[1].histogram.sample_count == 0);  // a node without queries still has its series
+}
+
 TEST_CASE("advisories are one series per node, node empty when cluster-wide") {
   const auto all = metric_families(sample());
   const MetricFamily& f = family(all, "galeratop_advisory");
@@ -205,6 +261,9 @@ TEST_CASE("the exposition text types mysqld_exporter's families as untyped") {
   CHECK(out.find("# HELP mysql_up Whether the MySQL server is up.\n") != std::string::npos);
   CHECK(out.find("galeratop_monitor_poll_seconds_bucket{node=\"n1\",address=\"127.0.0.1:3306\",le=\"+Inf\"} 3") !=
         std::string::npos);
+  CHECK(out.find("# TYPE galeratop_node_query_duration_seconds histogram\n") != std::string::npos);
+  CHECK(out.find("galeratop_node_query_duration_seconds_bucket{node=\"n1\",address=\"127.0.0.1:3306\",le=\"0.0005\"} "
+                 "60\n") != std::string::npos);
 }
 
 TEST_CASE("the status JSON has the fields of the contract") {

@@ -42,8 +42,8 @@ TEST_CASE("at 120x35 the screen has every important column and fits") {
   for (const auto& l : lines) CHECK(display_width(l) <= 120);
   const std::string* head = line_with(lines, "NODE");
   REQUIRE(head);
-  for (const char* col : {"NODE", "ADDRESS", "STATE", "ADMIN", "ELIG", "CONN", "SPREAD", "SHARE", "NEW/s", "LAG", "IN/s",
-                          "LAST 60s"})
+  for (const char* col : {"NODE", "ADDRESS", "STATE", "ADMIN", "ELIG", "CONN", "SPREAD", "SHARE", "NEW/s", "QPS", "P99ms",
+                          "LAG", "IN/s", "LAST 60s"})
     CHECK(head->find(col) != std::string::npos);
   CHECK(line_with(lines, "cluster prod Primary size 3 conf 9"));
   CHECK(line_with(lines, "donor_serving"));
@@ -61,8 +61,39 @@ TEST_CASE("at 80x24 the least important columns go and every node still shows") 
   const std::string* head = line_with(lines, "NODE");
   REQUIRE(head);
   for (const char* kept : {"NODE", "STATE", "ADMIN", "CONN", "SHARE"}) CHECK(head->find(kept) != std::string::npos);
-  for (const char* dropped : {"IN/s", "OUT/s", "SENDQ", "LAST 60s"}) CHECK(head->find(dropped) == std::string::npos);
+  for (const char* dropped : {"QPS", "P99ms", "IN/s", "OUT/s", "SENDQ", "LAST 60s"})
+    CHECK(head->find(dropped) == std::string::npos);
   for (const char* n : {"galera-db-01", "galera-db-02", "galera-db-03"}) CHECK(line_with(lines, n));
+}
+
+TEST_CASE("the query columns show the agent's recent figures and go before the byte rates") {
+  json s = test::three_node_status();
+  s["nodes"][0]["queries_per_second"] = 812.4;
+  s["nodes"][0]["query_p99_ms"] = 3.46;
+  s["nodes"][1]["queries_per_second"] = 0.0;
+  s["nodes"][1]["query_p99_ms"] = nullptr;  // no query in the agent's window
+  view_state v;
+  const auto wide = render(s, v, 200, 35);
+  const std::string* head = line_with(wide, "NODE");
+  REQUIRE(head);
+  // After NEW/s, right-aligned under their titles.
+  CHECK(head->find("NEW/s   QPS P99ms   IN/s") != std::string::npos);
+  CHECK(line_with(wide, "galera-db-01")->find("  812   3.5 ") != std::string::npos);
+  CHECK(line_with(wide, "galera-db-02")->find("  0.0     - ") != std::string::npos);
+  // Narrowed one column at a time, the byte rates always go before the query columns do.
+  for (int w = 200; w >= 40; --w) {
+    const auto screen = render(s, v, w, 35);  // held: line_with points into it
+    const std::string* h = line_with(screen, "NODE");
+    REQUIRE(h);
+    INFO("width " << w);
+    if (h->find("IN/s") != std::string::npos || h->find("OUT/s") != std::string::npos) {
+      CHECK(h->find("QPS") != std::string::npos);
+      CHECK(h->find("P99ms") != std::string::npos);
+    }
+    if (h->find("QPS") != std::string::npos) {
+      for (const char* more : {"STATE", "ADMIN", "CONN"}) CHECK(h->find(more) != std::string::npos);
+    }
+  }
 }
 
 TEST_CASE("the spread bars are proportional to connections") {

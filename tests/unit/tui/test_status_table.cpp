@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "tests/unit/tui/tui_fixtures.hpp"
+#include "tui/field_text.hpp"
 #include "tui/status_table.hpp"
 
 using json = nlohmann::json;
@@ -23,20 +24,24 @@ json status() {
                                        node("db2", 3312, galera_state::synced, admin_state::drain, false, 2),
                                        node("db3", 3313, galera_state::donor, admin_state::ready, false, 0)},
                                       12, 120);
+  s.nodes[0].queries_per_second = 1234.4;
+  s.nodes[0].query_p99_seconds = 0.0042;
+  s.nodes[1].queries_per_second = 3.3;
+  s.nodes[1].query_p99_seconds = 0.0008;  // db3 had no query in the window: no p99
   s.advisories.push_back({"donor_serving", severity::warning, {"db3"}, "db3 is a donor"});
   return to_json(s);
 }
 }  // namespace
 
-TEST_CASE("the status table aligns its columns and shows shares and drain progress") {
+TEST_CASE("the status table aligns its columns and shows shares, query figures and drain progress") {
   const std::string text = galeratop::render_status_table(status());
   CHECK(text ==
         "cluster prod Primary size 3 conf_id 12 partitions 1   listener 127.0.0.1:3306: 8 open, 120 accepted, 0 "
         "rejected\n"
-        "NODE          ADDRESS         STATE   ADMIN  ELIGIBLE  CONN  SHARE  DRAIN\n"
-        "galera-db-01  127.0.0.1:3311  synced  ready  yes          6    75%\n"
-        "db2           127.0.0.1:3312  synced  drain  no           2    25%  2 left, 75s\n"
-        "db3           127.0.0.1:3313  donor   ready  no           0     0%\n"
+        "NODE          ADDRESS         STATE   ADMIN  ELIGIBLE  CONN  SHARE   QPS  P99ms  DRAIN\n"
+        "galera-db-01  127.0.0.1:3311  synced  ready  yes          6    75%  1234    4.2\n"
+        "db2           127.0.0.1:3312  synced  drain  no           2    25%   3.3    0.8  2 left, 75s\n"
+        "db3           127.0.0.1:3313  donor   ready  no           0     0%   0.0      -\n"
         "advisories:\n"
         "  warning  donor_serving: db3 is a donor\n");
 }
@@ -73,4 +78,21 @@ TEST_CASE("a suspect node shows as suspect, whatever state it last reported") {
   json s = status();
   s["nodes"][0]["suspect"] = true;
   CHECK(galeratop::render_status_table(s).find("galera-db-01  127.0.0.1:3311  suspect  ready") != std::string::npos);
+}
+
+TEST_CASE("query figures fit five columns, and an agent that does not give them shows dashes") {
+  const auto qps = [](json v) { return galeratop::qps_text({{"queries_per_second", v}}); };
+  CHECK(qps(0) == "0.0");
+  CHECK(qps(9.94) == "9.9");
+  CHECK(qps(12.4) == "12");
+  CHECK(qps(99'999.4) == "99999");
+  CHECK(qps(123'456.0) == "123k");
+  CHECK(galeratop::qps_text(json::object()) == "-");
+  const auto p99 = [](json v) { return galeratop::p99_text({{"query_p99_ms", v}}); };
+  CHECK(p99(0.495) == "0.5");
+  CHECK(p99(9.2) == "9.2");
+  CHECK(p99(250.0) == "250");
+  CHECK(p99(5000.0) == "5000");  // the agent's cap: the highest bucket
+  CHECK(p99(nullptr) == "-");    // no query in the window
+  CHECK(galeratop::p99_text(json::object()) == "-");
 }
