@@ -37,6 +37,8 @@ tcp::endpoint endpoint_of(const resolved_address& a) {
   return {asio::ip::make_address(a.ip, ignored), a.port};
 }
 
+/// What a client is told its node is, when an operator's intent closes its session.
+std::string_view closing_reason(admin_state a) { return a == admin_state::drain ? "drained" : "in maintenance"; }
 }  // namespace
 
 struct balancer::session {
@@ -113,7 +115,7 @@ void balancer::set_intent(node_id id, const intent& i) {
   if (i.admin == admin_state::ready)
     relay_.keep(relayed_tokens_of(id));
   else
-    close_when_safe(id, i.admin == admin_state::drain ? "drained" : "in maintenance");
+    close_when_safe(id, closing_reason(i.admin));
   if (i.admin == admin_state::maint) asio::co_spawn(io_, end_maint_grace(id, generation), asio::detached);
 }
 
@@ -251,7 +253,7 @@ void balancer::hand_over(session& s) {
   if (const node_record* r = table_.find(relayed_.at(token)); r && r->intent.admin != admin_state::ready)
     relay_.close({token}, {.at = relay::close_order::when::safe_point,
                            .node = r->name(),
-                           .why = r->intent.admin == admin_state::drain ? "drained" : "in maintenance"});
+                           .why = std::string(closing_reason(r->intent.admin))});
 }
 
 void balancer::relay_ended(const std::vector<std::uint64_t>& tokens) {

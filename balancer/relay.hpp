@@ -28,12 +28,12 @@ namespace galeratop {
 /// Here a message costs one recv and one send, plus a share of one epoll_wait.
 ///
 /// Ownership: the io thread connects a session, then hands both descriptors over with
-/// adopt(); from then on only this thread touches them. The only ways back are the byte
+/// adopt(); from then on only this thread touches them. The only ways back are the node's
 /// counters and the end handler, which runs on the io thread once both directions are over.
 /// Commands (adopt, close) queue under a mutex and wake the thread through an eventfd.
 ///
-/// Every session's bytes also go through a session_tracker (a copy of the pointers, not of the
-/// bytes), so the relay knows when a command is in flight and a transaction open: it counts
+/// Every session's bytes also go through a session_tracker, which reads them where they lie and
+/// keeps at most the first 40 bytes of a packet, so the relay knows when a command is in flight and a transaction open: it counts
 /// queries and their latency, closes a session for a drain only at a safe point, and tells a
 /// client in words when its node is lost under a statement.
 class relay {
@@ -41,7 +41,7 @@ class relay {
   /// Called on the io thread with the tokens of sessions that have ended and whose descriptors are closed.
   using end_handler = std::function<void(const std::vector<std::uint64_t>& tokens)>;
 
-  /// Starts the relay thread; throws std::system_error if epoll or eventfd cannot be created.
+  /// Starts the relay thread; throws std::system_error if epoll, eventfd or timerfd cannot be created.
   relay(asio::io_context& io, end_handler on_end);
   /// Stops the thread and closes whatever it still relays, without calling the end handler.
   ~relay();
@@ -50,7 +50,7 @@ class relay {
 
   /// Takes over a connected session: the two descriptors (now owned by the relay) and where its
   /// bytes count (its node's counters, kept alive by the session if the node is removed meanwhile).
-  void adopt(std::uint64_t token, int client_fd, int server_fd, std::shared_ptr<session_counters> bytes);
+  void adopt(std::uint64_t token, int client_fd, int server_fd, std::shared_ptr<session_counters> counters);
   /// Why sessions are to be closed, and when.
   struct close_order {
     enum class when {
@@ -108,7 +108,7 @@ class relay {
   void lose_node(pair& p, std::string_view why);
   void answer_orphan(pair& p);
   void sweep_closing();
-  void settle_gauges(pair& p, bool ending);
+  void settle_gauges(pair& p, bool gone);  // gone: the session no longer counts for its node
 
   asio::io_context& io_;
   end_handler on_end_;
