@@ -448,6 +448,8 @@ void relay::release_node(pair& p, std::string reason) {
   node.fd = -1;
   node.registered = false;
   node.read_done = true;
+  std::vector<char>().swap(node.pending);  // never to be sent: the client side must be read again
+  node.pending_from = 0;
   p.closing.reset();
   ended_tokens_.push_back(p.token);  // the node's share of it ends here
   p.reported = true;

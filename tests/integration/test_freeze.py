@@ -112,11 +112,15 @@ class Freeze(LabTestCase):
             # Long enough for the peers to evict it (~6 s), so the thawed node's view is stale.
             waits = [w for _, w in new_clients_until(agent, frozen_at + 12)]
             for w in waiters:
-                w.join(5)
+                w.join(10)
             for c in others:
                 c.close()
             print(f"{len(waits)} clients during the freeze, longest wait {max(waits) * 1000:.0f} ms; its "
                   f"{len(held)} sessions closed after", *[f"{at - frozen_at:.2f} s" for at, _ in closed])
+            if len(closed) != len(held):  # what galeratopd decided, for whoever reads a red run
+                print("galeratopd after the freeze:", *[f"{at - frozen_at:.3f} {level}: {text}"
+                                                       for at, level, text in agent.lines() if at >= frozen_at],
+                      f"status: {agent.node_status(2)}", sep="\n  ")
             self.assertLess(max(waits), CONNECT_TIMEOUT + 0.5)
             # Closed when it was taken for down (3 checks without an answer, about 4 s), not at the first.
             self.assertEqual(len(closed), len(held), closed)
