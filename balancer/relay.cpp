@@ -394,7 +394,7 @@ void relay::settle_gauges(pair& p, bool gone) {
   const bool opaque = !gone && p.tracker.opaque();
   if (opaque != p.counted_opaque) {
     c.opaque.fetch_add(opaque ? 1 : -1, std::memory_order_relaxed);
-    if (opaque) c.opaque_total.fetch_add(1, std::memory_order_relaxed);  // opaque is for good: once a session
+    if (opaque) c.opaque_total.fetch_add(1, std::memory_order_relaxed);  // once per session: opaque is final
     p.counted_opaque = opaque;
   }
 }
