@@ -93,7 +93,8 @@ void agent::apply(const config& c, const std::string& password) {
     std::string error;
     auto ep = resolve(io_, n.address, error);
     if (!ep) throw std::runtime_error(fmt::format("node {}: cannot resolve: {}", n.address.to_string(), error));
-    backends.push_back({n.name, n.address.to_string(), {ep->address().to_string(), ep->port()}, n.weight});
+    backends.push_back(
+        {n.name, n.address.to_string(), {ep->address().to_string(), ep->port()}, n.weight, n.writer_priority});
   }
   const reload_plan plan = plan_reload(balancer_.table().records(), c.nodes);
   for (std::size_t i = 0; i < c.nodes.size(); ++i) {
@@ -124,6 +125,7 @@ void agent::apply(const config& c, const std::string& password) {
     monitors_.erase(gone);
   }
   balancer_settings data_path = c.balancer;
+  data_path.writer_barrier = c.writer.barrier;
   data_path.max_connections = effective_max_connections(c.balancer.max_connections, descriptor_limit_);
   if (exceeds_descriptor_limit(c.balancer.max_connections, descriptor_limit_))
     log_warning("balancer.max_connections {} needs {} descriptors, the limit is {}: when they run out, new clients "
@@ -226,12 +228,15 @@ int agent::run() {
   auto password = read_secret_file(config_.monitor.password_file, "monitor.password_file", error);
   if (!password) throw std::runtime_error(error);
   descriptor_limit_ = raise_descriptor_limit();
-  auto at = resolve(io_, config_.listen, error);
-  if (!at) throw std::runtime_error(fmt::format("agent.listen {}: {}", config_.listen.to_string(), error));
-  try {
-    balancer_.listen(*at);
-  } catch (const std::system_error& e) {
-    throw std::runtime_error(fmt::format("agent.listen {}: {}", config_.listen.to_string(), e.code().message()));
+  for (const listener_config& l : config_.effective_listeners()) {
+    const std::string where = config_.listeners.empty() ? "agent.listen" : fmt::format("listener {}", l.name);
+    auto at = resolve(io_, l.address, error);
+    if (!at) throw std::runtime_error(fmt::format("{} {}: {}", where, l.address.to_string(), error));
+    try {
+      balancer_.listen(l.name, l.role, l.address.to_string(), *at);
+    } catch (const std::system_error& e) {
+      throw std::runtime_error(fmt::format("{} {}: {}", where, l.address.to_string(), e.code().message()));
+    }
   }
   open_state_and_exporter();
   const config initial = config_;
@@ -241,7 +246,7 @@ int agent::run() {
   open_control();
   if (user) become(*user);
   log_info("galeratopd {} listening on {} for {} node(s), policy {}, donor {}, max_connections {}{}", version,
-           config_.listen.to_string(), balancer_.table().records().size(), to_string(config_.balancer.policy),
+           listeners_text(), balancer_.table().records().size(), to_string(config_.balancer.policy),
            to_string(config_.balancer.donors), balancer_.settings().max_connections,
            config_.balancer.max_connections == 0 ? fmt::format(" (what {} descriptors allow)", descriptor_limit_) : "");
   asio::co_spawn(io_, handle_signals(), asio::detached);
@@ -253,7 +258,16 @@ int agent::run() {
 }
 
 std::string agent::serving_status() const {
-  return fmt::format("serving {} for {} node(s)", config_.listen.to_string(), balancer_.table().records().size());
+  return fmt::format("serving {} for {} node(s)", listeners_text(), balancer_.table().records().size());
+}
+
+std::string agent::listeners_text() const {
+  const auto all = config_.effective_listeners();
+  if (config_.listeners.empty()) return all.front().address.to_string();
+  std::vector<std::string> parts;
+  for (const listener_config& l : all)
+    parts.push_back(fmt::format("{} ({} {})", l.address.to_string(), l.name, to_string(l.role)));
+  return fmt::format("{}", fmt::join(parts, ", "));
 }
 
 asio::awaitable<void> agent::watchdog_loop(std::chrono::microseconds every) {
@@ -328,6 +342,7 @@ json agent::status_json() const {
 }
 
 void agent::publish() {
+  steer_writer();  // on every change of a node's health or intent, and on the clock
   auto s = std::make_shared<snapshot>();
   s->version = std::string(version);
   s->taken_at = std::chrono::system_clock::now();
@@ -339,6 +354,7 @@ void agent::publish() {
     w.add(now, n.queries_total, n.query_latency.cumulative);
     n.queries_per_second = w.queries_per_second();
     n.query_p99_seconds = w.p99();
+    n.writer = balancer_.writer().node == r.id;
     s->nodes.push_back(std::move(n));
   }
   std::erase_if(query_windows_, [&](const auto& w) { return balancer_.table().find(w.first) == nullptr; });
@@ -350,7 +366,8 @@ void agent::publish() {
   }
   s->bootstrap = memory_.candidate(s->nodes);
 
-  auto result = model_.update(s->nodes, balancer_.table().unavailable_reason(), s->bootstrap, now);
+  if (balancer_.has_writer_listener()) s->writer = writer_view();
+  auto result = model_.update(s->nodes, balancer_.table().unavailable_reason(), s->bootstrap, now, s->writer);
   for (const advisory& a : result.changes.raised)
     log_warning("advisory {} ({}){}: {}", a.id, to_string(a.severity),
                 a.nodes.empty() ? "" : fmt::format(" [{}]", fmt::join(a.nodes, ", ")), a.message);
@@ -359,8 +376,14 @@ void agent::publish() {
   s->cluster = std::move(result.cluster);
   s->advisories = std::move(result.advisories);
   const frontend_counters& f = balancer_.frontend();
-  s->frontend = {config_.listen.to_string(), started_at_, balancer_.session_count(), f.accepted_total,
+  s->frontend = {listeners_text(), started_at_, balancer_.session_count(), f.accepted_total,
                  f.rejected_total, f.rejected_no_node, f.rejected_limit, balancer_.settings().max_connections};
+  for (const listener_figures& l : balancer_.listeners()) {
+    listener_snapshot ls{l.name, std::string(to_string(l.role)), l.address, l.accepted_total, {}};
+    for (const node_record& r : balancer_.table().records())
+      if (auto c = l.connections.find(r.id); c != l.connections.end()) ls.connections.emplace_back(r.name(), c->second);
+    s->listeners.push_back(std::move(ls));
+  }
   s->intents = sync_state_;
   s->intents.pending = static_cast<std::size_t>(
       std::ranges::count_if(intents_.all(), [](const auto& kv) { return kv.second.pending; }));
@@ -416,6 +439,12 @@ asio::awaitable<json> agent::handle_control(control_request r) {
       case control_command::reload:
         if (auto error = reload()) co_return control_fail(r.id, {"reload_refused", *error});
         co_return control_ok(r.id, {{"nodes", balancer_.table().records().size()}});
+      case control_command::writer: {
+        control_error error;
+        const node_record* n = find_node(balancer_.table().records(), r.node, error);
+        if (!n) co_return control_fail(r.id, error);
+        co_return co_await move_writer(r, n->id);
+      }
       default: {
         control_error error;
         const node_record* n = find_node(balancer_.table().records(), r.node, error);

@@ -65,6 +65,8 @@ class agent {
   asio::awaitable<void> handle_signals();
   /// What systemd shows as the service's status while it serves.
   std::string serving_status() const;
+  /// The listeners in a few words, for the log and the status: "127.0.0.1:3306 (app balance), ...".
+  std::string listeners_text() const;
   asio::awaitable<void> shut_down();
   /// Loads what an earlier run remembered and starts the metrics server.
   void open_state_and_exporter();
@@ -105,6 +107,28 @@ class agent {
   /// Gives the intent sync thread the nodes it may read and write through (intent_sync_nodes).
   void offer_sync_nodes();
 
+  // The writer of writer listeners (agent_writer.cpp).
+  /// Takes what a read of galeratop.writer found (nullopt: it could not be read, `error` says why).
+  void on_writer_read(const std::optional<writer_read>& read, const std::string& error);
+  /// Applies the writer rule (plan_writer) to what is known now: routes writer listeners and, when
+  /// the rule asks for another writer, proposes it to the cluster. Called at every publish.
+  void steer_writer();
+  /// Runs a compare-and-set of the writer row on the sync thread; resumes on the io thread.
+  /// Give it a named change, never a temporary built in the co_await expression: GCC 12 relocates
+  /// such a temporary bitwise, and a short string in it then points into the caller's frame.
+  asio::awaitable<writer_write> share(writer_change c);
+  /// Proposes `node` as writer (one compare-and-set at a time); adopts the row that results.
+  asio::awaitable<void> propose_writer(node_id node, std::string why);
+  /// Takes a row the cluster now has (read, or the outcome of a change), logging a change of writer.
+  void adopt_writer_row(const std::optional<writer_row>& row);
+  /// `galeratop writer NODE`: moves the role by hand, if NODE can write.
+  asio::awaitable<nlohmann::json> move_writer(control_request r, node_id node);
+  /// Before a drain or maint of the writer: moves the role to the node the rule prefers without it.
+  /// The warning to give the operator when it could not (empty when it moved or had no need to).
+  asio::awaitable<std::string> move_writer_off(node_id node, admin_state next);
+  /// What publish() shows of the writer.
+  writer_snapshot writer_view() const;
+
   // First, so that it goes last: Connector/C outlives every thread that uses it (the monitors, the intent sync).
   mysql_session::library connector_;
   asio::io_context io_;
@@ -130,6 +154,12 @@ class agent {
   intent_read_watch read_watch_;
   std::vector<unreadable_intent> unreadable_rows_;  // the ignored rows last logged
   std::chrono::system_clock::time_point started_at_ = std::chrono::system_clock::now();
+  writer_facts writer_facts_;  // the row as last read, and whether reads succeed; failback from config_
+  std::vector<writer_follower> writer_agents_;  // what the agents of the group follow, as last read
+  std::string writer_error_;    // why the latest read of galeratop.writer failed
+  bool proposing_writer_ = false;  // a compare-and-set of the writer row is under way
+  mono_clock::time_point writer_retry_at_{};  // after a failed one, the next is not proposed before this
+  std::optional<writer_follower> following_;  // what this agent last told the others it follows
   std::map<node_id, query_window> query_windows_;  // the recent query figures of each node, fed by publish()
   snapshot_slot published_;
   std::unique_ptr<metrics_server> metrics_;  // after published_: its threads read it until they stop

@@ -37,20 +37,31 @@ bool agent::hold_intent(const node_record& n, const intent& i, bool must_persist
   return true;
 }
 
-asio::awaitable<intent_write> agent::share(intent_change c) {
-  // The sync thread runs the transaction; its answer is posted back here, where the coroutine resumes.
-  // The initiation is a named local holding the change by pointer: GCC 12 mishandles a temporary
-  // with non-trivial captures inside a co_await expression (destroyed twice, or relocated bitwise).
-  auto change = std::make_shared<const intent_change>(std::move(c));
-  auto initiation = [this, change](auto handler) {
+namespace {
+/// Hands `change` to the intent sync thread and resumes, on the io thread, with its outcome.
+/// The initiation is a named local holding the change by pointer: GCC 12 mishandles a temporary
+/// with non-trivial captures inside a co_await expression (destroyed twice, or relocated bitwise).
+template <class Outcome, class Change>
+asio::awaitable<Outcome> run_on_sync(asio::io_context& io, intent_sync& sync, Change c) {
+  auto change = std::make_shared<const Change>(std::move(c));
+  auto initiation = [&io, &sync, change](auto handler) {
     auto h = std::make_shared<decltype(handler)>(std::move(handler));
-    sync_->submit(*change, [this, h](intent_write w) {
-      asio::post(io_, [h, w = std::move(w)]() mutable { (*h)(std::move(w)); });
+    sync.submit(*change, [&io, h](Outcome w) {
+      asio::post(io, [h, w = std::move(w)]() mutable { (*h)(std::move(w)); });
     });
   };
-  intent_write outcome =
-      co_await asio::async_initiate<decltype(asio::use_awaitable), void(intent_write)>(initiation, asio::use_awaitable);
+  Outcome outcome =
+      co_await asio::async_initiate<decltype(asio::use_awaitable), void(Outcome)>(initiation, asio::use_awaitable);
   co_return outcome;
+}
+}  // namespace
+
+asio::awaitable<intent_write> agent::share(intent_change c) {
+  return run_on_sync<intent_write>(io_, *sync_, std::move(c));
+}
+
+asio::awaitable<writer_write> agent::share(writer_change c) {
+  return run_on_sync<writer_write>(io_, *sync_, std::move(c));
 }
 
 // GCC 12 pairs this coroutine's frame deallocation with the wrong allocation function and
@@ -78,6 +89,12 @@ asio::awaitable<json> agent::change_intent(control_request r, std::string addres
   json shared = nullptr;
   std::string warning;
   std::string by = "by the control endpoint";
+  // The writer leaves before the drain begins, so that its writes move in one clean switch.
+  if (change.admin && *change.admin != admin_state::ready && *change.admin != old.admin) {
+    warning = co_await move_writer_off(id, *change.admin);
+    n = balancer_.table().find(id);  // a reload may have run meanwhile
+    if (!n) co_return control_fail(r.id, {"unknown_node", fmt::format("{} was removed by a reload", address)});
+  }
   if (sync_) {
     intent_write w = co_await share(change);
     n = balancer_.table().find(id);  // a reload may have run meanwhile
@@ -93,8 +110,8 @@ asio::awaitable<json> agent::change_intent(control_request r, std::string addres
       // On top of what holds here now: the wait may have let another change of this node in.
       wanted = with_change(n->intent, change);
       wanted.pending = true;  // its version stays the one it was made from: the compare-and-set's base
-      warning = fmt::format("the cluster could not be written ({}): the change holds on this agent only until it can "
-                            "be shared", w.error.empty() ? "conflict" : w.error);
+      warning = fmt::format("{}{}the cluster could not be written ({}): the change holds on this agent only until it "
+                            "can be shared", warning, warning.empty() ? "" : "; ", w.error.empty() ? "conflict" : w.error);
       by += " (not shared yet: the cluster cannot be written)";
       log_warning("node {} ({}): {}", name, address, warning);
     }
@@ -134,9 +151,9 @@ void agent::start_intent_sync() {
   balancer_.set_intents_known(false);
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
-  agent_id_ = fmt::format("{} {} pid {}", host, config_.listen.to_string(), ::getpid());
+  agent_id_ = fmt::format("{} {} pid {}", host, config_.effective_listeners().front().address.to_string(), ::getpid());
   sync_ = std::make_unique<intent_sync>(
-      intent_sync_settings{config_.intents.group, agent_id_, config_.monitor.interval},
+      intent_sync_settings{config_.intents.group, agent_id_, config_.monitor.interval, config_.has_writer_listener()},
       [this](intent_read r) { asio::post(io_, [this, r = std::move(r)]() mutable { on_intent_read(std::move(r)); }); });
   log_info("intents shared through the cluster (galeratop.intents, group \"{}\")", config_.intents.group);
 }
@@ -163,6 +180,7 @@ void agent::adopt_row(const node_record& n, const std::optional<shared_intent>& 
 }
 
 void agent::on_intent_read(intent_read r) {
+  if (balancer_.has_writer_listener()) on_writer_read(r.writer, r.error);
   switch (read_watch_.note(r.ok, mono_clock::now())) {
     case intent_read_watch::news::readable:
       log_info("intents: galeratop.intents read from {} (group \"{}\", {} row(s)); changes are shared", r.from,

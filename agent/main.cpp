@@ -29,7 +29,11 @@ void add_options(CLI::App& app, options& o) {
       ->option_text(fmt::format("FILE (default {} when no --node is given)", default_config));
   app.add_option("--check-config", o.check_config, "Validate FILE (with the options below) and exit")
       ->option_text("FILE");
-  app.add_option("--listen", ov.listen, "Client-facing address [agent] listen")->option_text("HOST:PORT");
+  app.add_option("--listen", ov.listen, "Client-facing address [agent] listen: one balance listener; replaces the "
+                 "file's [[listener]]s")->option_text("HOST:PORT");
+  app.add_option("--listener", ov.listeners, "A [[listener]], repeatable; replaces the file's listeners. ROLE is "
+                 "balance (every eligible node) or writer (the one writer the agents agree on); NAME defaults to "
+                 "ROLE")->option_text("[NAME=]ROLE@HOST:PORT");
   app.add_option("--node", ov.nodes, "A node to balance to, repeatable; replaces the file's [[node]]s")
       ->option_text("[NAME=]HOST:PORT");
   app.add_option("--monitor-user", ov.monitor_user, "[monitor] user")->option_text("USER");
@@ -69,6 +73,10 @@ void add_options(CLI::App& app, options& o) {
   app.add_option("--intents-group", ov.intents_group, "[intents] group: agents with the same group share drain, "
                  "maint and weight through the cluster")->option_text("NAME");
   app.add_flag("--local-intents", ov.local_intents, "[intents] shared = false: keep intents in the state file only");
+  app.add_flag("--writer-failback", ov.writer_failback, "[writer] failback = true: a recovered node with a higher "
+               "writer_priority takes the writer role back");
+  app.add_option("--writer-barrier", ov.writer_barrier, "[writer] barrier: how long a writer switch waits for the "
+                 "old writer's sessions to reach a safe point before it cuts them")->option_text("DURATION");
   app.add_option("--user", ov.user, "[agent] user: run as USER once the sockets are bound")->option_text("USER");
   app.add_option("--log-level", o.log_level, "Lowest level logged")
       ->check(CLI::IsMember({"debug", "info", "warning", "error"}));
@@ -113,8 +121,11 @@ int main(int argc, char** argv) {
   if (!o.check_config.empty()) {
     auto r = load(o, o.check_config);
     if (!r.value) return refuse(r.errors);
-    std::printf("galeratopd: %s is valid: listen %s, %zu node(s)\n", o.check_config.c_str(),
-                r.value->listen.to_string().c_str(), r.value->nodes.size());
+    std::string listeners;
+    for (const auto& l : r.value->effective_listeners())
+      listeners += fmt::format("listener {} ({}) on {}, ", l.name, galeratop::to_string(l.role), l.address.to_string());
+    std::printf("galeratopd: %s is valid: %s%zu node(s)\n", o.check_config.c_str(), listeners.c_str(),
+                r.value->nodes.size());
     // The files it names are not part of the file's validity (they may be written after it),
     // but galeratopd will refuse to start without them: say so now, not at start.
     std::vector<std::pair<std::string, std::string_view>> secrets{

@@ -18,7 +18,6 @@ namespace galeratop {
 using asio::ip::tcp;
 namespace {
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
-constexpr std::size_t greeting_buffer_size = 1024;  // a MySQL greeting is ~100 bytes; only the first bytes matter
 
 std::string_view eligibility_word(const node_record& r, bool intents_known) {
   if (r.eligible) return "eligible";
@@ -36,13 +35,18 @@ tcp::endpoint endpoint_of(const resolved_address& a) {
   std::error_code ignored;  // the resolver gave a numeric address: it parses
   return {asio::ip::make_address(a.ip, ignored), a.port};
 }
-
-/// What a client is told its node is, when an operator's intent closes its session.
-std::string_view closing_reason(admin_state a) { return a == admin_state::drain ? "drained" : "in maintenance"; }
 }  // namespace
 
+struct balancer::listener_slot {
+  listener_slot(asio::io_context& io, listener::client_handler on_client, listener::failure_handler on_failure)
+      : socket(io, std::move(on_client), std::move(on_failure)) {}
+  listener socket;
+  listener_figures figures;
+};
+
 struct balancer::session {
-  explicit session(tcp::socket c) : client(std::move(c)), server(client.get_executor()) {}
+  session(std::size_t l, tcp::socket c) : listener(l), client(std::move(c)), server(client.get_executor()) {}
+  std::size_t listener;  // the index of the listener it came in through
   tcp::socket client;
   tcp::socket server;
   node_id node = 0;  // the node it is attached to while connecting; 0 = none
@@ -60,9 +64,6 @@ struct balancer::session {
 balancer::balancer(asio::io_context& io, balancer_settings settings)
     : io_(io),
       settings_(settings),
-      listener_(
-          io, [this](tcp::socket client) { on_client(std::move(client)); },
-          [this](const std::error_code& ec) { note_shortage("accept", ec); }),
       relay_(io, [this](const std::vector<std::uint64_t>& t) { relay_ended(t); }) {
   relay_.set_idle_timeout(settings_.idle_timeout);
   relay_.set_close_timing(settings_.close_idle, settings_.close_patience);
@@ -70,14 +71,41 @@ balancer::balancer(asio::io_context& io, balancer_settings settings)
 
 balancer::~balancer() { stopping_ = true; }
 
-void balancer::listen(const tcp::endpoint& at) { listener_.listen(at); }
+void balancer::listen(std::string name, listener_role role, std::string address, const tcp::endpoint& at) {
+  const std::size_t index = listeners_.size();
+  auto slot = std::make_unique<listener_slot>(
+      io_, [this, index](tcp::socket client) { on_client(index, std::move(client)); },
+      [this](const std::error_code& ec) { note_shortage("accept", ec); });
+  slot->socket.listen(at);
+  slot->figures.name = std::move(name);
+  slot->figures.role = role;
+  slot->figures.address = std::move(address);
+  listeners_.push_back(std::move(slot));
+}
 
-void balancer::stop_accepting() { listener_.stop(); }
+void balancer::stop_accepting() {
+  for (auto& l : listeners_) l->socket.stop();
+}
+
+bool balancer::is_writer_listener(std::size_t listener) const {
+  return listeners_[listener]->figures.role == listener_role::writer;
+}
+
+bool balancer::has_writer_listener() const {
+  return std::ranges::any_of(listeners_, [](const auto& l) { return l->figures.role == listener_role::writer; });
+}
+
+std::vector<listener_figures> balancer::listeners() const {
+  std::vector<listener_figures> all;
+  for (const auto& l : listeners_) all.push_back(l->figures);
+  return all;
+}
 
 node_id balancer::add_node(const backend& b, const intent& i, const health_rules& rules) {
   const node_id id = next_id_++;
   node_record& r = table_.add(id, b.configured_name, b.address, b.configured_weight, rules);
   r.resolved = b.resolved;
+  r.writer_priority = b.writer_priority;
   r.intent = i;
   table_.refresh(settings_.donors);
   return id;
@@ -89,6 +117,7 @@ void balancer::update_node(node_id id, const backend& b, const health_rules& rul
   const auto before = marks();
   r->configured_name = b.configured_name;
   r->configured_weight = b.configured_weight;
+  r->writer_priority = b.writer_priority;
   r->resolved = b.resolved;
   r->tracker.set_rules(rules);
   apply_change(before);
@@ -115,7 +144,7 @@ void balancer::set_intent(node_id id, const intent& i) {
   if (i.admin == admin_state::ready)
     relay_.keep(relayed_tokens_of(id));
   else
-    close_when_safe(id, closing_reason(i.admin));
+    close_when_safe(id, describe(i.admin));
   if (i.admin == admin_state::maint) asio::co_spawn(io_, end_maint_grace(id, generation), asio::detached);
 }
 
@@ -189,10 +218,10 @@ bool balancer::apply_change(const std::vector<node_mark>& before) {
   return changed;
 }
 
-std::vector<std::uint64_t> balancer::relayed_tokens_of(node_id id) const {
+std::vector<std::uint64_t> balancer::relayed_tokens_of(node_id id, bool writer_only) const {
   std::vector<std::uint64_t> tokens;
-  for (const auto& [token, node] : relayed_)
-    if (node == id) tokens.push_back(token);
+  for (const auto& [token, r] : relayed_)
+    if (r.node == id && (!writer_only || is_writer_listener(r.listener))) tokens.push_back(token);
   return tokens;
 }
 
@@ -222,7 +251,80 @@ void balancer::close_when_safe(node_id id, std::string_view why) {
 
 void balancer::close_all_sessions() {
   for (session* s : connecting_) s->close();
+  for (session* s : waiting_) s->close();
+  wake_writer_waiters();  // they see their client closed and end
   relay_.close_all();
+}
+
+std::optional<node_id> balancer::ready_writer() const {
+  if (!writer_.node || !writer_.settled) return std::nullopt;
+  const node_record* r = table_.find(*writer_.node);
+  return r && r->eligible ? writer_.node : std::nullopt;
+}
+
+std::size_t balancer::stray_writer_sessions() const {
+  auto stray = [&](node_id node, std::size_t listener) {
+    return is_writer_listener(listener) && (!writer_.node || node != *writer_.node);
+  };
+  std::size_t n = 0;
+  for (const session* s : connecting_) n += stray(s->node, s->listener) ? 1 : 0;
+  for (const auto& [token, r] : relayed_) n += stray(r.node, r.listener) ? 1 : 0;
+  return n;
+}
+
+void balancer::wake_writer_waiters() {
+  for (asio::steady_timer* t : writer_waiters_) t->cancel();
+}
+
+void balancer::set_writer(std::optional<node_id> writer, std::string why) {
+  writer_.why = std::move(why);
+  if (writer == writer_.node) return;
+  // A failover passes through "none" (the old writer lost, the new one not recorded yet): a switch
+  // is counted from the last writer routed to, whatever came between.
+  if (writer && last_writer_ && *writer != *last_writer_) ++writer_.switches;
+  if (writer) last_writer_ = writer;
+  writer_.node = writer;
+  const std::uint64_t generation = ++writer_generation_;
+  // Every writer-listener session on another node is asked to end at its next safe point; one
+  // still connecting is closed at once (it has sent nothing yet).
+  std::map<node_id, std::vector<std::uint64_t>> by_node;
+  for (const auto& [token, r] : relayed_)
+    if (is_writer_listener(r.listener) && r.node != writer.value_or(0)) by_node[r.node].push_back(token);
+  for (session* s : connecting_)
+    if (is_writer_listener(s->listener) && s->node != writer.value_or(0)) s->close();
+  for (auto& [node, tokens] : by_node) {
+    const node_record* r = table_.find(node);
+    const std::string name = r ? r->name() : std::to_string(node);
+    log_info("node {}: closing {} writer-listener session(s) at their next safe point because it is no longer the "
+             "writer", name, tokens.size());
+    relay_.close(std::move(tokens),
+                 {.at = relay::close_order::when::safe_point, .node = name, .why = "no longer the writer"});
+  }
+  writer_.settled = stray_writer_sessions() == 0;
+  if (writer_.settled)
+    wake_writer_waiters();
+  else
+    asio::co_spawn(io_, end_writer_barrier(generation), asio::detached);
+}
+
+asio::awaitable<void> balancer::end_writer_barrier(std::uint64_t generation) {
+  asio::steady_timer timer(io_, settings_.writer_barrier);
+  co_await timer.async_wait(use_tuple);
+  if (stopping_ || generation != writer_generation_ || writer_.settled) co_return;
+  // What is left has not reached a safe point in time: it is cut, so that it cannot write beside the new writer.
+  std::map<node_id, bool> nodes;
+  for (const auto& [token, r] : relayed_)
+    if (is_writer_listener(r.listener) && r.node != writer_.node.value_or(0)) nodes[r.node] = true;
+  for (const auto& [node, yes] : nodes) {
+    const node_record* n = table_.find(node);
+    const std::string name = n ? n->name() : std::to_string(node);
+    std::vector<std::uint64_t> tokens = relayed_tokens_of(node, true);
+    log_info("node {}: cutting {} writer-listener session(s): no safe point within the writer barrier ({} ms)", name,
+             tokens.size(), settings_.writer_barrier.count());
+    relay_.close(std::move(tokens), {.at = relay::close_order::when::now,
+                                     .node = name,
+                                     .why = "no longer the writer: the switch cut its sessions at its barrier"});
+  }
 }
 
 void balancer::attach(session& s, node_record& r) {
@@ -231,39 +333,55 @@ void balancer::attach(session& s, node_record& r) {
   s.counters = r.traffic.live;
   connecting_.insert(&s);
   ++r.connections;  // counted while connecting, so leastconn sees it at once
+  ++listeners_[s.listener]->figures.connections[r.id];
 }
 
 void balancer::detach(session& s) {
   if (s.node == 0) return;
   connecting_.erase(&s);
   if (node_record* r = table_.find(s.node)) --r->connections;
+  release_listener_count(s.listener, s.node);
   s.node = 0;
+  if (!writer_.settled) settle_writer_if_done();
 }
 
 void balancer::hand_over(session& s) {
   const std::uint64_t token = next_token_++;
   connecting_.erase(&s);
-  relayed_.emplace(token, s.node);
+  relayed_.emplace(token, relayed_session{s.node, s.listener});
   s.node = 0;  // the node keeps counting the connection until the relay reports its end
   // Both sockets are non-blocking already (Asio set that for its own operations).
   const int client_fd = s.client.release();
   const int server_fd = s.server.release();
   relay_.adopt(token, client_fd, server_fd, std::move(s.counters));
   // Drained while it connected: it closes at its first safe point like the others.
-  if (const node_record* r = table_.find(relayed_.at(token)); r && r->intent.admin != admin_state::ready)
+  if (const node_record* r = table_.find(relayed_.at(token).node); r && r->intent.admin != admin_state::ready)
     relay_.close({token}, {.at = relay::close_order::when::safe_point,
                            .node = r->name(),
-                           .why = std::string(closing_reason(r->intent.admin))});
+                           .why = std::string(describe(r->intent.admin))});
 }
 
 void balancer::relay_ended(const std::vector<std::uint64_t>& tokens) {
   for (std::uint64_t token : tokens) {
     auto it = relayed_.find(token);
     if (it == relayed_.end()) continue;
-    if (node_record* r = table_.find(it->second)) --r->connections;
+    if (node_record* r = table_.find(it->second.node)) --r->connections;
+    release_listener_count(it->second.listener, it->second.node);
     relayed_.erase(it);
     --session_count_;
   }
+  if (!writer_.settled) settle_writer_if_done();
+}
+
+void balancer::release_listener_count(std::size_t listener, node_id node) {
+  auto& counts = listeners_[listener]->figures.connections;
+  if (auto c = counts.find(node); c != counts.end() && --c->second == 0) counts.erase(c);
+}
+
+void balancer::settle_writer_if_done() {
+  if (stray_writer_sessions() != 0) return;
+  writer_.settled = true;
+  wake_writer_waiters();
 }
 
 void balancer::note_connect_failure(node_id id, const connect_failure& failure) {
@@ -286,14 +404,15 @@ void balancer::note_no_shortage() {
   if (auto line = shortage_.cleared(mono_clock::now())) log_info("{}", *line);
 }
 
-void balancer::on_client(tcp::socket client) {
+void balancer::on_client(std::size_t listener, tcp::socket client) {
   if (settings_.max_connections != 0 && session_count_ >= settings_.max_connections) {
     // What mysqld does at max_connections: ERR 1040 in place of the greeting, so the
     // client sees why instead of a reset or a hang.
     asio::co_spawn(io_, refuse_over_limit(std::move(client)), asio::detached);
     return;
   }
-  asio::co_spawn(io_, run_session(std::move(client)), asio::detached);
+  ++listeners_[listener]->figures.accepted_total;
+  asio::co_spawn(io_, run_session(listener, std::move(client)), asio::detached);
 }
 
 asio::awaitable<void> balancer::reject(tcp::socket& client, rejection why, std::string_view message) {
@@ -317,50 +436,81 @@ asio::awaitable<void> balancer::refuse_over_limit(tcp::socket client) {
 // and warns, although Asio's awaitable frame defines both operator new and delete.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-asio::awaitable<void> balancer::run_session(tcp::socket client) {
-  session s(std::move(client));
+asio::awaitable<std::optional<node_id>> balancer::await_writer(session& s) {
+  // A switch in progress, or no writer known yet: the client waits (its connect looks slow)
+  // rather than being refused at once, for at most the barrier a switch takes.
+  const auto deadline = asio::steady_timer::clock_type::now() + settings_.writer_barrier;
+  while (!ready_writer() && s.client.is_open() && asio::steady_timer::clock_type::now() < deadline) {
+    asio::steady_timer wait(io_, deadline);
+    writer_waiters_.insert(&wait);
+    waiting_.insert(&s);
+    ++writer_.waiting;
+    co_await wait.async_wait(use_tuple);
+    --writer_.waiting;
+    waiting_.erase(&s);
+    writer_waiters_.erase(&wait);
+  }
+  co_return s.client.is_open() ? ready_writer() : std::nullopt;
+}
+
+asio::awaitable<bool> balancer::connect_session(session& s, greeting_buffer& greeting, std::size_t& got,
+                                                std::string& failures, bool& short_of_descriptors) {
+  const bool to_writer = is_writer_listener(s.listener);
+  std::optional<node_id> writer;
+  if (to_writer && !(writer = co_await await_writer(s))) {
+    failures = writer_.why.empty() ? "no writer" : writer_.why;
+    co_return false;
+  }
+  std::vector<node_id> tried;
+  // A writer listener has one node to offer: another would be a second writer.
+  const int attempts = to_writer ? 1 : settings_.connect_attempts;
+  for (int attempt = 0; attempt < attempts; ++attempt) {
+    const auto id = to_writer ? writer : table_.pick(settings_.policy, tried);
+    if (!id) break;
+    node_record& r = *table_.find(*id);
+    const std::string name = r.name();
+    attach(s, r);
+    const connect_result c = co_await connect_to_node(s.server, s.to, settings_.connect_timeout, greeting);
+    got = c.greeting_bytes;
+    if (!c.failure) {
+      if (node_record* now = table_.find(*id)) ++now->traffic.connections_total;
+      note_no_shortage();
+      co_return true;
+    }
+    detach(s);
+    short_of_descriptors = c.failure->ours;  // another node would fail the same way
+    if (short_of_descriptors) {
+      note_shortage("a node connect", c.failure->error);
+      co_return false;
+    }
+    tried.push_back(*id);
+    failures += fmt::format("{}{}{}: {}", failures.empty() ? "" : "; ", to_writer ? "the writer " : "", name,
+                            c.failure->why);
+    note_connect_failure(*id, *c.failure);
+  }
+  if (failures.empty()) failures = table_.unavailable_reason();
+  else failures = fmt::format("no Galera node could be reached ({})", failures);
+  co_return false;
+}
+
+asio::awaitable<void> balancer::run_session(std::size_t listener, tcp::socket client) {
+  session s(listener, std::move(client));
   ++session_count_;
   ++frontend_.accepted_total;
   bool handed_over = false;
   try {
-    std::array<char, greeting_buffer_size> greeting;
+    greeting_buffer greeting;
     std::size_t got = 0;
-    std::vector<node_id> tried;
     std::string failures;
-    bool connected = false;
     bool short_of_descriptors = false;
-    for (int attempt = 0; attempt < settings_.connect_attempts && !connected && !short_of_descriptors; ++attempt) {
-      const auto id = table_.pick(settings_.policy, tried);
-      if (!id) break;
-      node_record& r = *table_.find(*id);
-      const std::string name = r.name();
-      attach(s, r);
-      const connect_result c = co_await connect_to_node(s.server, s.to, settings_.connect_timeout, greeting);
-      got = c.greeting_bytes;
-      if (c.failure) {
-        detach(s);
-        short_of_descriptors = c.failure->ours;  // another node would fail the same way
-        if (short_of_descriptors) {
-          note_shortage("a node connect", c.failure->error);
-          break;
-        }
-        tried.push_back(*id);
-        failures += fmt::format("{}{}: {}", failures.empty() ? "" : "; ", name, c.failure->why);
-        note_connect_failure(*id, *c.failure);
-      } else {
-        connected = true;
-        if (node_record* now = table_.find(*id)) ++now->traffic.connections_total;
-        note_no_shortage();
-      }
-    }
+    const bool connected = co_await connect_session(s, greeting, got, failures, short_of_descriptors);
     if (short_of_descriptors) {
       co_await reject(s.client, rejection::over_limit, "galeratop: too many connections (out of file descriptors)");
     } else if (!connected) {
-      const std::string why = failures.empty() ? table_.unavailable_reason()
-                                               : fmt::format("no Galera node could be reached ({})", failures);
-      co_await reject(s.client, rejection::no_node, "galeratop: " + why);
+      if (s.client.is_open()) co_await reject(s.client, rejection::no_node, "galeratop: " + failures);
     } else {
       auto [ec, n] = co_await asio::async_write(s.client, asio::buffer(greeting.data(), got), use_tuple);
+      // Closed meanwhile: a writer switch closes the sessions still connecting to the old writer.
       if (!ec && s.client.is_open() && s.server.is_open()) {
         s.counters->out.fetch_add(n, std::memory_order_relaxed);
         hand_over(s);

@@ -3,7 +3,13 @@
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <array>
+#include <asio/steady_timer.hpp>
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -26,9 +32,28 @@ struct backend {
   std::string address;          ///< HOST:PORT, the node's identity across reloads
   resolved_address resolved;    ///< where the data path connects
   std::uint32_t configured_weight = 1;
+  std::uint32_t writer_priority = 1;  ///< writer listeners prefer the highest; 0 = never the writer
 };
 
-/// What the listener has done, for metrics and status.
+/// One client-facing listener and what it has done.
+struct listener_figures {
+  std::string name;  ///< unique among the agent's listeners
+  listener_role role = listener_role::balance;
+  std::string address;  ///< HOST:PORT it listens on, as configured
+  std::map<node_id, std::uint32_t> connections;  ///< sessions it holds to each node now (connecting ones too)
+  std::uint64_t accepted_total = 0;              ///< clients it accepted
+};
+
+/// Where writer listeners send new sessions, and how far a switch has gone.
+struct writer_route {
+  std::optional<node_id> node;  ///< the writer; nullopt: none now (new sessions wait, then are refused)
+  std::string why;              ///< why there is none, or why it changed last
+  bool settled = true;          ///< no writer-listener session is left on another node
+  std::size_t waiting = 0;      ///< writer-listener clients waiting for a settled writer
+  std::uint64_t switches = 0;   ///< times writer listeners moved from one node to another (failovers too)
+};
+
+/// What the listeners have done, for metrics and status.
 struct frontend_counters {
   std::uint64_t accepted_total = 0;  ///< clients accepted
   std::uint64_t rejected_total = 0;  ///< clients sent a galeratop error instead of a greeting (sum of the two below)
@@ -47,10 +72,21 @@ class balancer {
   balancer(const balancer&) = delete;
   balancer& operator=(const balancer&) = delete;
 
-  /// Binds and starts accepting clients; throws std::system_error when the address cannot be bound.
-  void listen(const asio::ip::tcp::endpoint& at);
-  /// Closes the listener; established sessions go on.
+  /// Binds one more listener and starts accepting its clients; throws std::system_error when the
+  /// address cannot be bound. `address` is how it is shown.
+  void listen(std::string name, listener_role role, std::string address, const asio::ip::tcp::endpoint& at);
+  /// Closes every listener; established sessions go on.
   void stop_accepting();
+
+  /// Sets the node writer listeners send new sessions to (nullopt: none; `why` says why). At a
+  /// change, writer-listener sessions on any other node are closed at their next safe point and
+  /// those left after writer_barrier are cut: new sessions reach the new writer only once none
+  /// is left, so that no session writes on the old writer beside the new one.
+  void set_writer(std::optional<node_id> writer, std::string why);
+  /// The writer listeners' route.
+  const writer_route& writer() const { return writer_; }
+  /// Whether some listener is a writer listener.
+  bool has_writer_listener() const;
 
   /// Adds a node under the operator's intent `i`, not eligible until the monitor has seen it healthy.
   node_id add_node(const backend& b, const intent& i, const health_rules& rules);
@@ -81,22 +117,48 @@ class balancer {
   void close_all_sessions();
   /// Every node's record and the routing decisions over them.
   const routing_table& table() const { return table_; }
-  /// The listener's figures.
+  /// The listeners' figures, all together.
   const frontend_counters& frontend() const { return frontend_; }
+  /// Each listener's figures, in the order they were opened.
+  std::vector<listener_figures> listeners() const;
   /// The tunables in force.
   const balancer_settings& settings() const { return settings_; }
 
  private:
   struct session;
 
-  void on_client(asio::ip::tcp::socket client);
+  struct listener_slot;
+  /// A session the relay holds: its node, and the listener it came in through.
+  struct relayed_session {
+    node_id node = 0;
+    std::size_t listener = 0;
+  };
+
+  void on_client(std::size_t listener, asio::ip::tcp::socket client);
   /// Why a client is sent an error instead of a greeting.
   enum class rejection { no_node, over_limit };
   asio::awaitable<void> reject(asio::ip::tcp::socket& client, rejection why, std::string_view message);
   asio::awaitable<void> refuse_over_limit(asio::ip::tcp::socket client);
   void note_shortage(std::string_view where, const std::error_code& ec);
   void note_no_shortage();
-  asio::awaitable<void> run_session(asio::ip::tcp::socket client);
+  asio::awaitable<void> run_session(std::size_t listener, asio::ip::tcp::socket client);
+  /// Connects `s` to a node its listener may send it to (any eligible one, or the writer);
+  /// the failures it met, for the client's error.
+  /// A MySQL greeting is ~100 bytes; only its first bytes matter.
+  using greeting_buffer = std::array<char, 1024>;
+  asio::awaitable<bool> connect_session(session& s, greeting_buffer& greeting, std::size_t& got,
+                                        std::string& failures, bool& short_of_descriptors);
+  /// Waits until writer listeners have a settled writer, or writer_barrier has passed; the writer, if any.
+  asio::awaitable<std::optional<node_id>> await_writer(session& s);
+  std::optional<node_id> ready_writer() const;
+  /// Writer-listener sessions (connecting or relayed) on another node than the writer.
+  std::size_t stray_writer_sessions() const;
+  void wake_writer_waiters();
+  /// Ends a switch once the old writer's sessions are gone: the waiting clients go on.
+  void settle_writer_if_done();
+  void release_listener_count(std::size_t listener, node_id node);
+  asio::awaitable<void> end_writer_barrier(std::uint64_t generation);
+  bool is_writer_listener(std::size_t listener) const;
   asio::awaitable<void> end_maint_grace(node_id id, std::uint64_t generation);
 
   void attach(session& s, node_record& r);
@@ -116,15 +178,21 @@ class balancer {
   bool apply_change(const std::vector<node_mark>& before);  // true: something changed
   void close_sessions_of(node_id id, std::string_view why);  // now: the node is lost, or a deadline passed
   void close_when_safe(node_id id, std::string_view why);    // at each session's next safe point
-  std::vector<std::uint64_t> relayed_tokens_of(node_id id) const;
+  /// The relayed sessions on node `id`; only those of writer listeners when `writer_only`.
+  std::vector<std::uint64_t> relayed_tokens_of(node_id id, bool writer_only = false) const;
 
   asio::io_context& io_;
   balancer_settings settings_;
   routing_table table_;
   frontend_counters frontend_;
-  listener listener_;
+  std::vector<std::unique_ptr<listener_slot>> listeners_;  // in the order opened; never shrinks
   std::unordered_set<session*> connecting_;             // sessions not handed to the relay yet
-  std::unordered_map<std::uint64_t, node_id> relayed_;  // every session the relay holds, by token
+  std::unordered_map<std::uint64_t, relayed_session> relayed_;  // every session the relay holds, by token
+  writer_route writer_;
+  std::optional<node_id> last_writer_;  // the last node writer listeners were sent to
+  std::uint64_t writer_generation_ = 0;  // +1 at every change of writer: a barrier ends only the switch it began
+  std::unordered_set<asio::steady_timer*> writer_waiters_;  // clients waiting for a settled writer
+  std::unordered_set<session*> waiting_;                      // their sessions, closed by close_all_sessions
   node_id next_id_ = 1;
   std::uint64_t next_token_ = 1;
   std::size_t session_count_ = 0;  // connecting plus relayed

@@ -168,6 +168,42 @@ void balancer_families(family_set& out, const node_snapshot& n) {
     m.histogram.bucket.push_back({n.poll.cumulative[i], poll_histogram::bounds[i]});
   m.histogram.bucket.push_back({n.poll.count, std::numeric_limits<double>::infinity()});
 }
+
+// Per listener: a balance listener spreads its sessions, a writer listener should hold them on one node.
+void listener_families(family_set& out, const snapshot& s) {
+  for (const listener_snapshot& l : s.listeners) {
+    // Every configured node, 0 included, so that a series does not vanish when a node's last session ends.
+    for (const node_snapshot& n : s.nodes) {
+      auto it = std::ranges::find_if(l.connections, [&](const auto& c) { return c.first == n.name; });
+      out.gauge("galeratop_listener_current_connections", "Client connections the balancer holds now, by the "
+                "listener they came in through and the node they are relayed to.",
+                {{"listener", l.name}, {"role", l.role}, {"node", n.name}, {"address", n.address}},
+                it == l.connections.end() ? 0 : it->second);
+    }
+    out.counter("galeratop_listener_accepted_total", "Client connections the listener accepted.",
+                {{"listener", l.name}, {"role", l.role}}, static_cast<double>(l.accepted_total));
+  }
+}
+
+// Only with a writer listener: without one there is no writer to agree on or to alert about.
+void writer_families(family_set& out, const snapshot& s, const writer_snapshot& w) {
+  for (const node_snapshot& n : s.nodes)
+    out.gauge("galeratop_node_writer", "Whether writer listeners send their sessions to the node now (1) or not "
+              "(0).", node_labels(n), value_of(n.writer));
+  out.gauge("galeratop_writer_epoch", "The epoch of the writer row (galeratop.writer) this agent follows; it rises "
+            "by one at each change of writer. 0 = no row.", {}, static_cast<double>(w.epoch));
+  out.counter("galeratop_writer_switches_total", "Times this agent moved its writer listeners from one node to "
+              "another.", {}, static_cast<double>(w.switches_total));
+  out.gauge("galeratop_writer_known", "Whether writer listeners have a node to send sessions to now (1) or not (0).",
+            {}, value_of(!w.node.empty()));
+  out.gauge("galeratop_writer_row_readable", "Whether the latest read of galeratop.writer, the row the agents of "
+            "the group agree on the writer through, succeeded (1) or not (0).", {}, value_of(w.readable));
+  out.gauge("galeratop_writer_waiting_clients", "Writer-listener clients waiting for a settled writer now.", {},
+            static_cast<double>(w.waiting));
+  out.gauge("galeratop_writer_agents_disagreeing", "Other agents of the group that follow another writer or epoch "
+            "than this agent (after a few seconds to catch up with a change).", {},
+            static_cast<double>(w.agents_disagreeing));
+}
 }  // namespace
 
 std::span<const std::string_view> exported_wsrep_variables() { return exported_wsrep; }
@@ -191,6 +227,9 @@ std::vector<MetricFamily> metric_families(const snapshot& s) {
               static_cast<double>(s.frontend.rejected_limit));
   out.gauge("galeratop_frontend_max_connections", "Client sessions held at once before clients get ERR 1040.", {},
             static_cast<double>(s.frontend.max_connections));
+
+  listener_families(out, s);
+  if (s.writer) writer_families(out, s, *s.writer);
 
   // Only when intents are shared: a single agent keeping them locally has nothing to alert on.
   if (s.intents.shared) {

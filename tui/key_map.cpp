@@ -6,6 +6,7 @@
 #include <string>
 
 #include "balancer/core/weight.hpp"
+#include "tui/writer_text.hpp"
 
 namespace galeratop {
 namespace {
@@ -32,6 +33,9 @@ constexpr std::array bindings{
                 "maint: like drain, and what is left is closed after the grace", true, "m", "maint"},
     key_binding{"w", {ch('w'), none, none}, action::weight,
                 "set the node's weight (0-1000, or empty for the configured one)", true, "w", "weight"},
+    key_binding{"W", {ch('W'), none, none}, action::writer,
+                "make the node the writer: every agent's writer listeners move their sessions to it", true, "W",
+                "writer", true},
     key_binding{"s/>", {ch('s'), ch('>'), none}, action::sort_next,
                 "sort by the next column (name, state, connections, address)", false, "s", "sort"},
     key_binding{"<", {ch('<'), none, none}, action::sort_previous, "sort by the previous column"},
@@ -80,6 +84,16 @@ void ask(view_state& v, const json& status, std::string command) {
   v.mode = v.pending_command == "weight" ? screen_mode::weight_input : screen_mode::confirm;
 }
 
+/// W: asks like the other admin keys, unless there is nothing to ask (no writer listener, or the
+/// node writes already).
+void ask_writer(view_state& v, const json& status) {
+  if (v.readonly) return say(v, "read-only: admin keys are disabled (--readonly)", true);
+  if (status.is_object() && !writer_of(status)) return say(v, "the agent has no writer listener", true);
+  const json* n = selected_node(v, status);
+  if (n && n->value("writer", false)) return say(v, fmt::format("{} is the writer already", n->value("name", "")));
+  ask(v, status, "writer");
+}
+
 reaction apply(view_state& v, action a, const json& status) {
   reaction r;
   switch (a) {
@@ -91,6 +105,7 @@ reaction apply(view_state& v, action a, const json& status) {
     case action::ready: ask(v, status, "ready"); break;
     case action::maint: ask(v, status, "maint"); break;
     case action::weight: ask(v, status, "weight"); break;
+    case action::writer: ask_writer(v, status); break;
     case action::sort_next: v.sort = static_cast<sort_key>((static_cast<int>(v.sort) + 1) % 4); break;
     case action::sort_previous: v.sort = static_cast<sort_key>((static_cast<int>(v.sort) + 3) % 4); break;
     case action::filter:

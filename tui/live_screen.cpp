@@ -10,6 +10,7 @@
 #include "tui/key_map.hpp"
 #include "tui/screen_layout.hpp"
 #include "tui/terminal.hpp"
+#include "tui/writer_text.hpp"
 
 namespace galeratop {
 namespace {
@@ -32,6 +33,7 @@ std::string describe(const json& req, const json& answer) {
     const json e = answer.value("error", json::object());
     return fmt::format("[{}] {}", e.value("code", "?"), e.value("message", "refused"));  // the code first: it survives a cut
   }
+  if (req.value("cmd", "") == "writer") return writer_answer_text(answer);
   const json n = answer.value("node", json::object());
   return fmt::format("{} {}: {} (was {}), {} connection(s) open{}", req.value("cmd", ""), n.value("name", ""),
                      n.value("admin", ""), n.value("previous_admin", ""), n.value("connections", 0),

@@ -1,5 +1,6 @@
 // galeratop: the client of galeratopd's control endpoint. Exit codes: 0 done, 1 the agent
-// refused or could not be reached (or a wait timed out, or health found no eligible node), 2 usage errors.
+// refused or could not be reached (or a wait timed out or the writer moved on, or health found no eligible
+// node), 2 usage errors.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
@@ -18,6 +19,7 @@
 #include "tui/control_client.hpp"
 #include "tui/live_screen.hpp"
 #include "tui/status_table.hpp"
+#include "tui/writer_text.hpp"
 
 namespace {
 using json = nlohmann::json;
@@ -33,6 +35,7 @@ struct options {
   std::string node;
   std::string weight;
   std::string wait_timeout = "10m";
+  std::string writer_timeout = "1m";  ///< writer --wait: a switch takes a few monitor intervals, or writer_barrier
   std::string interval = "1s";
   bool readonly = false;
   bool json_output = false;
@@ -112,6 +115,57 @@ int wait_until_empty(control_client& c, const json& node, std::chrono::milliseco
     auto event = c.next_event(std::min<std::chrono::milliseconds>(remaining, request_timeout));
     status = event ? std::optional<json>(event->at("status")) : std::nullopt;
   }
+}
+
+/// Follows the agent's pushes until the node asked for is the writer and no writer-listener session
+/// is left on another node, or the timeout; gives up at once when the writer moves on past it.
+int wait_until_writer(control_client& c, const json& writer, std::chrono::milliseconds timeout) {
+  const std::string name = writer.value("node", ""), address = writer.value("address", "");
+  const auto epoch = writer.value("epoch", std::uint64_t{0});
+  const auto start = std::chrono::steady_clock::now();
+  json answer = c.request({{"cmd", "subscribe"}});
+  if (!answer.value("ok", false)) return refused(answer);
+  std::optional<json> status = answer.at("status");
+  std::string said;
+  galeratop::writer_progress last;
+  for (;;) {
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (status) {
+      last = galeratop::writer_wait_progress(*status, name, address, epoch);
+      switch (last.state) {
+        case galeratop::writer_wait::settled:
+          std::printf("%s after %.1f s\n", last.text.c_str(), elapsed);
+          return 0;
+        case galeratop::writer_wait::moved_on:
+        case galeratop::writer_wait::no_writer_listener:
+          std::fprintf(stderr, "galeratop: %s\n", last.text.c_str());
+          return 1;
+        case galeratop::writer_wait::switching:
+          if (last.text != said) std::printf("%s (%.0f s)\n", last.text.c_str(), elapsed);
+          std::fflush(stdout);
+          said = last.text;
+          break;
+      }
+    }
+    const auto remaining = timeout - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    if (remaining.count() <= 0) {
+      std::fprintf(stderr, "galeratop: %s is not the settled writer after %s: %s\n", name.c_str(),
+                   galeratop::format_duration(timeout).c_str(), last.text.c_str());
+      return 1;
+    }
+    auto event = c.next_event(std::min<std::chrono::milliseconds>(remaining, request_timeout));
+    status = event ? std::optional<json>(event->at("status")) : std::nullopt;
+  }
+}
+
+int writer_command(const options& o) {
+  control_client c(control_target(o), read_token(o), request_timeout);
+  json answer = c.request({{"cmd", "writer"}, {"node", o.node}});
+  if (!answer.value("ok", false)) return refused(answer);
+  std::printf("%s\n", galeratop::writer_answer_text(answer).c_str());
+  std::fflush(stdout);
+  if (!o.wait) return 0;
+  return wait_until_writer(c, answer.at("writer"), *galeratop::parse_duration(o.writer_timeout));
 }
 
 int node_command(const options& o, const std::string& cmd) {
@@ -213,7 +267,7 @@ int main(int argc, char** argv) {
         return d && *d >= std::chrono::milliseconds(250) && *d <= std::chrono::seconds(10) ? ""
                                                                                            : "expected 250ms to 10s";
       });
-  app.add_flag("--readonly", o.readonly, "Live screen: disable the drain, ready, maint and weight keys");
+  app.add_flag("--readonly", o.readonly, "Live screen: disable the drain, ready, maint, weight and writer keys");
 
   auto* status = app.add_subcommand("status", "Show the cluster, every node and the advisories");
   status->add_flag("--json", o.json_output, "Print the status object (JSON) instead of the table");
@@ -237,6 +291,15 @@ int main(int argc, char** argv) {
   node_arg(weight);
   weight->add_option("N", o.weight, "0 to 1000, or \"default\" for the configured weight")->required();
   weight->add_flag("--force", o.force, "Allow weight 0 when no other node would take new clients");
+  auto* writer = app.add_subcommand("writer", "Make NODE the writer: every agent's writer listeners send their "
+                                              "sessions to it");
+  node_arg(writer);
+  writer->add_flag("--wait", o.wait, "Return only when NODE is the writer and no writer-listener session is left "
+                                     "on another node");
+  writer->add_option("--timeout", o.writer_timeout, "How long --wait waits before exit 1")
+      ->capture_default_str()
+      ->option_text("DURATION")
+      ->check([](const std::string& v) { return galeratop::parse_duration(v) ? "" : "expected a duration like 30s or 5m"; });
   auto* reload = app.add_subcommand("reload", "Make galeratopd re-read its configuration (as SIGHUP)");
   auto* health = app.add_subcommand("health", "Exit 0 only if galeratopd answers and a node is eligible "
                                               "(keepalived track_script)");
@@ -250,6 +313,7 @@ int main(int argc, char** argv) {
     if (*status) return status_command(o);
     if (*reload) return reload_command(o);
     if (*health) return health_command(o);
+    if (*writer) return writer_command(o);
     for (auto* sub : {drain, undrain, ready, maint, weight})
       if (*sub) return node_command(o, sub->get_name());
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {

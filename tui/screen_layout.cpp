@@ -9,6 +9,7 @@
 #include <functional>
 
 #include "tui/key_map.hpp"
+#include "tui/writer_text.hpp"
 
 namespace galeratop {
 namespace {
@@ -61,6 +62,7 @@ struct table_context {
   std::uint64_t total_connections = 0;
   std::int64_t max_committed = -1;
   std::uint32_t max_history = 1;
+  bool writer_settled = true;  ///< no writer-listener session is left on another node than the writer
 };
 
 struct cell {
@@ -75,6 +77,7 @@ struct column {
   bool right;
   int priority;
   std::function<cell(const json&, const table_context&)> value;
+  bool writer_only = false;  // shown only when the agent has a writer listener
 };
 
 std::string blocks(double fraction, std::size_t width, bool ascii) {
@@ -112,6 +115,13 @@ const node_history* history_of(const table_context& c, const json& n) {
 std::vector<column> columns() {
   return {
       {"NODE", 0, false, 0, [](const json& n, const table_context&) { return cell{field_text(n, "name")}; }},
+      // The writer of writer listeners: yellow while a switch leaves sessions on another node.
+      {"W", 1, false, 0,
+       [](const json& n, const table_context& c) {
+         if (!n.value("writer", false)) return cell{" "};
+         return cell{"W", c.writer_settled ? attr::good : attr::warn};
+       },
+       true},
       {"ADDRESS", 0, false, 4, [](const json& n, const table_context&) { return cell{field_text(n, "address")}; }},
       {"STATE", 11, false, 0,
        [](const json& n, const table_context&) {
@@ -199,7 +209,9 @@ std::vector<screen_line> node_table(const json& status, const view_state& v, std
     if (auto h = v.history.find(n->value("address", "")); h != v.history.end())
       for (auto c : h->second.connections) ctx.max_history = std::max(ctx.max_history, c);
   }
+  if (const json* w = writer_of(status)) ctx.writer_settled = w->value("settled", true);
   std::vector<column> all = columns();
+  if (!writer_of(status)) std::erase_if(all, [](const column& c) { return c.writer_only; });
   std::vector<std::vector<cell>> cells(nodes.size());
   std::vector<std::size_t> widths;
   for (const column& c : all) {
@@ -242,6 +254,74 @@ std::vector<screen_line> node_table(const json& status, const view_state& v, std
   return out;
 }
 
+/// "listeners: app 12 · rw 8→db2": each listener's open sessions, and for a writer listener the
+/// nodes they are on, the writer first (even with none yet). Narrower: without the nodes, then only
+/// the count of listeners and their sum.
+screen_line listeners_line(const json& status, const view_state& v, std::size_t width) {
+  const std::string_view arrow = v.ascii ? "->" : "→", dot = v.ascii ? " | " : " · ";
+  const std::string writer = writer_node(status);
+  std::string full = " listeners: ", bare = full;
+  std::uint64_t total = 0;
+  const json all = status.value("listeners", json::array());
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const json& l = all[i];
+    const auto where = listener_connections(status, l);
+    std::uint64_t open = 0;
+    for (const auto& [node, count] : where) open += count;
+    total += open;
+    const std::string sep = i ? std::string(dot) : "";
+    bare += fmt::format("{}{} {}", sep, field_text(l, "name"), open);
+    if (l.value("role", "") != "writer") {
+      full += fmt::format("{}{} {}", sep, field_text(l, "name"), open);
+      continue;
+    }
+    std::string to;
+    const auto on_writer = std::ranges::find_if(where, [&](const auto& p) { return p.first == writer; });
+    to += fmt::format(" {}{}{}", on_writer == where.end() ? 0 : on_writer->second, arrow, writer.empty() ? "none" : writer);
+    for (const auto& [node, count] : where)
+      if (node != writer) to += fmt::format(" {}{}{}", count, arrow, node);
+    full += fmt::format("{}{}{}", sep, field_text(l, "name"), to);
+  }
+  for (std::string* text : {&full, &bare})
+    if (display_width(*text) <= width) return text_line(std::move(*text));
+  return text_line(fmt::format(" listeners: {}, {} open", all.size(), total));
+}
+
+/// " writer db2 epoch 7", then what needs eyes (a switch under way, clients waiting, agents that
+/// disagree, an unreadable row), then who set it and why while the width allows; " no writer: WHY" when none.
+screen_line writer_line(const json& status, const json& w, std::size_t width) {
+  screen_line out;
+  const json row = w.value("row", json::object());
+  const std::string node = writer_node(status);
+  if (node.empty()) {
+    out.push_back({fmt::format(" no writer: {}", field_text(w, "why")), attr::bad});
+  } else {
+    out.push_back({" writer ", attr::normal});
+    out.push_back({node, attr::good});
+    out.push_back({fmt::format(" epoch {}", field_text(w, "epoch")), attr::normal});
+    if (!w.value("settled", true)) out.push_back({" switching", attr::warn});
+  }
+  if (const auto waiting = w.value("waiting", std::uint64_t{0}))
+    out.push_back({fmt::format(" {} waiting", waiting), attr::warn});
+  if (const auto n = disagreeing_agents(status).size())
+    out.push_back({fmt::format(" {} agent(s) disagree", n), attr::bad});
+  if (row.is_object() && !row.value("readable", true)) out.push_back({" row unreadable", attr::warn});
+  if (!node.empty() && row.is_object()) {
+    std::vector<span> optional;
+    if (const std::string by = row.value("changed_by", ""); !by.empty())
+      optional.push_back({fmt::format("  by {} {} ago", by, elapsed_text(row.value("age_seconds", 0.0))), attr::dim});
+    if (const std::string reason = row.value("reason", ""); !reason.empty())
+      optional.push_back({": " + reason, attr::dim});
+    std::size_t used = 0;
+    for (const span& s : out) used += display_width(s.text);
+    for (span& s : optional) {
+      if ((used += display_width(s.text)) > width) break;
+      out.push_back(std::move(s));
+    }
+  }
+  return out;
+}
+
 std::vector<screen_line> header(const json& status, const view_state& v, std::size_t width,
                                 screen_clock::time_point now, const std::string& version) {
   std::vector<screen_line> out;
@@ -281,10 +361,15 @@ std::vector<screen_line> header(const json& status, const view_state& v, std::si
     double new_per_s = 0;
     for (const auto& [address, h] : v.history) new_per_s += h.new_per_s;
     const auto rejected = f.value("rejected_total", std::uint64_t{0});
-    out.push_back({span{fmt::format(" listener {}: {} open, {} new/s, {} accepted, ", field_text(f, "listen"), field_text(f, "current"),
+    // With several listeners the frontend's figures are their sum; the listeners line splits them.
+    const bool listeners = shows_listeners(status);
+    out.push_back({span{fmt::format(" {}: {} open, {} new/s, {} accepted, ",
+                                    listeners ? "clients" : "listener " + field_text(f, "listen"), field_text(f, "current"),
                                     rate(new_per_s), field_text(f, "accepted_total")),
                         attr::normal},
                    span{fmt::format("{} rejected", rejected), rejected ? attr::warn : attr::normal}});
+    if (listeners) out.push_back(listeners_line(status, v, width));
+    if (const json* w = writer_of(status)) out.push_back(writer_line(status, *w, width));
   } else {
     out.push_back(text_line(v.connected ? " waiting for the first status…" : " no status yet", attr::dim));
   }
@@ -316,14 +401,21 @@ std::vector<screen_line> below_table(const json& status) {
   return out;
 }
 
-screen_line footer(const view_state& v) {
+/// The confirmation question for the pending admin action.
+std::string question(const view_state& v) {
+  if (v.pending_command == "weight")
+    return fmt::format(" Set the weight of {} ({}) to {}? [y/N] ", v.pending_name, v.pending_node,
+                       v.input.empty() ? "the configured one" : v.input);
+  if (v.pending_command == "writer")
+    return fmt::format(" Make {} ({}) the writer of every agent's writer listeners? [y/N] ", v.pending_name,
+                       v.pending_node);
+  return fmt::format(" {} {} ({})? [y/N] ", v.pending_command, v.pending_name, v.pending_node);
+}
+
+screen_line footer(const view_state& v, const json& status) {
   switch (v.mode) {
     case screen_mode::confirm:
-      return {span{v.pending_command == "weight"
-                       ? fmt::format(" Set the weight of {} ({}) to {}? [y/N] ", v.pending_name, v.pending_node,
-                                     v.input.empty() ? "the configured one" : v.input)
-                       : fmt::format(" {} {} ({})? [y/N] ", v.pending_command, v.pending_name, v.pending_node),
-                   attr::selected}};
+      return {span{question(v), attr::selected}};
     case screen_mode::weight_input:
       return {span{fmt::format(" Weight of {} (0-1000, empty = configured): {}_", v.pending_name, v.input), attr::selected},
               span{"  Enter confirm  Esc cancel", attr::dim}};
@@ -333,23 +425,29 @@ screen_line footer(const view_state& v) {
   }
   screen_line out;
   for (const key_binding& b : key_table()) {
-    if (b.footer_keys.empty() || (v.readonly && b.admin)) continue;
+    if (b.footer_keys.empty() || (v.readonly && b.admin) || (b.writer && !writer_of(status))) continue;
     out.push_back({fmt::format(" {}", b.footer_keys), attr::key});
     out.push_back({fmt::format(" {} ", b.footer_word), attr::normal});
   }
   return out;
 }
 
-std::vector<screen_line> help_screen(const view_state& v) {
+std::vector<screen_line> help_screen(const view_state& v, const json& status) {
   std::vector<screen_line> out{text_line(" galeratop keys (any key returns)", attr::title), {}};
   for (const key_binding& b : key_table()) {
-    const bool off = b.admin && v.readonly;
+    const bool readonly = b.admin && v.readonly, no_writer = b.writer && status.is_object() && !writer_of(status);
     out.push_back({span{fmt::format("  {:<10}", b.keys), attr::key},
-                   span{fmt::format("{}{}", b.help, off ? " (disabled: --readonly)" : ""), off ? attr::dim : attr::normal}});
+                   span{fmt::format("{}{}", b.help, readonly    ? " (disabled: --readonly)"
+                                                    : no_writer ? " (the agent has no writer listener)"
+                                                                : ""),
+                        readonly || no_writer ? attr::dim : attr::normal}});
   }
   out.push_back({});
   out.push_back(text_line("  Admin keys ask for confirmation: only y acts, anything else cancels.", attr::dim));
   out.push_back(text_line("  Colours: synced green, donor/joining yellow, non-Primary/down red. NO_COLOR disables them.",
+                          attr::dim));
+  out.push_back(text_line("  W (column after NODE): the node writer listeners send every session to; yellow while a "
+                          "switch leaves sessions on the old one.",
                           attr::dim));
   return out;
 }
@@ -380,7 +478,7 @@ std::vector<screen_line> layout_screen(const json& status, const view_state& v, 
   const auto h = static_cast<std::size_t>(std::max(height, 1));
   std::vector<screen_line> body;
   if (v.mode == screen_mode::help) {
-    body = help_screen(v);
+    body = help_screen(v, status);
   } else {
     body = header(status, v, w, now, version);
     body.push_back({});
@@ -401,7 +499,7 @@ std::vector<screen_line> layout_screen(const json& status, const view_state& v, 
   for (auto& l : body) out.push_back(clip(std::move(l), w));
   while (out.size() < room) out.push_back({});
   if (h >= 2) out.push_back(clip(text_line(" " + v.message, v.message_is_error ? attr::bad : attr::normal), w));
-  out.push_back(clip(footer(v), w));
+  out.push_back(clip(footer(v, status), w));
   out.resize(h);
   return out;
 }

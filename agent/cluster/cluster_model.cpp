@@ -32,7 +32,11 @@ constexpr advisory_kind kinds[] = {
     {"donor_serving", severity::warning, 1000ms},
     {"desync_long", severity::warning, 0ms},  // already a duration
     {"member_not_configured", severity::info, 10000ms},  // a joiner shows up before it is Synced
+    {"writer_disagreement", severity::critical, 0ms},  // agents_disagreeing already waits for a switch to settle
+    {"writes_off_writer", severity::warning, 0ms},     // already a window
 };
+// How recently the writer's certification conflicts must have grown for writes_off_writer.
+constexpr milliseconds conflict_window = 10000ms;
 
 const advisory_kind& kind(std::string_view id) {
   for (const auto& k : kinds)
@@ -279,14 +283,46 @@ void cluster_model::conditions(std::span<const node_snapshot> nodes, const clust
   }
 }
 
+void cluster_model::writer_conditions(std::span<const node_snapshot> nodes, const writer_snapshot& writer,
+                                      mono_clock::time_point now, std::vector<advisory>& out) {
+  if (writer.agents_disagreeing > 0) {
+    std::vector<std::string> others;
+    for (const writer_agent_snapshot& a : writer.agents)
+      if (!a.agrees)
+        others.push_back(fmt::format("{} follows {} at epoch {}", a.agent, a.node.empty() ? "no writer" : a.node,
+                                     a.epoch));
+    out.push_back(make("writer_disagreement", {},
+                       fmt::format("{} agent(s) of the group follow another writer than galeratop.writer ({} at "
+                                   "epoch {}): {}; their writes certify against this one's (ERROR 1213)",
+                                   writer.agents_disagreeing, writer.row_node.empty() ? "none" : writer.row_node,
+                                   writer.epoch, fmt::join(others, "; "))));
+  }
+  // Certification failures and brute-force aborts on the writer mean its transactions met writes
+  // made on another node: another agent's, a balance listener's or a direct client's.
+  for (const node_snapshot& n : nodes) {
+    if (!n.status) continue;
+    conflict_count& c = conflicts_[n.address];
+    const double total = number(*n.status, "wsrep_local_cert_failures") + number(*n.status, "wsrep_local_bf_aborts");
+    if (c.total && total > *c.total) c.grew_at = now;
+    c.total = total;
+    if (n.writer && c.grew_at && now - *c.grew_at < conflict_window)
+      out.push_back(make("writes_off_writer", {n.name},
+                         fmt::format("the writer {} has had certification conflicts in the last {}: writes reach "
+                                     "another node too (another agent, a balance listener or a direct client), and "
+                                     "some fail with ERROR 1213",
+                                     n.name, format_seconds(conflict_window))));
+  }
+}
+
 cluster_model::result cluster_model::update(std::span<const node_snapshot> nodes, const std::string& no_node_reason,
                                             const std::optional<bootstrap_candidate>& candidate,
-                                            mono_clock::time_point now) {
+                                            mono_clock::time_point now, const std::optional<writer_snapshot>& writer) {
   result r;
   r.cluster = derive_view(nodes);
   record_flow_control(nodes, now);
   std::vector<advisory> holding;
   conditions(nodes, r.cluster, no_node_reason, candidate, now, holding);
+  if (writer) writer_conditions(nodes, *writer, now, holding);
   r.changes = tracker_.update(holding, now);
   r.advisories = tracker_.active();
   return r;

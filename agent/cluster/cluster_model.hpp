@@ -30,9 +30,10 @@ class cluster_model {
 
   /// Evaluates `nodes` (every configured node). `no_node_reason` is the routing
   /// table's explanation, used when no node is eligible; `candidate` is named
-  /// in cluster_down.
+  /// in cluster_down; `writer` is the writer listeners' writer, when the agent has any.
   result update(std::span<const node_snapshot> nodes, const std::string& no_node_reason,
-                const std::optional<bootstrap_candidate>& candidate, mono_clock::time_point now);
+                const std::optional<bootstrap_candidate>& candidate, mono_clock::time_point now,
+                const std::optional<writer_snapshot>& writer = std::nullopt);
 
   /// Replaces the thresholds (reload).
   void set_settings(const model_settings& s) { settings_ = s; }
@@ -53,11 +54,21 @@ class cluster_model {
                   std::vector<advisory>& out);
   void flow_control(std::span<const node_snapshot> nodes, std::vector<advisory>& out);
   void record_flow_control(std::span<const node_snapshot> nodes, mono_clock::time_point now);
+  /// The advisories about the writer: agents that disagree, and conflicts on the writer.
+  void writer_conditions(std::span<const node_snapshot> nodes, const writer_snapshot& writer,
+                         mono_clock::time_point now, std::vector<advisory>& out);
+
+  /// A node's certification failures plus brute-force aborts, as last seen, and when they last grew.
+  struct conflict_count {
+    std::optional<double> total;  ///< none before the node's first status
+    std::optional<mono_clock::time_point> grew_at;
+  };
 
   model_settings settings_;
   advisory_tracker tracker_;
   std::map<std::string, std::deque<fc_sample>> fc_;              // by address, oldest first, within the window
   std::map<std::string, mono_clock::time_point> desynced_since_;  // by address, while Donor/Desynced
+  std::map<std::string, conflict_count> conflicts_;               // by address
 };
 
 }  // namespace galeratop

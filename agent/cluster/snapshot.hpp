@@ -43,6 +43,8 @@ struct node_snapshot {
   std::uint64_t intent_version = 0;  ///< the version of the node's row in galeratop.intents; 0 = none
   bool intent_pending = false;       ///< its intent changed here and is not in the cluster yet
   std::uint32_t weight = 1;
+  std::uint32_t writer_priority = 1;  ///< writer listeners prefer the highest; 0 = never the writer
+  bool writer = false;  ///< writer listeners send their sessions to it now
   std::string reason;  ///< why it is in its state, from the last change
 
   std::uint32_t connections = 0;  ///< client sessions held to the node now
@@ -134,6 +136,45 @@ struct frontend_snapshot {
   std::uint64_t max_connections = 0;   ///< sessions held at once before clients get ERR 1040
 };
 
+/// One client-facing listener.
+struct listener_snapshot {
+  std::string name;
+  std::string role;     ///< "balance" or "writer"
+  std::string address;  ///< HOST:PORT it listens on
+  std::uint64_t accepted_total = 0;
+  /// Sessions it holds now, by node name, in the nodes' order; nodes with none are left out.
+  std::vector<std::pair<std::string, std::uint32_t>> connections;
+};
+
+/// Another agent of the group, and the writer it says it follows (galeratop.writer_agents).
+struct writer_agent_snapshot {
+  std::string agent;
+  std::string node;  ///< the writer's address; empty: it routes no writer traffic
+  std::uint64_t epoch = 0;
+  double age_seconds = 0;  ///< since it last said so
+  bool agrees = true;      ///< it follows the row this agent read
+};
+
+/// The writer of writer listeners (present only when the agent has one).
+struct writer_snapshot {
+  std::string node;     ///< the name of the node writer listeners send to now; empty: none
+  std::string address;  ///< its address
+  std::string row_node;  ///< the address galeratop.writer names; empty: no row (or not read yet)
+  std::uint64_t epoch = 0;  ///< of that row; 0 = none
+  std::string changed_by;   ///< the agent that wrote it
+  std::string reason;       ///< why it changed
+  double row_age_seconds = 0;
+  bool readable = false;  ///< the latest read of galeratop.writer succeeded
+  std::string error;      ///< why it did not
+  std::string why;        ///< why there is no writer now, or why it last changed
+  bool settled = true;    ///< no writer-listener session is left on another node
+  std::uint64_t waiting = 0;   ///< clients waiting for a writer
+  std::uint64_t switches_total = 0;  ///< times this agent moved writer listeners from one node to another
+  bool failback = false;   ///< [writer] failback
+  std::vector<writer_agent_snapshot> agents;  ///< the other agents of the group heard from lately
+  std::uint64_t agents_disagreeing = 0;  ///< of them, those that follow another writer or epoch
+};
+
 /// How operator intents are shared through the cluster (galeratop.intents).
 struct intents_sync_snapshot {
   bool shared = false;   ///< [intents] shared
@@ -154,6 +195,8 @@ struct snapshot {
   std::vector<advisory> advisories;
   std::optional<bootstrap_candidate> bootstrap;
   frontend_snapshot frontend;
+  std::vector<listener_snapshot> listeners;
+  std::optional<writer_snapshot> writer;  ///< when the agent has a writer listener
   intents_sync_snapshot intents;
 };
 

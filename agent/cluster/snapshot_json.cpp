@@ -27,6 +27,8 @@ json to_json(const node_snapshot& n, std::chrono::system_clock::time_point now) 
             {"suspicions_total", n.suspicions_total},
             {"eligible", n.eligible},
             {"weight", n.weight},
+            {"writer_priority", n.writer_priority},
+            {"writer", n.writer},
             {"reason", n.reason},
             {"connections", n.connections},
             {"connections_total", n.connections_total},
@@ -77,6 +79,43 @@ json to_json(const node_snapshot& n, std::chrono::system_clock::time_point now) 
   }
   return j;
 }
+json to_json(const listener_snapshot& l) {
+  json connections = json::object();
+  for (const auto& [node, count] : l.connections) connections[node] = count;
+  return {{"name", l.name},
+          {"role", l.role},
+          {"address", l.address},
+          {"accepted_total", l.accepted_total},
+          {"connections", connections}};
+}
+
+json to_json(const writer_snapshot& w) {
+  json agents = json::array();
+  for (const writer_agent_snapshot& a : w.agents)
+    agents.push_back({{"agent", a.agent},
+                      {"node", a.node},
+                      {"epoch", a.epoch},
+                      {"age_seconds", a.age_seconds},
+                      {"agrees", a.agrees}});
+  return {{"node", w.node.empty() ? json(nullptr) : json(w.node)},
+          {"address", w.address.empty() ? json(nullptr) : json(w.address)},
+          {"epoch", w.epoch},
+          {"row",
+           {{"node", w.row_node.empty() ? json(nullptr) : json(w.row_node)},
+            {"epoch", w.epoch},
+            {"changed_by", w.changed_by},
+            {"reason", w.reason},
+            {"age_seconds", w.row_age_seconds},
+            {"readable", w.readable},
+            {"error", w.error}}},
+          {"why", w.why},
+          {"settled", w.settled},
+          {"waiting", w.waiting},
+          {"switches_total", w.switches_total},
+          {"failback", w.failback},
+          {"agents", agents},
+          {"agents_disagreeing", w.agents_disagreeing}};
+}
 }  // namespace
 
 json to_json(const snapshot& s) {
@@ -97,6 +136,8 @@ json to_json(const snapshot& s) {
     bootstrap = {{"node", s.bootstrap->node},         {"address", s.bootstrap->address},
                  {"seqno", s.bootstrap->seqno},       {"uuid", s.bootstrap->uuid},
                  {"evidence", s.bootstrap->evidence}, {"command", s.bootstrap->command}};
+  json listeners = json::array();
+  for (const listener_snapshot& l : s.listeners) listeners.push_back(to_json(l));
   return {{"version", s.version},
           {"time", iso_time(s.taken_at)},
           {"uptime_seconds", std::chrono::duration<double>(s.taken_at - s.frontend.started_at).count()},
@@ -112,6 +153,8 @@ json to_json(const snapshot& s) {
             {"rejected_no_node_total", s.frontend.rejected_no_node},
             {"rejected_max_connections_total", s.frontend.rejected_limit},
             {"max_connections", s.frontend.max_connections}}},
+          {"listeners", listeners},
+          {"writer", s.writer ? to_json(*s.writer) : json(nullptr)},
           {"intents",
            {{"shared", s.intents.shared},
             {"group", s.intents.group},

@@ -5,6 +5,36 @@
 
 
 namespace galeratop {
+namespace {
+
+/// A `--listener` argument, [NAME=]ROLE@HOST:PORT (NAME defaults to the role's); nullopt, with the
+/// reason in `why`, when malformed.
+std::optional<listener_config> parse_listener(std::string_view text, std::string& why) {
+  const auto at = text.find('@');
+  auto address = at == std::string_view::npos ? std::nullopt : parse_endpoint(text.substr(at + 1));
+  if (!address) {
+    why = fmt::format("\"{}\" is not [NAME=]ROLE@HOST:PORT (IPv6 as writer@[::1]:3306)", text);
+    return std::nullopt;
+  }
+  std::string_view role_text = text.substr(0, at);
+  std::optional<std::string_view> name;
+  if (const auto eq = role_text.find('='); eq != std::string_view::npos) {
+    name = role_text.substr(0, eq);
+    role_text.remove_prefix(eq + 1);
+  }
+  const auto role = from_name(listener_role_names, role_text);
+  if (!role) {
+    why = fmt::format("\"{}\": the role: {}", text, expected_one_of(listener_role_names));
+    return std::nullopt;
+  }
+  if (name && !valid_intent_group(*name)) {  // the same rule as a group's name
+    why = fmt::format("\"{}\": the name: {}", text, intent_group_rule);
+    return std::nullopt;
+  }
+  return listener_config{std::string(name ? *name : to_string(*role)), std::move(*address), *role, 0};
+}
+
+}  // namespace
 
 config_result apply_overrides(config c, const config_overrides& o) {
   std::vector<config_error> errors;
@@ -20,19 +50,37 @@ config_result apply_overrides(config c, const config_overrides& o) {
       field = std::chrono::duration_cast<std::remove_reference_t<decltype(field)>>(*d);
   };
 
-  if (o.listen) {
-    if (auto e = parse_endpoint(*o.listen))
+  // Either option replaces the file's client-facing addresses, whichever way the file gave them.
+  if (o.listen && !o.listeners.empty()) {
+    refuse("--listen", "give the client-facing addresses either as --listen or as --listener options, not both");
+  } else if (o.listen) {
+    if (auto e = parse_endpoint(*o.listen)) {
       c.listen = *e;
-    else
+      c.listeners.clear();
+    } else {
       refuse("--listen", fmt::format("\"{}\" is not HOST:PORT", *o.listen));
+    }
+  } else if (!o.listeners.empty()) {
+    c.listeners.clear();
+    for (const auto& text : o.listeners) {
+      std::string why;
+      if (auto l = parse_listener(text, why))
+        c.listeners.push_back(std::move(*l));
+      else
+        refuse("--listener", std::move(why));
+    }
   }
   if (!o.nodes.empty()) {
     c.nodes.clear();
     for (const auto& text : o.nodes) {
-      if (auto n = parse_named_endpoint(text))
-        c.nodes.push_back({n->name, n->address, 1, 0});
-      else
+      if (auto n = parse_named_endpoint(text)) {
+        node_config node;
+        node.name = n->name;
+        node.address = n->address;
+        c.nodes.push_back(std::move(node));
+      } else {
         refuse("--node", fmt::format("\"{}\" is not [NAME=]HOST:PORT", text));
+      }
     }
   }
   if (o.monitor_user) c.monitor.user = *o.monitor_user;
@@ -50,6 +98,7 @@ config_result apply_overrides(config c, const config_overrides& o) {
       refuse("--intents-group", std::string(intent_group_rule));
   }
   if (o.local_intents) c.intents.shared = false;
+  if (o.writer_failback) c.writer.failback = true;
   if (o.max_connections) c.balancer.max_connections = *o.max_connections;
   duration(o.interval, "--interval", c.monitor.interval, std::chrono::milliseconds(50));
   duration(o.connect_timeout, "--connect-timeout", c.balancer.connect_timeout, std::chrono::milliseconds(10));
@@ -58,6 +107,7 @@ config_result apply_overrides(config c, const config_overrides& o) {
   duration(o.close_idle, "--close-idle", c.balancer.close_idle, std::chrono::milliseconds(0));
   duration(o.close_patience, "--close-patience", c.balancer.close_patience, std::chrono::milliseconds(0));
   duration(o.hung_time, "--hung-time", c.monitor.hung_time, std::chrono::milliseconds(1000));
+  duration(o.writer_barrier, "--writer-barrier", c.writer.barrier, std::chrono::milliseconds(0));
   if (o.policy) {
     if (auto p = from_name(balance_policy_names, *o.policy))
       c.balancer.policy = *p;

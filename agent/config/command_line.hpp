@@ -11,7 +11,8 @@ namespace galeratop {
 /// The options of `galeratopd` that override configuration keys; each is
 /// kept as text so that errors can quote it.
 struct config_overrides {
-  std::optional<std::string> listen;
+  std::optional<std::string> listen;  ///< replaces the file's [[listener]]s with one balance listener
+  std::vector<std::string> listeners;  ///< [NAME=]ROLE@HOST:PORT; when given, they replace the file's listeners
   std::vector<std::string> nodes;  ///< [NAME=]HOST:PORT; when given, they replace the file's nodes
   std::optional<std::string> monitor_user;
   std::optional<std::string> monitor_password_file;
@@ -35,6 +36,8 @@ struct config_overrides {
   std::optional<std::string> user;
   std::optional<std::string> intents_group;
   bool local_intents = false;  ///< --local-intents: [intents] shared = false
+  bool writer_failback = false;  ///< --writer-failback: [writer] failback = true
+  std::optional<std::string> writer_barrier;  ///< --writer-barrier: [writer] barrier, at least 0
 };
 
 /// Applies the overrides on top of `base` (pure); the errors name the option.

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <set>
 #include <sstream>
 #include <toml++/toml.h>
@@ -155,6 +156,11 @@ const std::map<std::string, std::map<std::string, setter>>& sections() {
               return std::nullopt;
             }},
        }},
+      {"writer",
+       {
+           {"failback", bool_key([](config& c) -> bool& { return c.writer.failback; })},
+           {"barrier", duration_key<ms>([](config& c) -> ms& { return c.writer.barrier; }, 0ms, 600000ms)},
+       }},
       {"cluster",
        {
            {"flow_control_paused", fraction_key([](config& c) -> double& { return c.cluster.flow_control_paused; })},
@@ -169,6 +175,18 @@ const std::map<std::string, std::map<std::string, setter>>& sections() {
 
 int line_of(const toml::node& n) { return static_cast<int>(n.source().begin.line); }
 
+/// writer_priority's range: 0 (never the writer) to 1000.
+constexpr bool valid_writer_priority(std::int64_t p) { return p >= 0 && p <= 1000; }
+constexpr std::string_view writer_priority_rule = "expected an integer from 0 to 1000 (0 = never the writer)";
+
+/// A name of the configuration (an intents group, a listener): 1 to 64 of A-Z a-z 0-9 . _ -
+bool plain_name(std::string_view name) {
+  return !name.empty() && name.size() <= 64 && std::ranges::all_of(name, [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' ||
+           ch == '_' || ch == '-';
+  });
+}
+
 class parser {
  public:
   parser(std::string_view source) : source_(source) { c_.source = source_; }
@@ -178,11 +196,18 @@ class parser {
       const std::string name(key.str());
       if (name == "node")
         nodes(value);
+      else if (name == "listener")
+        listeners(value);
       else if (auto s = sections().find(name); s != sections().end())
         section(name, s->second, value);
       else
-        error(line_of(value), name, "unknown section (expected agent, monitor, balancer, cluster, intents or node)");
+        error(line_of(value), name,
+              "unknown section (expected agent, monitor, balancer, cluster, intents, writer, node or listener)");
     }
+    // Only the file knows whether agent.listen was written: the parsed configuration holds a value either way.
+    if (const toml::node* listen = root["agent"]["listen"].node(); listen && root.contains("listener"))
+      error(line_of(*listen), "agent.listen",
+            "give the client-facing addresses either as agent.listen or as [[listener]] entries, not both");
     for (auto& e : validate(c_)) errors_.push_back(std::move(e));
     if (errors_.empty()) return {std::move(c_), {}};
     return {std::nullopt, std::move(errors_)};
@@ -228,17 +253,61 @@ class parser {
             n.address = *e, has_address = true;
         } else if (k == "weight" && v.is_integer() && valid_weight(*v.value<std::int64_t>())) {
           n.weight = static_cast<std::uint32_t>(*v.value<std::int64_t>());
+        } else if (k == "writer_priority" && v.is_integer() && valid_writer_priority(*v.value<std::int64_t>())) {
+          n.writer_priority = static_cast<std::uint32_t>(*v.value<std::int64_t>());
         } else if (k == "name") {
           error(line_of(v), prefix + ".name", "expected a string");
         } else if (k == "weight") {
           error(line_of(v), prefix + ".weight", fmt::format("expected {}", weight_rule));
+        } else if (k == "writer_priority") {
+          error(line_of(v), prefix + ".writer_priority", std::string(writer_priority_rule));
         } else {
-          error(line_of(v), prefix + "." + k, "unknown key (expected name, address or weight)");
+          error(line_of(v), prefix + "." + k, "unknown key (expected name, address, weight or writer_priority)");
         }
       }
       if (!has_address && t.find("address") == t.end())
         error(line_of(t), prefix + ".address", "missing: every [[node]] needs an address");
       c_.nodes.push_back(std::move(n));
+    }
+  }
+
+  void listeners(const toml::node& value) {
+    const toml::array* a = value.as_array();
+    if (!a || !a->is_array_of_tables()) return error(line_of(value), "listener", "expected [[listener]] tables");
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      const toml::table& t = *a->get(i)->as_table();
+      const std::string prefix = fmt::format("listener[{}]", i);
+      listener_config l;
+      l.line = line_of(t);
+      std::optional<std::string> name;
+      for (const auto& [key, v] : t) {
+        const std::string k(key.str());
+        if (k == "name") {
+          auto text = v.value<std::string>();
+          if (v.is_string() && text && plain_name(*text))
+            name = *text;
+          else
+            error(line_of(v), prefix + ".name", std::string(intent_group_rule));
+        } else if (k == "address") {
+          auto e = v.is_string() ? parse_endpoint(*v.value<std::string>()) : std::nullopt;
+          if (!e)
+            error(line_of(v), prefix + ".address", "expected \"HOST:PORT\" (IPv6 as \"[::1]:3306\")");
+          else
+            l.address = *e;
+        } else if (k == "role") {
+          auto role = v.is_string() ? from_name(listener_role_names, *v.value<std::string>()) : std::nullopt;
+          if (!role)
+            error(line_of(v), prefix + ".role", expected_one_of(listener_role_names));
+          else
+            l.role = *role;
+        } else {
+          error(line_of(v), prefix + "." + k, "unknown key (expected name, address or role)");
+        }
+      }
+      if (t.find("address") == t.end())
+        error(line_of(t), prefix + ".address", "missing: every [[listener]] needs an address");
+      l.name = name ? *name : std::string(to_string(l.role));
+      c_.listeners.push_back(std::move(l));
     }
   }
 
@@ -273,11 +342,15 @@ config_result load_config_file(const std::string& path) {
   return parse_config(text.str(), path);
 }
 
-bool valid_intent_group(std::string_view group) {
-  return !group.empty() && group.size() <= 64 && std::ranges::all_of(group, [](char ch) {
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' ||
-           ch == '_' || ch == '-';
-  });
+bool valid_intent_group(std::string_view group) { return plain_name(group); }
+
+std::vector<listener_config> config::effective_listeners() const {
+  if (!listeners.empty()) return listeners;
+  return {listener_config{"default", listen, listener_role::balance, 0}};
+}
+
+bool config::has_writer_listener() const {
+  return std::ranges::any_of(listeners, [](const listener_config& l) { return l.role == listener_role::writer; });
 }
 
 std::vector<config_error> validate(const config& c) {
@@ -294,6 +367,26 @@ std::vector<config_error> validate(const config& c) {
       add("node.address", fmt::format("{} is configured twice", n.address.to_string()), n.line);
     if (!n.name.empty() && !names.insert(n.name).second)
       add("node.name", fmt::format("the name \"{}\" is given to two nodes", n.name), n.line);
+  }
+  // agent.listen given beside [[listener]] is refused where it is known: by the parser and the command line.
+  std::set<std::string> listener_names;
+  std::set<std::string> listener_addresses;
+  for (const auto& l : c.listeners) {
+    if (!listener_names.insert(l.name).second)
+      add("listener.name", fmt::format("the name \"{}\" is given to two listeners", l.name), l.line);
+    if (l.address.port != 0 && !listener_addresses.insert(l.address.to_string()).second)
+      add("listener.address", fmt::format("{} is given to two listeners", l.address.to_string()), l.line);
+  }
+  if (c.has_writer_listener()) {
+    const auto writer = std::ranges::find(c.listeners, listener_role::writer, &listener_config::role);
+    if (!c.intents.shared)
+      add("listener.role",
+          "a writer listener needs [intents] shared = true: the agents agree on the writer through the cluster's "
+          "galeratop schema",
+          writer->line);
+    if (!c.nodes.empty() && std::ranges::none_of(c.nodes, [](const node_config& n) { return n.writer_priority > 0; }))
+      add("node.writer_priority",
+          "a writer listener needs a node that may be the writer: give one a writer_priority above 0", writer->line);
   }
   if (!c.metrics.empty() && !parse_endpoint(c.metrics))
     add("agent.metrics", fmt::format("\"{}\" is not \"HOST:PORT\" (\"\" disables the exporter)", c.metrics));

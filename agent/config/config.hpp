@@ -19,6 +19,8 @@ struct node_config {
   std::string name;  ///< empty: the node's wsrep_node_name is shown once known
   endpoint address;
   std::uint32_t weight = 1;  ///< 0 = no new connections, keep existing
+  /// Which node writer listeners prefer: the highest first, then the lowest address; 0 = never the writer.
+  std::uint32_t writer_priority = 1;
   int line = 0;              ///< where it is defined, for messages; 0 on the command line
 };
 
@@ -46,6 +48,31 @@ struct intents_config {
   friend bool operator==(const intents_config&, const intents_config&) = default;
 };
 
+/// One `[[listener]]`: a client-facing address and what it does.
+struct listener_config {
+  std::string name;  ///< unique; shown in status and metrics
+  endpoint address;
+  listener_role role = listener_role::balance;
+  int line = 0;  ///< where it is defined; 0 on the command line
+
+  friend bool operator==(const listener_config& a, const listener_config& b) {
+    return a.name == b.name && a.address == b.address && a.role == b.role;
+  }
+};
+
+/// `[writer]`: how the writer of writer listeners is chosen and moved.
+struct writer_config {
+  /// A recovered node with a higher writer_priority takes the role back (through a clean switch);
+  /// off by default: a failback is a second switch, and its own burst of errors.
+  bool failback = false;
+  /// How long a switch waits for the old writer's sessions to reach a safe point before it cuts
+  /// them; new sessions wait as long for the new writer before they are refused. Twice the
+  /// default close_patience: a busy pool's sessions reach their safe point only after that.
+  std::chrono::milliseconds barrier{10000};
+
+  friend bool operator==(const writer_config&, const writer_config&) = default;
+};
+
 /// A group name agents share intents under: 1 to 64 of A-Z a-z 0-9 . _ -
 bool valid_intent_group(std::string_view group);
 /// What valid_intent_group() asks for, in the words of a refusal.
@@ -54,7 +81,8 @@ inline constexpr std::string_view intent_group_rule = "expected 1 to 64 of the c
 /// The whole configuration; every field has the documented default.
 struct config {
   std::string source = "defaults";  ///< the file it came from, for messages
-  endpoint listen{"127.0.0.1", 3306};
+  endpoint listen{"127.0.0.1", 3306};  ///< the listener "default" (balance) when no [[listener]] is given
+  std::vector<listener_config> listeners;  ///< [[listener]]; empty: one balance listener at `listen`
   std::string control = "/run/galeratop/control.sock";  ///< unix socket, mode 0600 ("" = none)
   std::string control_group;       ///< when set, the socket is mode 0660 and owned by this group
   std::string control_tcp;         ///< HOST:PORT of the TCP control endpoint; "" = none
@@ -67,7 +95,13 @@ struct config {
   balancer_settings balancer;
   model_settings cluster;
   intents_config intents;
+  writer_config writer;
   std::vector<node_config> nodes;
+
+  /// The listeners galeratopd opens: the [[listener]] entries, else "default" (balance) at `listen`.
+  std::vector<listener_config> effective_listeners() const;
+  /// Whether some listener is a writer listener.
+  bool has_writer_listener() const;
 };
 
 /// A refusal that names the file, the line and the key.

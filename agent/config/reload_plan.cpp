@@ -23,11 +23,26 @@ reload_plan plan_reload(std::span<const node_record> running, std::span<const no
   return plan;
 }
 
+namespace {
+/// "default (balance) on 127.0.0.1:3306, rw (writer) on 127.0.0.1:3307".
+std::string describe(const std::vector<listener_config>& listeners) {
+  std::string out;
+  for (const listener_config& l : listeners)
+    out += fmt::format("{}{} ({}) on {}", out.empty() ? "" : ", ", l.name, to_string(l.role), l.address.to_string());
+  return out;
+}
+}  // namespace
+
 std::vector<std::string> keep_start_only_keys(config& next, const config& running) {
   std::vector<std::string> kept;
-  if (next.listen != running.listen)
-    kept.push_back(fmt::format("agent.listen changed to {}: it takes effect at restart; still listening on {}",
-                               next.listen.to_string(), running.listen.to_string()));
+  if (next.listeners.empty() && running.listeners.empty()) {
+    if (next.listen != running.listen)
+      kept.push_back(fmt::format("agent.listen changed to {}: it takes effect at restart; still listening on {}",
+                                 next.listen.to_string(), running.listen.to_string()));
+  } else if (next.effective_listeners() != running.effective_listeners()) {
+    kept.push_back(fmt::format("the listeners changed to {}: they take effect at restart; still listening as {}",
+                               describe(next.effective_listeners()), describe(running.effective_listeners())));
+  }
   if (next.metrics != running.metrics)
     kept.push_back(fmt::format("agent.metrics changed to \"{}\": it takes effect at restart; still serving \"{}\"",
                                next.metrics, running.metrics));
@@ -45,6 +60,7 @@ std::vector<std::string> keep_start_only_keys(config& next, const config& runnin
                                running.intents.shared ? fmt::format("sharing as group \"{}\"", running.intents.group)
                                                       : std::string("keeping intents locally")));
   next.listen = running.listen;
+  next.listeners = running.listeners;
   next.metrics = running.metrics;
   next.state_dir = running.state_dir;
   next.control = running.control;

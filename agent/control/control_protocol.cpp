@@ -10,7 +10,7 @@ namespace galeratop {
 namespace {
 using json = nlohmann::json;
 
-constexpr std::array<std::pair<control_command, std::string_view>, 9> command_names{{
+constexpr std::array<std::pair<control_command, std::string_view>, 10> command_names{{
     {control_command::status, "status"},
     {control_command::subscribe, "subscribe"},
     {control_command::unsubscribe, "unsubscribe"},
@@ -20,11 +20,12 @@ constexpr std::array<std::pair<control_command, std::string_view>, 9> command_na
     {control_command::maint, "maint"},
     {control_command::weight, "weight"},
     {control_command::reload, "reload"},
+    {control_command::writer, "writer"},
 }};
 
 bool names_a_node(control_command c) {
   return c == control_command::drain || c == control_command::undrain || c == control_command::ready ||
-         c == control_command::maint || c == control_command::weight;
+         c == control_command::maint || c == control_command::weight || c == control_command::writer;
 }
 
 control_parse_result refuse(json id, std::string code, std::string message) {

@@ -20,7 +20,7 @@ constexpr int control_protocol_version = 1;
 constexpr std::size_t control_max_line = 64 * 1024;
 
 /// What a client asks for.
-enum class control_command { status, subscribe, unsubscribe, drain, undrain, ready, maint, weight, reload };
+enum class control_command { status, subscribe, unsubscribe, drain, undrain, ready, maint, weight, reload, writer };
 
 /// The wire name of a command.
 std::string_view to_string(control_command c);
@@ -29,7 +29,7 @@ std::string_view to_string(control_command c);
 struct control_request {
   nlohmann::json id;  ///< echoed in the answer; null when the client gave none
   control_command command = control_command::status;
-  std::string node;  ///< name or address, for the node commands
+  std::string node;  ///< name or address, for the node commands (`writer`: the node to make writer)
   bool force = false;  ///< drain/maint: also when no other node would take clients
   std::optional<std::uint32_t> weight;  ///< `weight`: the new weight; nullopt clears the override
   std::chrono::milliseconds interval{0};  ///< `subscribe`: 0 = the agent's monitor interval

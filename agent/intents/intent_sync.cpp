@@ -3,17 +3,18 @@
 #include <algorithm>
 #include <fmt/format.h>
 
+#include "agent/intents/server_errors.hpp"
+#include "agent/intents/writer_table.hpp"
 #include "balancer/core/clock.hpp"
 
 namespace galeratop {
 namespace {
 
-// Server error numbers this file reacts to (mysqld_error.h).
-constexpr unsigned er_bad_db = 1049;        // no schema `galeratop` yet
-constexpr unsigned er_no_such_table = 1146;  // no table yet
-constexpr unsigned er_lock_deadlock = 1213;  // also Galera's certification failure: another node won
-constexpr unsigned er_lock_wait_timeout = 1205;
 constexpr int write_attempts = 3;
+// How often an agent repeats which writer it follows while that does not change (galeratop.writer_agents).
+constexpr auto report_every = std::chrono::seconds(5);
+// How often the rows of stopped agents are deleted from galeratop.writer_agents.
+constexpr auto purge_every = std::chrono::hours(1);
 // A change is answered within this (galeratop waits 5 s for an answer); past it, it is held locally.
 constexpr auto write_budget = std::chrono::seconds(3);
 
@@ -32,14 +33,6 @@ constexpr const char* create_table_sql =
     " PRIMARY KEY (agent_group, node)"
     ") ENGINE=InnoDB COMMENT='galeratopd operator intents (drain, maint, weight), see galeratopd(8)'";
 constexpr const char* row_columns = "node, admin, weight, since_ms, version, changed_by";
-
-bool table_missing(unsigned e) { return e == er_no_such_table || e == er_bad_db; }
-
-/// Ends the open transaction without its changes; if that fails the connection is gone and the next statement says so.
-void roll_back(mysql_session& s) {
-  std::string ignored;
-  s.execute("ROLLBACK", ignored);
-}
 
 }  // namespace
 
@@ -62,9 +55,28 @@ void intent_sync::set_nodes(std::vector<mysql_login> nodes) {
 void intent_sync::submit(intent_change change, write_done done) {
   {
     std::lock_guard lock(mutex_);
-    writes_.emplace_back(std::move(change), std::move(done));
+    writes_.emplace_back([this, change = std::move(change), done = std::move(done)] {
+      done(with_retries<intent_write>([&](bool& created) { return try_write(change, created); }));
+    });
   }
   wake_.notify_all();
+}
+
+void intent_sync::submit(writer_change change, writer_done done) {
+  {
+    std::lock_guard lock(mutex_);
+    writes_.emplace_back([this, change = std::move(change), done = std::move(done)] {
+      done(with_retries<writer_write>([&](bool& created) {
+        return try_write_writer(*session_, settings_.group, change, settings_.agent_id, created);
+      }));
+    });
+  }
+  wake_.notify_all();
+}
+
+void intent_sync::follow(writer_follower f) {
+  std::lock_guard lock(mutex_);
+  following_ = std::move(f);
 }
 
 std::string intent_sync::where_group() const {
@@ -125,12 +137,11 @@ std::optional<intent_write> intent_sync::try_write(const intent_change& change, 
   mysql_session& s = *session_;
   std::string error;
   auto failed = [&](std::string why) -> std::optional<intent_write> {
-    if (s.last_errno() == er_lock_deadlock || s.last_errno() == er_lock_wait_timeout) {
+    if (lost_a_race(s.last_errno())) {
       roll_back(s);
       return std::nullopt;  // another node's transaction won certification: read again and retry
     }
-    session_.reset();  // whatever it was, the next attempt starts on a fresh connection
-    return intent_write{intent_write::kind::failed, std::nullopt, std::move(why), session_login_.address.to_string()};
+    return intent_write{intent_write::kind::failed, std::nullopt, std::move(why), ""};
   };
   if (!s.execute("START TRANSACTION", error)) return failed(error);
   auto rows = s.query(fmt::format("SELECT {} FROM galeratop.intents WHERE {} AND node = {} FOR UPDATE", row_columns,
@@ -157,7 +168,7 @@ std::optional<intent_write> intent_sync::try_write(const intent_change& change, 
     roll_back(s);
     return intent_write{o.result == change_outcome::kind::conflict ? intent_write::kind::conflict
                                                                     : intent_write::kind::unchanged,
-                        o.row, "", session_login_.address.to_string()};
+                        o.row, "", ""};
   }
   const shared_intent& n = *o.row;
   const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(n.value.since.time_since_epoch()).count();
@@ -168,10 +179,11 @@ std::optional<intent_write> intent_sync::try_write(const intent_change& change, 
       s.quote(settings_.group), s.quote(n.node), to_string(n.value.admin),
       n.value.weight ? std::to_string(*n.value.weight) : "NULL", since, n.version, s.quote(n.changed_by));
   if (!s.execute(upsert, error) || !s.execute("COMMIT", error)) return failed(error);
-  return intent_write{intent_write::kind::written, o.row, "", session_login_.address.to_string()};
+  return intent_write{intent_write::kind::written, o.row, "", ""};
 }
 
-intent_write intent_sync::write(const intent_change& change) {
+template <class Write, class Attempt>
+Write intent_sync::with_retries(Attempt attempt) {
   std::vector<mysql_login> nodes;
   {
     std::lock_guard lock(mutex_);
@@ -180,29 +192,50 @@ intent_write intent_sync::write(const intent_change& change) {
   bool created = false;
   std::string error;
   const auto give_up = mono_clock::now() + write_budget;
-  for (int attempt = 0; attempt < write_attempts && mono_clock::now() < give_up; ++attempt) {
-    if (!connect(nodes, error)) return {intent_write::kind::failed, std::nullopt, error, ""};
-    if (auto done = try_write(change, created)) {
-      if (done->result != intent_write::kind::failed || attempt + 1 == write_attempts) return *done;
+  for (int attempt_no = 0; attempt_no < write_attempts && mono_clock::now() < give_up; ++attempt_no) {
+    if (!connect(nodes, error)) return {Write::kind::failed, std::nullopt, error, ""};
+    if (std::optional<Write> done = attempt(created)) {
+      done->on = session_login_.address.to_string();
+      if (done->result == Write::kind::failed) session_.reset();  // the next attempt starts on a fresh connection
+      if (done->result != Write::kind::failed || attempt_no + 1 == write_attempts) return *done;
       error = done->error;  // the connection is gone: the next attempt tries another node
     }
   }
-  return {intent_write::kind::failed, std::nullopt,
+  return {Write::kind::failed, std::nullopt,
           error.empty() ? "another agent kept changing the row; try again" : error, ""};
+}
+
+void intent_sync::report_following_if_due() {
+  std::optional<writer_follower> f;
+  {
+    std::lock_guard lock(mutex_);
+    f = following_;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (!f || !session_ || (f == reported_ && now - reported_at_ < report_every)) return;
+  std::string error;
+  if (report_following(*session_, settings_.group, settings_.agent_id, *f, error)) {
+    reported_ = f;
+    reported_at_ = now;
+  }  // else told again at the next read: the figure is advisory, a failure costs nothing else
+  if (now - purged_at_ >= purge_every) {
+    forget_stopped_agents(*session_, settings_.group);
+    purged_at_ = now;
+  }
 }
 
 void intent_sync::run(std::stop_token stop) {
   mysql_session::thread_init();
   auto next = mono_clock::now();
   while (!stop.stop_requested()) {
-    std::deque<std::pair<intent_change, write_done>> writes;
+    std::deque<std::function<void()>> writes;
     std::vector<mysql_login> nodes;
     {
       std::lock_guard lock(mutex_);
       writes.swap(writes_);
       nodes = nodes_;
     }
-    for (auto& [change, done] : writes) done(write(change));
+    for (auto& write : writes) write();
     // Until the agent has seen a synced node there is nothing to read from, and nothing worth a warning.
     // The first one is read from at once: a new agent (no state file) must learn the drains others
     // gave before it sends many clients anywhere.
@@ -215,6 +248,10 @@ void intent_sync::run(std::stop_token stop) {
         intent_read r;
         if (connect(nodes, r.error)) {
           r = read();
+          if (r.ok && settings_.writer) {
+            r.writer = read_writer(*session_, settings_.group);
+            if (r.writer->ok) report_following_if_due();
+          }
           if (!r.ok) session_.reset();  // the next read tries the next node
         }
         on_read_(std::move(r));

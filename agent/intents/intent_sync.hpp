@@ -21,9 +21,10 @@ struct intent_sync_settings {
   std::string group;     ///< [intents] group: the rows this agent reads and writes
   std::string agent_id;  ///< written as changed_by: which agent made a change
   std::chrono::milliseconds interval{250};  ///< how often the table is read
+  bool writer = false;  ///< also read galeratop.writer (the agent has writer listeners)
 };
 
-/// Keeps `galeratop.intents` and the agent in step, on a thread of its own because the client
+/// Keeps `galeratop.intents` (and `galeratop.writer`, for writer listeners) and the agent in step, on a thread of its own because the client
 /// library blocks (DESIGN rule 2): reads the group's rows every interval (with wsrep_sync_wait,
 /// so a read sees every change committed before it) and runs changes as transactions, creating
 /// the schema on first use. Talks to one node at a time, one the agent says can be written.
@@ -32,6 +33,7 @@ class intent_sync {
   /// Both are called on the sync thread: they must only hand the value over (asio::post).
   using read_sink = std::function<void(intent_read)>;
   using write_done = std::function<void(intent_write)>;
+  using writer_done = std::function<void(writer_write)>;
 
   intent_sync(intent_sync_settings settings, read_sink on_read);
   /// Stops and joins; takes at most a few timeouts when a statement is under way.
@@ -43,15 +45,25 @@ class intent_sync {
   void set_nodes(std::vector<mysql_login> nodes);
   /// Queues a change; `done` is called once with the outcome, before the next read.
   void submit(intent_change change, write_done done);
+  /// Queues a compare-and-set of the writer row; `done` as for submit().
+  void submit(writer_change change, writer_done done);
+  /// What this agent follows, told to the other agents through galeratop.writer_agents when it
+  /// changes and every few seconds while it does not.
+  void follow(writer_follower f);
 
  private:
   void run(std::stop_token stop);
   /// A session to one of `nodes`: the current one while it is among them, else the next that answers.
   mysql_session* connect(const std::vector<mysql_login>& nodes, std::string& error);
   intent_read read();
-  intent_write write(const intent_change& change);
+  /// Runs `attempt` (one transaction on the session; nullopt: retry) on a usable node until it
+  /// ends, within a few attempts and seconds; the outcome says through which node.
+  template <class Write, class Attempt>
+  Write with_retries(Attempt attempt);
   /// One attempt at the change's transaction; nullopt when it should be retried.
   std::optional<intent_write> try_write(const intent_change& change, bool& created);
+  /// Tells galeratop.writer_agents what this agent follows, when it is due.
+  void report_following_if_due();
   bool create_table(std::string& error);
   std::string where_group() const;
 
@@ -66,7 +78,12 @@ class intent_sync {
   std::mutex mutex_;
   std::condition_variable_any wake_;
   std::vector<mysql_login> nodes_;
-  std::deque<std::pair<intent_change, write_done>> writes_;
+  std::deque<std::function<void()>> writes_;  // each runs one change and calls its done
+  std::optional<writer_follower> following_;  // what to tell the other agents; nullopt: nothing yet
+  // Sync thread only:
+  std::optional<writer_follower> reported_;  // what they were last told
+  std::chrono::steady_clock::time_point reported_at_{};
+  std::chrono::steady_clock::time_point purged_at_{};  // the last deletion of stopped agents' rows
   std::jthread thread_;  // last: started after every other member exists
 };
 

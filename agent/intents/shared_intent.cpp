@@ -1,23 +1,11 @@
 #include "agent/intents/shared_intent.hpp"
 
-#include <charconv>
 #include <fmt/format.h>
 #include <limits>
 
+#include "agent/intents/column_number.hpp"
+
 namespace galeratop {
-namespace {
-
-template <class Int>
-std::optional<Int> number(const std::optional<std::string>& text) {
-  Int v{};
-  if (!text || text->empty()) return std::nullopt;
-  const char* end = text->data() + text->size();
-  auto [p, ec] = std::from_chars(text->data(), end, v);
-  if (ec != std::errc{} || p != end) return std::nullopt;
-  return v;
-}
-
-}  // namespace
 
 intent with_change(intent i, const intent_change& c) {
   if (c.admin && *c.admin != i.admin) {
@@ -87,15 +75,15 @@ std::optional<shared_intent> parse_shared_intent(const std::vector<std::optional
   }
   r.value.admin = *admin;
   if (columns[2]) {
-    const auto w = number<std::uint32_t>(columns[2]);
+    const auto w = column_number<std::uint32_t>(columns[2]);
     if (!w || !valid_weight(*w)) {
       error = fmt::format("{}: weight must be {}", r.node, weight_rule);
       return std::nullopt;
     }
     r.value.weight = *w;
   }
-  const auto since = number<std::int64_t>(columns[3]);
-  const auto version = number<std::uint64_t>(columns[4]);
+  const auto since = column_number<std::int64_t>(columns[3]);
+  const auto version = column_number<std::uint64_t>(columns[4]);
   // Versions stay below 2^63 - 1: the state file keeps them as JSON integers, and one more must still fit.
   if (!since || *since < 0 || *since > latest_since_ms || !version || *version == 0 ||
       *version >= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {

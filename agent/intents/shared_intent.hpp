@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/intents/shared_writer.hpp"
 #include "balancer/core/intent.hpp"
 
 namespace galeratop {
@@ -87,6 +88,7 @@ struct intent_read {
   bool table_exists = false;  ///< false before the first change creates it (or after a DROP)
   std::vector<shared_intent> rows;  ///< the group's rows
   std::vector<unreadable_intent> unreadable;  ///< rows ignored: their nodes keep the intent held here
+  std::optional<writer_read> writer;  ///< galeratop.writer, read in the same round when the agent has writer listeners
 };
 
 /// How a change ended.

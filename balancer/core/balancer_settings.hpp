@@ -19,6 +19,12 @@ enum class donor_policy {
   serve,  ///< treated like Synced
 };
 
+/// What a listener does with its clients.
+enum class listener_role {
+  balance,  ///< leastconn or roundrobin over every eligible node (`policy`)
+  writer,   ///< every session on the one writer the agents of the group agree on
+};
+
 /// Each policy with its name in the configuration, on the command line and in the log.
 inline constexpr std::array<std::pair<balance_policy, std::string_view>, 2> balance_policy_names{
     {{balance_policy::leastconn, "leastconn"}, {balance_policy::roundrobin, "roundrobin"}}};
@@ -26,10 +32,16 @@ inline constexpr std::array<std::pair<balance_policy, std::string_view>, 2> bala
 inline constexpr std::array<std::pair<donor_policy, std::string_view>, 2> donor_policy_names{
     {{donor_policy::avoid, "avoid"}, {donor_policy::serve, "serve"}}};
 
+/// Each listener role with its name in the configuration, status and metrics.
+inline constexpr std::array<std::pair<listener_role, std::string_view>, 2> listener_role_names{
+    {{listener_role::balance, "balance"}, {listener_role::writer, "writer"}}};
+
 /// "leastconn" or "roundrobin".
 std::string_view to_string(balance_policy p);
 /// "avoid" or "serve".
 std::string_view to_string(donor_policy p);
+/// "balance" or "writer".
+std::string_view to_string(listener_role r);
 
 /// The value a name in `names` stands for; nullopt for another name.
 template <class Enum, std::size_t N>
@@ -67,6 +79,9 @@ struct balancer_settings {
   std::chrono::milliseconds close_idle{250};
   /// A session never idle that long is closed at any safe point after this: a busy pool's.
   std::chrono::milliseconds close_patience{5000};
+  /// A writer switch waits this long for the old writer's sessions on writer listeners to reach a
+  /// safe point, then cuts the rest; a new writer-listener session waits as long for a writer.
+  std::chrono::milliseconds writer_barrier{10000};
   std::chrono::milliseconds maint_grace{10000};  ///< maint's hard deadline: then what is left is closed, cut or not
   /// Sessions held at once; a client beyond it gets ERR 1040 and is closed. 0 = automatic: what the
   /// descriptor limit allows (two descriptors a session), decided at start by effective_max_connections().

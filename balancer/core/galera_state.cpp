@@ -23,6 +23,15 @@ std::string_view to_string(galera_state s) {
   return "unknown";
 }
 
+std::string_view describe(admin_state s) {
+  switch (s) {
+    case admin_state::ready: return "ready";
+    case admin_state::drain: return "drained";
+    case admin_state::maint: return "in maintenance";
+  }
+  return "ready";
+}
+
 std::string_view to_string(admin_state s) {
   switch (s) {
     case admin_state::ready: return "ready";

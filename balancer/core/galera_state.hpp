@@ -29,6 +29,8 @@ enum class admin_state {
 
 /// "ready", "drain" or "maint".
 std::string_view to_string(admin_state s);
+/// The state in a sentence's words: "ready", "drained", "in maintenance".
+std::string_view describe(admin_state s);
 
 /// The inverse of to_string; nullopt for an unknown name.
 std::optional<admin_state> admin_state_from_string(std::string_view s);

@@ -175,7 +175,7 @@ std::string routing_table::unavailable_reason() const {
     else if (r.tracker.current().suspect) why = "suspect";
     else if (!r.tracker.current().up) why = "rising";
     else if (!intents_known_) why = "awaiting the shared intents";
-    else if (r.intent.admin != admin_state::ready) why = r.intent.admin == admin_state::drain ? "drained" : "in maintenance";
+    else if (r.intent.admin != admin_state::ready) why = describe(r.intent.admin);
     else if (r.weight() == 0) why = "weight 0";
     else why = "busy";
     ++counts[why];

@@ -77,13 +77,17 @@ class Agent:
     """One galeratopd on a free loopback port, over the lab's nodes."""
 
     def __init__(self, the_lab, nodes=None, extra_config="", balancer_config="", monitor_config="", metrics=False,
-                 nofile=None, env=None, intents_group=None, intents_config="", listen=None, command_prefix=()):
+                 nofile=None, env=None, intents_group=None, intents_config="", listen=None, command_prefix=(),
+                 listeners=None, node_config=None):
         """nofile: the descriptor limit (soft and hard) galeratopd starts with; default: this process's.
         env: variables added to galeratopd's environment.
         intents_group: the [intents] group; by default one of its own, so that the drains of one
         test never reach the agents of another (they share the lab's galeratop.intents table).
         listen: HOST:PORT instead of a free loopback port; command_prefix: what galeratopd runs
-        under (`ip netns exec NS` in the failover test)."""
+        under (`ip netns exec NS` in the failover test).
+        listeners: [(name, role), ...] as [[listener]] entries, each on a free loopback port
+        (self.ports[name]; self.port is the first); node_config: {lab index: "key = value\n..."}
+        added to that node's [[node]] table."""
         self.lab = the_lab
         self.intents_config = intents_config
         self.listen = listen
@@ -91,7 +95,10 @@ class Agent:
         self.nofile = nofile
         self.env = env
         self.dir = Path(tempfile.mkdtemp(prefix="agent-", dir=the_lab.root))
-        self.port = free_port()
+        self.listeners = listeners or []
+        self.ports = {name: free_port() for name, _ in self.listeners}
+        self.port = next(iter(self.ports.values())) if self.ports else free_port()
+        self.node_config = node_config or {}
         self.metrics_port = free_port() if metrics else None
         self.control = self.dir / "control.sock"
         self.config_path = self.dir / "galeratopd.toml"
@@ -107,16 +114,19 @@ class Agent:
         """Writes the configuration file; `nodes` are lab indexes (default: all)."""
         self.nodes = nodes or [n["index"] for n in self.lab.nodes]
         metrics = f"127.0.0.1:{self.metrics_port}" if self.metrics_port else ""
+        listen = "" if self.listeners else f'listen = "{self.listen or f"127.0.0.1:{self.port}"}"\n'
         text = (
-            f'[agent]\nlisten = "{self.listen or f"127.0.0.1:{self.port}"}"\ncontrol = "{self.control}"\nmetrics = "{metrics}"\n'
+            f'[agent]\n{listen}control = "{self.control}"\nmetrics = "{metrics}"\n'
             f'state_dir = "{self.dir / "state"}"\nshutdown_grace = "10s"\n{extra}\n'
             f'[monitor]\nuser = "{self.lab.monitor_user}"\npassword_file = "{self.lab.monitor_password_file}"\n'
             f'interval = "250ms"\ntimeout = "1s"\n{monitor}\n'
             f'[balancer]\nconnect_timeout = "1s"\n{balancer}\n'
             f'[intents]\ngroup = "{self.intents_group}"\n{self.intents_config}\n'
         )
-        for address in self.node_addresses():
-            text += f'[[node]]\naddress = "{address}"\n\n'
+        for name, role in self.listeners:
+            text += f'[[listener]]\nname = "{name}"\nrole = "{role}"\naddress = "127.0.0.1:{self.ports[name]}"\n\n'
+        for index, address in zip(self.nodes, self.node_addresses()):
+            text += f'[[node]]\naddress = "{address}"\n{self.node_config.get(index, "")}\n'
         self.config_path.write_text(text)
 
     def start(self, wait_eligible=None):
@@ -290,7 +300,10 @@ class Prometheus:
     def __init__(self, directory, target_port, rule_files=()):
         self.dir = Path(directory) / "prometheus"
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
+        self.listeners = listeners or []
+        self.ports = {name: free_port() for name, _ in self.listeners}
+        self.port = next(iter(self.ports.values())) if self.ports else free_port()
+        self.node_config = node_config or {}
         config = self.dir / "prometheus.yml"
         config.write_text(
             "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"

@@ -291,3 +291,115 @@ TEST_CASE("every exported wsrep variable is one the monitor asks the nodes for")
     CHECK(std::ranges::find(monitored, name) != monitored.end());
   }
 }
+
+namespace {
+snapshot with_listeners() {
+  snapshot s = sample();
+  s.listeners = {{"app", "balance", "127.0.0.1:4306", 40, {{"n1", 3}, {"n2", 1}}},
+                 {"rw", "writer", "127.0.0.1:4307", 9, {{"n2", 5}}}};
+  s.nodes[1].writer = true;
+  s.writer = writer_snapshot{};
+  s.writer->node = "n2";
+  s.writer->address = "127.0.0.1:3307";
+  s.writer->row_node = "127.0.0.1:3307";
+  s.writer->epoch = 7;
+  s.writer->readable = true;
+  s.writer->switches_total = 2;
+  s.writer->waiting = 1;
+  s.writer->agents_disagreeing = 1;
+  return s;
+}
+}  // namespace
+
+TEST_CASE("each listener has its connections on every configured node, none included, and its accepted count") {
+  const auto all = metric_families(with_listeners());
+  const MetricFamily& current = family(all, "galeratop_listener_current_connections");
+  CHECK(current.type == MetricType::Gauge);
+  REQUIRE(current.metric.size() == 6);  // 2 listeners x 3 nodes
+  CHECK(label(current.metric[0], "listener") == "app");
+  CHECK(label(current.metric[0], "role") == "balance");
+  CHECK(label(current.metric[0], "node") == "n1");
+  CHECK(label(current.metric[0], "address") == "127.0.0.1:3306");
+  CHECK(current.metric[0].gauge.value == 3);
+  CHECK(current.metric[1].gauge.value == 1);
+  CHECK(current.metric[2].gauge.value == 0);  // n3: no session, still a series
+  CHECK(label(current.metric[4], "listener") == "rw");
+  CHECK(label(current.metric[4], "role") == "writer");
+  CHECK(label(current.metric[4], "node") == "n2");
+  CHECK(current.metric[4].gauge.value == 5);
+  CHECK(current.metric[3].gauge.value == 0);
+  const MetricFamily& accepted = family(all, "galeratop_listener_accepted_total");
+  CHECK(accepted.type == MetricType::Counter);
+  REQUIRE(accepted.metric.size() == 2);
+  CHECK(label(accepted.metric[1], "listener") == "rw");
+  CHECK(label(accepted.metric[1], "role") == "writer");
+  CHECK(accepted.metric[1].counter.value == 9);
+}
+
+TEST_CASE("the writer families say which node writes, at which epoch, and whether the agents agree") {
+  const auto all = metric_families(with_listeners());
+  const MetricFamily& writer = family(all, "galeratop_node_writer");
+  REQUIRE(writer.metric.size() == 3);
+  CHECK(label(writer.metric[1], "node") == "n2");
+  CHECK(label(writer.metric[1], "address") == "127.0.0.1:3307");
+  CHECK(writer.metric[0].gauge.value == 0);
+  CHECK(writer.metric[1].gauge.value == 1);
+  CHECK(writer.metric[2].gauge.value == 0);
+  const std::pair<const char*, double> gauges[] = {{"galeratop_writer_epoch", 7},
+                                                   {"galeratop_writer_known", 1},
+                                                   {"galeratop_writer_row_readable", 1},
+                                                   {"galeratop_writer_waiting_clients", 1},
+                                                   {"galeratop_writer_agents_disagreeing", 1}};
+  for (auto [name, value] : gauges) {
+    INFO(name);
+    CHECK(family(all, name).type == MetricType::Gauge);
+    REQUIRE(family(all, name).metric.size() == 1);
+    CHECK(family(all, name).metric[0].label.empty());
+    CHECK(family(all, name).metric[0].gauge.value == value);
+  }
+  CHECK(family(all, "galeratop_writer_switches_total").type == MetricType::Counter);
+  CHECK(family(all, "galeratop_writer_switches_total").metric[0].counter.value == 2);
+}
+
+TEST_CASE("with no node to write to, writer_known is 0; an unread row is not readable") {
+  snapshot s = with_listeners();
+  s.nodes[1].writer = false;
+  s.writer->node.clear();
+  s.writer->address.clear();
+  s.writer->readable = false;
+  s.writer->error = "no node is synced and up";
+  const auto all = metric_families(s);
+  CHECK(family(all, "galeratop_writer_known").metric[0].gauge.value == 0);
+  CHECK(family(all, "galeratop_writer_row_readable").metric[0].gauge.value == 0);
+  for (const auto& m : family(all, "galeratop_node_writer").metric) CHECK(m.gauge.value == 0);
+}
+
+TEST_CASE("without a writer listener no writer family is exported") {
+  snapshot s = with_listeners();
+  s.writer.reset();
+  s.listeners.pop_back();
+  s.nodes[1].writer = false;
+  const auto all = metric_families(s);
+  for (const MetricFamily& f : all) {
+    INFO(f.name);
+    CHECK_FALSE(f.name.starts_with("galeratop_writer_"));
+    CHECK(f.name != "galeratop_node_writer");
+  }
+  CHECK(family(all, "galeratop_listener_current_connections").metric.size() == 3);
+}
+
+TEST_CASE("the listener and writer families pass the same exposition rules") {
+  const auto all = metric_families(with_listeners());
+  std::set<std::string> names;
+  for (const MetricFamily& f : all) {
+    INFO(f.name);
+    CHECK_FALSE(f.help.empty());
+    CHECK(names.insert(f.name).second);
+    if (f.type == MetricType::Counter) CHECK(f.name.ends_with("_total"));
+  }
+  std::ostringstream text;
+  prometheus::TextSerializer().Serialize(text, all);
+  CHECK(text.str().find("galeratop_listener_current_connections{listener=\"rw\",role=\"writer\",node=\"n2\","
+                        "address=\"127.0.0.1:3307\"} 5\n") != std::string::npos);
+  CHECK(text.str().find("# TYPE galeratop_writer_switches_total counter\n") != std::string::npos);
+}

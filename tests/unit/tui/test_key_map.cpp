@@ -22,7 +22,7 @@ TEST_CASE("the key table maps keys to actions, and lists every action once") {
   CHECK_FALSE(action_for(key::of('x')));
   std::set<action> listed;
   for (const key_binding& b : key_table()) CHECK(listed.insert(b.what).second);
-  CHECK(listed.size() == 16);
+  CHECK(listed.size() == 17);
 }
 
 TEST_CASE("d asks first, and only y drains: Enter and other keys mean No") {
@@ -117,4 +117,42 @@ TEST_CASE("the key table is the dispatch: each bound key does its row's action, 
   CHECK(action_for(key{key::page_up}) == action::select_first);
   CHECK(action_for(key{key::page_down}) == action::select_last);
   CHECK_FALSE(action_for(key{}));
+}
+
+TEST_CASE("W asks before it makes the selected node the writer, and only y sends the request") {
+  const json s = test::writer_status();
+  view_state v;
+  handle_key(v, key::of('W'), s);  // galera-db-01, the first
+  REQUIRE(v.mode == screen_mode::confirm);
+  CHECK(v.pending_name == "galera-db-01");
+  CHECK_FALSE(handle_key(v, key{key::enter}, s).request);
+  CHECK(v.message == "writer galera-db-01: cancelled");
+  handle_key(v, key::of('W'), s);
+  const reaction r = handle_key(v, key::of('y'), s);
+  REQUIRE(r.request);
+  CHECK(*r.request == json{{"cmd", "writer"}, {"node", "127.0.0.1:3311"}});
+}
+
+TEST_CASE("W has nothing to ask on the writer itself, without a writer listener, or read-only") {
+  const json s = test::writer_status();
+  view_state v;
+  handle_key(v, key{key::down}, s);  // galera-db-02 writes already
+  handle_key(v, key::of('W'), s);
+  CHECK(v.mode == screen_mode::normal);
+  CHECK(v.message == "galera-db-02 is the writer already");
+  CHECK_FALSE(v.message_is_error);
+
+  view_state none;
+  handle_key(none, key::of('W'), test::three_node_status());
+  CHECK(none.mode == screen_mode::normal);
+  CHECK(none.message == "the agent has no writer listener");
+  CHECK(none.message_is_error);
+
+  view_state readonly;
+  readonly.readonly = true;
+  handle_key(readonly, key::of('W'), s);
+  CHECK(readonly.mode == screen_mode::normal);
+  CHECK(readonly.message_is_error);
+  CHECK(action_for(key::of('W')) == action::writer);
+  CHECK(action_for(key::of('w')) == action::weight);
 }

@@ -183,3 +183,129 @@ TEST_CASE("the footer is the key table's, in its order, without the admin keys w
   v.readonly = true;
   CHECK(render(test::three_node_status(), v, 120, 35).back() == " q quit  ↑↓ select  s sort  / filter  p pause  ? help ");
 }
+
+namespace {
+attr attr_of_text(const std::vector<screen_line>& lines, std::string_view text) {
+  for (const auto& l : lines)
+    for (const span& sp : l)
+      if (sp.text == text) return sp.attr;
+  return attr::normal;
+}
+
+/// The attribute of the W cell on the row of `node`.
+attr writer_mark(const std::vector<screen_line>& lines, std::string_view node) {
+  for (const auto& l : lines)
+    if (l.size() > 2 && l[1].text.starts_with(node) && l[1].text.size() > node.size())  // the NODE cell, padded
+      return l[2].text == "W " ? l[2].attr : attr::dim;  // dim: no mark there
+  return attr::dim;
+}
+}  // namespace
+
+TEST_CASE("with a writer listener: a W column on the writer's row, the writer line and the listeners line") {
+  view_state v;
+  v.connected = true;
+  const auto lines = render(test::writer_status(), v, 120, 35);
+  for (const auto& l : lines) CHECK(display_width(l) <= 120);
+  const std::string* head = line_with(lines, "NODE");
+  REQUIRE(head);
+  CHECK(head->find("NODE         W ADDRESS") != std::string::npos);
+  CHECK(line_with(lines, " galera-db-02 W 127.0.0.1:3312 synced"));
+  CHECK(line_with(lines, ">galera-db-01   127.0.0.1:3311 synced"));
+  CHECK(line_with(lines, " clients: 18 open, 0.0 new/s, 300 accepted, 0 rejected"));
+  CHECK(line_with(lines, " listeners: app 12 · rw 6→galera-db-02"));
+  const std::string* writer = line_with(lines, " writer galera-db-02 epoch 7");
+  REQUIRE(writer);
+  CHECK(*writer == " writer galera-db-02 epoch 7  by agent-a 5m02s ago: galera-db-01 is being put in drain");
+  const auto spans = layout_screen(test::writer_status(), v, 120, 35, {}, "0.1.0");
+  CHECK(writer_mark(spans, "galera-db-02") == attr::good);
+  CHECK(writer_mark(spans, "galera-db-01") == attr::dim);
+  CHECK(attr_of_text(spans, "galera-db-02") == attr::good);
+}
+
+TEST_CASE("a switch under way is yellow and shows where the writer listener's sessions still are") {
+  json s = test::writer_status();
+  s["writer"]["settled"] = false;
+  s["writer"]["waiting"] = 2;
+  s["listeners"][1]["connections"] = {{"galera-db-01", 4}, {"galera-db-02", 1}};
+  view_state v;
+  const auto lines = render(s, v, 120, 35);
+  CHECK(line_with(lines, " listeners: app 12 · rw 1→galera-db-02 4→galera-db-01"));
+  CHECK(line_with(lines, " writer galera-db-02 epoch 7 switching 2 waiting  by agent-a"));
+  const auto spans = layout_screen(s, v, 120, 35, {}, "0.1.0");
+  CHECK(writer_mark(spans, "galera-db-02") == attr::warn);
+  CHECK(attr_of_text(spans, " switching") == attr::warn);
+}
+
+TEST_CASE("no writer says why in red, agents that disagree and an unreadable row are flagged") {
+  json s = test::writer_status();
+  s["writer"]["node"] = nullptr;
+  s["writer"]["why"] = "galeratop.writer names galera-db-02, which is down";
+  s["nodes"][1]["writer"] = false;
+  s["listeners"][1]["connections"] = json::object();
+  view_state v;
+  auto lines = render(s, v, 120, 35);
+  CHECK(line_with(lines, " no writer: galeratop.writer names galera-db-02, which is down"));
+  CHECK(line_with(lines, "rw 0→none"));
+  CHECK(attr_of_text(layout_screen(s, v, 120, 35, {}, "0.1.0"), " no writer: galeratop.writer names galera-db-02, which "
+                                                                 "is down") == attr::bad);
+  CHECK_FALSE(line_with(lines, " W 127.0.0.1"));  // nobody writes: no mark
+  s = test::writer_status();
+  s["writer"]["agents"][0]["agrees"] = false;
+  s["writer"]["row"]["readable"] = false;
+  lines = render(s, v, 120, 35);
+  CHECK(line_with(lines, " writer galera-db-02 epoch 7 1 agent(s) disagree row unreadable"));
+  CHECK(attr_of_text(layout_screen(s, v, 120, 35, {}, "0.1.0"), " 1 agent(s) disagree") == attr::bad);
+}
+
+TEST_CASE("narrower, the listeners line drops the nodes, then shrinks to a count; W stays while NODE does") {
+  const json s = test::writer_status();
+  view_state v;
+  CHECK(line_with(render(s, v, 40, 35), " listeners: app 12 · rw 6→galera-db-02"));
+  CHECK(line_with(render(s, v, 30, 35), " listeners: app 12 · rw 6") != nullptr);
+  CHECK(line_with(render(s, v, 30, 35), "→") == nullptr);
+  CHECK(line_with(render(s, v, 24, 35), " listeners: 2, 18 open"));
+  // The writer line keeps the writer and its epoch, and drops who set it first.
+  CHECK(*line_with(render(s, v, 40, 35), " writer ") == " writer galera-db-02 epoch 7");
+  for (int w = 200; w >= 20; --w) {
+    const auto screen = render(s, v, w, 35);
+    const std::string* h = line_with(screen, "NODE");
+    REQUIRE(h);
+    INFO("width " << w);
+    for (const auto& l : screen) CHECK(display_width(l) <= static_cast<std::size_t>(w));
+    if (h->find("STATE") != std::string::npos) CHECK(h->find("NODE         W ") != std::string::npos);
+  }
+  v.ascii = true;
+  CHECK(line_with(render(s, v, 120, 35), " listeners: app 12 | rw 6->galera-db-02"));
+}
+
+TEST_CASE("without a writer listener there is no W column, writer line or listeners line") {
+  view_state v;
+  const auto lines = render(test::three_node_status(), v, 120, 35);
+  CHECK(line_with(lines, "NODE")->find(" W ") == std::string::npos);
+  CHECK_FALSE(line_with(lines, "writer"));
+  CHECK_FALSE(line_with(lines, "listeners:"));
+}
+
+TEST_CASE("the writer key is in the footer and the help only where it can act") {
+  view_state v;
+  CHECK(render(test::writer_status(), v, 140, 35).back() ==
+        " q quit  ↑↓ select  d drain  u ready  m maint  w weight  W writer  s sort  / filter  p pause  ? help ");
+  v.readonly = true;
+  CHECK(render(test::writer_status(), v, 140, 35).back() == " q quit  ↑↓ select  s sort  / filter  p pause  ? help ");
+  v.readonly = false;
+  v.mode = screen_mode::help;
+  CHECK(line_with(render(test::three_node_status(), v, 140, 35),
+                  "  W         make the node the writer: every agent's writer listeners move their sessions to it (the "
+                  "agent has no writer listener)"));
+  CHECK_FALSE(line_with(render(test::writer_status(), v, 140, 35), "(the agent has no writer listener)"));
+  CHECK(line_with(render(test::writer_status(), v, 140, 35), "  W (column after NODE): the node writer listeners send"));
+}
+
+TEST_CASE("W asks to make the selected node the writer, in words") {
+  const json s = test::writer_status();
+  view_state v;
+  handle_key(v, key::of('W'), s);
+  REQUIRE(v.mode == screen_mode::confirm);
+  CHECK(render(s, v, 120, 35).back() ==
+        " Make galera-db-01 (127.0.0.1:3311) the writer of every agent's writer listeners? [y/N] ");
+}

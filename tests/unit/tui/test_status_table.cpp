@@ -96,3 +96,68 @@ TEST_CASE("query figures fit five columns, and an agent that does not give them 
   CHECK(p99(nullptr) == "-");    // no query in the window
   CHECK(galeratop::p99_text(json::object()) == "-");
 }
+
+TEST_CASE("with a writer listener the table has a WRITER column, a listener table and the writer line") {
+  CHECK(galeratop::render_status_table(test::writer_status()) ==
+        "cluster prod Primary size 3 conf_id 9 partitions 1   clients: 18 open, 300 accepted, 0 rejected\n"
+        "NODE          ADDRESS         STATE   ADMIN  ELIGIBLE  WRITER  CONN  SHARE  QPS  P99ms  DRAIN\n"
+        "galera-db-01  127.0.0.1:3311  synced  ready  yes       no         6    33%  0.0      -\n"
+        "galera-db-02  127.0.0.1:3312  synced  ready  yes       yes        8    44%  0.0      -\n"
+        "galera-db-03  127.0.0.1:3313  synced  ready  yes       never      4    22%  0.0      -\n"
+        "LISTENER  ROLE     ADDRESS         OPEN  ACCEPTED  CONNECTIONS\n"
+        "app       balance  127.0.0.1:3306    12       260  galera-db-01 6, galera-db-02 2, galera-db-03 4\n"
+        "rw        writer   127.0.0.1:3307     6        40  galera-db-02 6\n"
+        "writer: galera-db-02 (epoch 7, settled) by agent-a 5m02s ago: galera-db-01 is being put in drain\n"
+        "  other agents: 1, all following this writer\n"
+        "advisories: none\n");
+}
+
+TEST_CASE("the writer line says when there is none and why, a switch under way, and the clients waiting") {
+  json s = test::writer_status();
+  s["writer"]["node"] = nullptr;
+  s["writer"]["address"] = nullptr;
+  s["writer"]["why"] = "no node can write: galera-db-02 is down, galera-db-03 has writer_priority 0";
+  s["writer"]["waiting"] = 3;
+  CHECK(galeratop::render_status_table(s).find(
+            "writer: none — no node can write: galera-db-02 is down, galera-db-03 has writer_priority 0; 3 client(s) "
+            "waiting\n") != std::string::npos);
+  s = test::writer_status();
+  s["writer"]["settled"] = false;
+  s["writer"]["row"]["changed_by"] = "";
+  s["writer"]["row"]["reason"] = "";
+  CHECK(galeratop::render_status_table(s).find("writer: galera-db-02 (epoch 7, switching)\n") != std::string::npos);
+}
+
+TEST_CASE("agents that follow another writer and an unreadable row are named under the writer line") {
+  json s = test::writer_status();
+  s["writer"]["agents"].push_back({{"agent", "agent-c"}, {"node", "127.0.0.1:3311"}, {"epoch", 6}, {"age_seconds", 2.0},
+                                   {"agrees", false}});
+  s["writer"]["agents"].push_back({{"agent", "agent-d"}, {"node", ""}, {"epoch", 7}, {"age_seconds", 2.0},
+                                   {"agrees", false}});
+  s["writer"]["agents_disagreeing"] = 2;
+  s["writer"]["row"]["readable"] = false;
+  s["writer"]["row"]["error"] = "ERROR 1047 (08S01): WSREP has not yet prepared node for application use";
+  const std::string text = galeratop::render_status_table(s);
+  CHECK(text.find("  galeratop.writer NOT READABLE: ERROR 1047 (08S01): WSREP has not yet prepared node for application "
+                  "use\n") != std::string::npos);
+  CHECK(text.find("  agents DISAGREEING (2 of 3): agent-c follows galera-db-01 at epoch 6; agent-d follows no writer "
+                  "at epoch 7\n") != std::string::npos);
+}
+
+TEST_CASE("one balance listener is the cluster line's: no listener table, no WRITER column") {
+  json s = status();
+  s["listeners"] = json::array({{{"name", "default"}, {"role", "balance"}, {"address", "127.0.0.1:3306"},
+                                 {"accepted_total", 120}, {"connections", {{"galera-db-01", 6}}}}});
+  const std::string text = galeratop::render_status_table(s);
+  CHECK(text.find("listener 127.0.0.1:3306: 8 open") != std::string::npos);
+  CHECK(text.find("LISTENER") == std::string::npos);
+  CHECK(text.find("WRITER") == std::string::npos);
+  CHECK(text.find("writer:") == std::string::npos);
+  // Two balance listeners get the table, still without a writer.
+  s["listeners"].push_back({{"name", "reports"}, {"role", "balance"}, {"address", "127.0.0.1:3316"},
+                            {"accepted_total", 3}, {"connections", json::object()}});
+  const std::string two = galeratop::render_status_table(s);
+  CHECK(two.find("reports   balance  127.0.0.1:3316     0         3  -\n") != std::string::npos);
+  CHECK(two.find("clients: 8 open") != std::string::npos);
+  CHECK(two.find("WRITER") == std::string::npos);
+}

@@ -52,4 +52,31 @@ inline nlohmann::json three_node_status(std::uint32_t c1 = 4, std::uint32_t c2 =
   return to_json(s);
 }
 
+/// Three Synced nodes behind two listeners, app (balance, 127.0.0.1:3306) and rw (writer,
+/// 127.0.0.1:3307): galera-db-02 is the writer at epoch 7, set by agent-a, and one other agent
+/// (agent-b) follows it; galera-db-03 has writer_priority 0. Connections 6, 8 (2 app + 6 rw), 4.
+inline nlohmann::json writer_status() {
+  snapshot s = cluster_snapshot({published_node("galera-db-01", 3311, 6, 500), published_node("galera-db-02", 3312, 8, 500),
+                                 published_node("galera-db-03", 3313, 4, 500)},
+                                9, 300);
+  s.frontend.listen = "127.0.0.1:3306 (app balance), 127.0.0.1:3307 (rw writer)";
+  s.listeners = {{"app", "balance", "127.0.0.1:3306", 260, {{"galera-db-01", 6}, {"galera-db-02", 2}, {"galera-db-03", 4}}},
+                 {"rw", "writer", "127.0.0.1:3307", 40, {{"galera-db-02", 6}}}};
+  s.nodes[1].writer = true;
+  s.nodes[2].writer_priority = 0;
+  writer_snapshot w;
+  w.node = "galera-db-02";
+  w.address = w.row_node = "127.0.0.1:3312";
+  w.epoch = 7;
+  w.changed_by = "agent-a";
+  w.reason = "galera-db-01 is being put in drain";
+  w.row_age_seconds = 302;
+  w.readable = true;
+  w.why = "epoch 7";
+  w.switches_total = 2;
+  w.agents = {{"agent-b", "127.0.0.1:3312", 7, 1.5, true}};
+  s.writer = w;
+  return to_json(s);
+}
+
 }  // namespace galeratop::test

@@ -281,3 +281,43 @@ TEST_CASE("advisory ids are unique and cover every advisory the model raises") {
                               "desync_long", "cluster_down"})
     CHECK(std::ranges::find(names, id) != names.end());
 }
+
+TEST_CASE("an agent of the group that follows another writer raises writer_disagreement, naming it") {
+  cluster_model m;
+  writer_snapshot w;
+  w.row_node = "127.0.0.1:3307";
+  w.epoch = 7;
+  w.agents = {{"agent-b", "127.0.0.1:3307", 7, 1.0, true}, {"agent-c", "127.0.0.1:3306", 6, 2.0, false}};
+  w.agents_disagreeing = 1;
+  const auto r = m.update(healthy_cluster(), no_node, std::nullopt, at_ms(0), w);
+  REQUIRE(has(r.advisories, "writer_disagreement"));
+  CHECK(find(r.advisories, "writer_disagreement").severity == severity::critical);
+  CHECK(find(r.advisories, "writer_disagreement").message ==
+        "1 agent(s) of the group follow another writer than galeratop.writer (127.0.0.1:3307 at epoch 7): agent-c "
+        "follows 127.0.0.1:3306 at epoch 6; their writes certify against this one's (ERROR 1213)");
+  w.agents[1].agrees = true;
+  w.agents_disagreeing = 0;
+  cluster_model::result r2;
+  for (long long t = 250; t <= 20000; t += 250) r2 = m.update(healthy_cluster(), no_node, std::nullopt, at_ms(t), w);
+  CHECK_FALSE(has(r2.advisories, "writer_disagreement"));
+}
+
+TEST_CASE("certification conflicts growing on the writer raise writes_off_writer; on another node they do not") {
+  cluster_model m;
+  writer_snapshot w;
+  auto nodes = healthy_cluster();
+  nodes[1].writer = true;  // n2
+  auto conflicts = [&](std::size_t i, const char* n) { nodes[i].status->raw["wsrep_local_cert_failures"] = n; };
+  conflicts(0, "3");
+  conflicts(1, "5");
+  CHECK_FALSE(has(m.update(nodes, no_node, std::nullopt, at_ms(0), w).advisories, "writes_off_writer"));
+  conflicts(0, "40");  // not the writer: a balance listener's own conflicts, nothing about the writer
+  CHECK_FALSE(has(m.update(nodes, no_node, std::nullopt, at_ms(250), w).advisories, "writes_off_writer"));
+  conflicts(1, "6");
+  const auto r = m.update(nodes, no_node, std::nullopt, at_ms(500), w);
+  REQUIRE(has(r.advisories, "writes_off_writer"));
+  CHECK(find(r.advisories, "writes_off_writer").nodes == std::vector<std::string>{"n2"});
+  // Quiet for the window: it clears (after the tracker's hold-down).
+  const auto later = run(m, nodes, 750, 20000);
+  CHECK_FALSE(has(later.advisories, "writes_off_writer"));
+}

@@ -85,3 +85,107 @@ TEST_CASE("fall and hung_time come from the command line too, and are refused ou
   for (const auto& e : apply_overrides(config{}, o).errors) keys.push_back(e.key);
   CHECK(keys == std::vector<std::string>{"--hung-time", "--fall"});
 }
+
+TEST_CASE("listener options replace the file's listeners, a name defaults to the role, IPv6 is bracketed") {
+  config base = *parse_config("[[listener]]\naddress = \"10.0.0.9:3306\"\n[[node]]\naddress = \"10.0.0.1:3306\"\n",
+                              "g").value;
+  config_overrides o;
+  o.listeners = {"ro=balance@127.0.0.1:3306", "writer@[::1]:3307"};
+  const config_result r = apply_overrides(base, o);
+  REQUIRE(r.errors.empty());
+  CHECK(r.value->listeners ==
+        std::vector<listener_config>{{"ro", endpoint{"127.0.0.1", 3306}, listener_role::balance, 0},
+                                     {"writer", endpoint{"::1", 3307}, listener_role::writer, 0}});
+  CHECK(r.value->listeners[0].line == 0);
+}
+
+TEST_CASE("a file with [[listener]] and no --listen passes the command line, which may still override other keys") {
+  config base = *parse_config("[[listener]]\naddress = \"10.0.0.9:3307\"\nrole = \"writer\"\n"
+                              "[[node]]\naddress = \"10.0.0.1:3306\"\n",
+                              "g").value;
+  config_overrides o;
+  o.interval = "100ms";
+  const config_result r = apply_overrides(base, o);
+  REQUIRE(r.value);
+  CHECK(r.value->has_writer_listener());
+}
+
+TEST_CASE("the listen option replaces the file's [[listener]]s with one balance listener") {
+  config base = *parse_config("[[listener]]\naddress = \"10.0.0.9:3307\"\nrole = \"writer\"\n"
+                              "[[node]]\naddress = \"10.0.0.1:3306\"\n",
+                              "g").value;
+  config_overrides o;
+  o.listen = "127.0.0.1:4000";
+  const config_result r = apply_overrides(base, o);
+  REQUIRE(r.value);
+  CHECK(r.value->effective_listeners() ==
+        std::vector<listener_config>{{"default", endpoint{"127.0.0.1", 4000}, listener_role::balance, 0}});
+}
+
+TEST_CASE("the listen and listener options together are refused") {
+  config_overrides o;
+  o.nodes = {"127.0.0.1:3311"};
+  o.listen = "127.0.0.1:3306";
+  o.listeners = {"writer@127.0.0.1:3307"};
+  const config_result r = apply_overrides(config{}, o);
+  REQUIRE_FALSE(r.value);
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0].to_string() == "command line: --listen: give the client-facing addresses either as --listen or "
+                                   "as --listener options, not both");
+}
+
+TEST_CASE("a malformed listener option is refused naming the option and saying what is wrong") {
+  config_overrides o;
+  o.nodes = {"127.0.0.1:3311"};
+  for (const auto& [text, message] : std::vector<std::pair<std::string, std::string>>{
+           {"127.0.0.1:3306", "\"127.0.0.1:3306\" is not [NAME=]ROLE@HOST:PORT (IPv6 as writer@[::1]:3306)"},
+           {"writer@::1:3306", "\"writer@::1:3306\" is not [NAME=]ROLE@HOST:PORT (IPv6 as writer@[::1]:3306)"},
+           {"reader@127.0.0.1:3306", "\"reader@127.0.0.1:3306\": the role: expected \"balance\" or \"writer\""},
+           {"=writer@127.0.0.1:3306",
+            "\"=writer@127.0.0.1:3306\": the name: expected 1 to 64 of the characters A-Z a-z 0-9 . _ -"},
+       }) {
+    o.listeners = {text};
+    const config_result r = apply_overrides(config{}, o);
+    REQUIRE_FALSE(r.value);
+    REQUIRE(r.errors.size() == 1);
+    CHECK(r.errors[0].key == "--listener");
+    CHECK(r.errors[0].message == message);
+  }
+  o.listeners = {"writer@127.0.0.1:3307", "writer@127.0.0.1:3308"};  // both named writer
+  const config_result twice = apply_overrides(config{}, o);
+  REQUIRE_FALSE(twice.value);
+  CHECK(twice.errors[0].key == "listener.name");
+}
+
+TEST_CASE("the writer options set failback and barrier, a bad barrier is refused by option") {
+  config_overrides o;
+  o.nodes = {"127.0.0.1:3311"};
+  o.writer_failback = true;
+  o.writer_barrier = "2s";
+  const config_result r = apply_overrides(config{}, o);
+  REQUIRE(r.value);
+  CHECK(r.value->writer == writer_config{true, 2s});
+  o.writer_barrier = "soon";
+  const config_result bad = apply_overrides(config{}, o);
+  REQUIRE_FALSE(bad.value);
+  CHECK(bad.errors[0].key == "--writer-barrier");
+}
+
+TEST_CASE("nodes from the command line may be the writer, as a file's nodes are by default") {
+  config_overrides o;
+  o.nodes = {"127.0.0.1:3311"};
+  o.listeners = {"writer@127.0.0.1:3307"};
+  const config_result r = apply_overrides(config{}, o);
+  REQUIRE(r.value);
+  CHECK(r.value->nodes[0].writer_priority == 1);
+}
+
+TEST_CASE("local intents from the command line with a writer listener are refused") {
+  config_overrides o;
+  o.nodes = {"127.0.0.1:3311"};
+  o.listeners = {"writer@127.0.0.1:3307"};
+  o.local_intents = true;
+  const config_result r = apply_overrides(config{}, o);
+  REQUIRE_FALSE(r.value);
+  CHECK(r.errors[0].key == "listener.role");
+}

@@ -170,7 +170,7 @@ TEST_CASE("a node without an address is refused") {
 
 TEST_CASE("a node key that is not known is refused") {
   const auto e = only_error("[[node]]\naddress = \"127.0.0.1:1\"\nweigth = 2\n");
-  CHECK(e.to_string() == "g.toml:3: node[0].weigth: unknown key (expected name, address or weight)");
+  CHECK(e.to_string() == "g.toml:3: node[0].weigth: unknown key (expected name, address, weight or writer_priority)");
 }
 
 TEST_CASE("the same address twice is refused at the second node's line") {
@@ -254,4 +254,120 @@ TEST_CASE("[monitor] fall and hung_time default to HAProxy's 3 and Galera's 5 s,
   CHECK(e.line == 2);
   CHECK(e.key == "monitor.hung_time");
   CHECK(only_error("[monitor]\nfall = 0\n[[node]]\naddress = \"a:1\"\n").key == "monitor.fall");
+}
+
+TEST_CASE("without [[listener]] there is one balance listener named default at agent.listen") {
+  const config_result r = parse_config(std::string("[agent]\nlisten = \"127.0.0.1:3320\"\n") + std::string(one_node),
+                                       "g.toml");
+  REQUIRE(r.value);
+  CHECK(r.value->listeners.empty());
+  CHECK(r.value->effective_listeners() ==
+        std::vector<listener_config>{{"default", endpoint{"127.0.0.1", 3320}, listener_role::balance, 0}});
+  CHECK_FALSE(r.value->has_writer_listener());
+  CHECK(config{}.effective_listeners().front().address == endpoint{"127.0.0.1", 3306});
+  CHECK(to_string(listener_role::balance) == "balance");
+  CHECK(to_string(listener_role::writer) == "writer");
+}
+
+TEST_CASE("[[listener]] tables are read in order, a name defaults to the role's") {
+  const config_result r = parse_config(R"(
+[[listener]]
+name = "app.ro"
+address = "127.0.0.1:3306"
+
+[[listener]]
+address = "[::1]:3307"
+role = "writer"
+
+[[node]]
+address = "127.0.0.1:3311"
+)",
+                                       "g.toml");
+  REQUIRE(r.errors.empty());
+  const auto& l = r.value->listeners;
+  REQUIRE(l.size() == 2);
+  CHECK(l[0] == listener_config{"app.ro", endpoint{"127.0.0.1", 3306}, listener_role::balance, 0});
+  CHECK(l[0].line == 2);
+  CHECK(l[1] == listener_config{"writer", endpoint{"::1", 3307}, listener_role::writer, 0});
+  CHECK(r.value->effective_listeners() == l);
+  CHECK(r.value->has_writer_listener());
+}
+
+TEST_CASE("a listener with an unknown role, a bad name or address, an unknown key or no address is refused") {
+  CHECK(only_error("[[listener]]\naddress = \"127.0.0.1:1\"\nrole = \"reader\"\n" + std::string(one_node))
+            .to_string() == "g.toml:3: listener[0].role: expected \"balance\" or \"writer\"");
+  CHECK(only_error("[[listener]]\naddress = \"127.0.0.1:1\"\nname = \"a b\"\n" + std::string(one_node))
+            .to_string() == "g.toml:3: listener[0].name: expected 1 to 64 of the characters A-Z a-z 0-9 . _ -");
+  CHECK(only_error("[[listener]]\naddress = \"127.0.0.1\"\n" + std::string(one_node)).to_string() ==
+        "g.toml:2: listener[0].address: expected \"HOST:PORT\" (IPv6 as \"[::1]:3306\")");
+  CHECK(only_error("[[listener]]\naddress = \"127.0.0.1:1\"\nport = 3\n" + std::string(one_node)).to_string() ==
+        "g.toml:3: listener[0].port: unknown key (expected name, address or role)");
+  CHECK(only_error("[[listener]]\nrole = \"writer\"\n" + std::string(one_node)).to_string() ==
+        "g.toml:1: listener[0].address: missing: every [[listener]] needs an address");
+  CHECK(only_error("listener = \"127.0.0.1:1\"\n" + std::string(one_node)).key == "listener");
+}
+
+TEST_CASE("two listeners with one name or one address are refused at the second one's line") {
+  const auto name = only_error(
+      "[[listener]]\naddress = \"127.0.0.1:1\"\n[[listener]]\naddress = \"127.0.0.1:2\"\n" + std::string(one_node));
+  CHECK(name.to_string() == "g.toml:3: listener.name: the name \"balance\" is given to two listeners");
+  const auto address = only_error("[[listener]]\nname = \"a\"\naddress = \"127.0.0.1:1\"\n"
+                                  "[[listener]]\nname = \"b\"\naddress = \"127.0.0.1:1\"\nrole = \"writer\"\n" +
+                                  std::string(one_node));
+  CHECK(address.to_string() == "g.toml:4: listener.address: 127.0.0.1:1 is given to two listeners");
+}
+
+TEST_CASE("agent.listen and [[listener]] in one file are refused at agent.listen") {
+  const auto e = only_error("[agent]\nmetrics = \"\"\nlisten = \"127.0.0.1:3306\"\n[[listener]]\n"
+                            "address = \"127.0.0.1:3307\"\n" + std::string(one_node));
+  CHECK(e.to_string() == "g.toml:3: agent.listen: give the client-facing addresses either as agent.listen or as "
+                         "[[listener]] entries, not both");
+  // Another [agent] key beside [[listener]] is fine.
+  CHECK(parse_config("[agent]\nmetrics = \"\"\n[[listener]]\naddress = \"127.0.0.1:3307\"\n" + std::string(one_node),
+                     "g.toml").value);
+}
+
+TEST_CASE("a writer listener needs shared intents and a node that may be the writer") {
+  const std::string writer = "[[listener]]\naddress = \"127.0.0.1:3307\"\nrole = \"writer\"\n";
+  const auto local = only_error("[intents]\nshared = false\n" + writer + std::string(one_node));
+  CHECK(local.to_string() == "g.toml:3: listener.role: a writer listener needs [intents] shared = true: the agents "
+                             "agree on the writer through the cluster's galeratop schema");
+  const auto never = only_error(writer + "[[node]]\naddress = \"127.0.0.1:3311\"\nwriter_priority = 0\n");
+  CHECK(never.key == "node.writer_priority");
+  CHECK(never.line == 1);
+  // Without a writer listener, neither is needed.
+  CHECK(parse_config("[intents]\nshared = false\n[[node]]\naddress = \"a:1\"\nwriter_priority = 0\n", "g.toml").value);
+}
+
+TEST_CASE("writer_priority is 0 to 1000, default 1") {
+  const config_result r = parse_config(
+      "[[node]]\naddress = \"a:1\"\nwriter_priority = 1000\n[[node]]\naddress = \"a:2\"\nwriter_priority = 0\n"
+      "[[node]]\naddress = \"a:3\"\n",
+      "g.toml");
+  REQUIRE(r.value);
+  CHECK(r.value->nodes[0].writer_priority == 1000);
+  CHECK(r.value->nodes[1].writer_priority == 0);
+  CHECK(r.value->nodes[2].writer_priority == 1);
+  CHECK(only_error("[[node]]\naddress = \"a:1\"\nwriter_priority = 1001\n").to_string() ==
+        "g.toml:3: node[0].writer_priority: expected an integer from 0 to 1000 (0 = never the writer)");
+  CHECK(only_error("[[node]]\naddress = \"a:1\"\nwriter_priority = -1\n").key == "node[0].writer_priority");
+  CHECK(only_error("[[node]]\naddress = \"a:1\"\nwriter_priority = \"high\"\n").key == "node[0].writer_priority");
+  CHECK(only_error("[[node]]\naddress = \"a:1\"\npriority = 2\n").message ==
+        "unknown key (expected name, address, weight or writer_priority)");
+}
+
+TEST_CASE("[writer] failback and barrier are read, default off and 5 s, the barrier range-checked") {
+  const config_result r = parse_config("[writer]\nfailback = true\nbarrier = \"0\"\n" + std::string(one_node), "g.toml");
+  REQUIRE(r.value);
+  CHECK(r.value->writer == writer_config{true, 0ms});
+  CHECK(config{}.writer == writer_config{false, 10s});
+  CHECK(only_error("[writer]\nbarrier = \"11m\"\n" + std::string(one_node)).to_string() ==
+        "g.toml:2: writer.barrier: must be between 0 and 10m");
+  CHECK(only_error("[writer]\nfailback = \"yes\"\n" + std::string(one_node)).key == "writer.failback");
+  CHECK(only_error("[writer]\nfail_back = true\n" + std::string(one_node)).key == "writer.fail_back");
+}
+
+TEST_CASE("an unknown section names the sections there are") {
+  CHECK(only_error("[listeners]\n" + std::string(one_node)).message ==
+        "unknown section (expected agent, monitor, balancer, cluster, intents, writer, node or listener)");
 }

@@ -7,7 +7,11 @@ using namespace galeratop;
 
 namespace {
 node_config node(std::string host, std::uint16_t port, std::uint32_t weight = 1, std::string name = "") {
-  return {std::move(name), endpoint{std::move(host), port}, weight, 0};
+  node_config n;
+  n.name = std::move(name);
+  n.address = endpoint{std::move(host), port};
+  n.weight = weight;
+  return n;
 }
 
 /// The running nodes, as the routing table holds them.
@@ -61,4 +65,36 @@ TEST_CASE("what only a restart can change keeps its running value, with one warn
   CHECK(next.control_tcp.empty());
   CHECK(next.intents == running_config.intents);
   CHECK(next.monitor.interval == std::chrono::milliseconds(500));
+}
+
+TEST_CASE("the listeners are kept at reload, with one warning naming the new and the running ones") {
+  config running_config;
+  running_config.listeners = {{"ro", endpoint{"127.0.0.1", 3306}, listener_role::balance, 3},
+                              {"rw", endpoint{"127.0.0.1", 3307}, listener_role::writer, 7}};
+  config next = running_config;
+  next.listeners[1].line = 9;  // where a listener is written is not what it is
+  next.writer.failback = true;  // [writer] takes effect at once: not kept
+  CHECK(keep_start_only_keys(next, running_config).empty());
+  next.listeners[1].address.port = 3308;
+  const auto warnings = keep_start_only_keys(next, running_config);
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0] == "the listeners changed to ro (balance) on 127.0.0.1:3306, rw (writer) on 127.0.0.1:3308: they "
+                       "take effect at restart; still listening as ro (balance) on 127.0.0.1:3306, rw (writer) on "
+                       "127.0.0.1:3307");
+  CHECK(next.listeners == running_config.listeners);
+  CHECK(next.writer.failback);
+}
+
+TEST_CASE("going from agent.listen to [[listener]] entries at reload keeps the running listener") {
+  config running_config;
+  config next = running_config;
+  next.listeners = {{"rw", endpoint{"127.0.0.1", 3307}, listener_role::writer, 1}};
+  const auto warnings = keep_start_only_keys(next, running_config);
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].find("still listening as default (balance) on 127.0.0.1:3306") != std::string::npos);
+  CHECK(next.listeners.empty());
+  CHECK(next.effective_listeners() == running_config.effective_listeners());
+  // The same listener written the other way is no change.
+  next.listeners = {{"default", endpoint{"127.0.0.1", 3306}, listener_role::balance, 1}};
+  CHECK(keep_start_only_keys(next, running_config).empty());
 }

@@ -1,0 +1,120 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "balancer/core/node_record.hpp"
+
+namespace galeratop {
+
+// The writer of writer listeners, as the agents of an [intents] group agree on it: one row of
+// galeratop.writer per group, changed only by a compare-and-set on its epoch, so that Galera's
+// certification decides between two agents that change it at once through different nodes.
+// Each agent also says, in galeratop.writer_agents, which writer it follows, so that any of them
+// can tell when another disagrees. The I/O is writer_table.hpp's; this file is pure.
+
+/// The row of galeratop.writer for one group.
+struct writer_row {
+  std::string node;           ///< the writer's configured address, HOST:PORT (the identity agents agree on)
+  std::uint64_t epoch = 0;    ///< +1 at every change, in the cluster's commit order; rows start at 1
+  std::string changed_by;     ///< the agent that made the change
+  std::string reason;         ///< why, in a few words ("node1 is down", "by galeratop writer")
+  std::chrono::milliseconds age{0};  ///< how long ago the row last changed, by the cluster's clock
+
+  friend bool operator==(const writer_row&, const writer_row&) = default;
+};
+
+/// A compare-and-set of the row: applies only if the row is still at `expected_epoch`.
+struct writer_change {
+  std::string node;                  ///< the new writer's address
+  std::uint64_t expected_epoch = 0;  ///< the epoch the change was decided on; 0 = no row yet
+  std::string reason;
+};
+
+/// What a compare-and-set does to the current row (nullopt: none yet); `by` names this agent.
+struct writer_outcome {
+  enum class kind {
+    written,    ///< `row` is the new row, one epoch up
+    unchanged,  ///< the row already names that node at the expected epoch
+    conflict,   ///< the row moved on since: `row` (or none) wins, and is what to follow
+  } result = kind::unchanged;
+  std::optional<writer_row> row;
+};
+writer_outcome apply_writer_change(const std::optional<writer_row>& current, const writer_change& c,
+                                   std::string_view by);
+
+/// How a compare-and-set ended on the cluster.
+struct writer_write {
+  enum class kind { written, unchanged, conflict, failed } result = kind::failed;
+  std::optional<writer_row> row;  ///< the row after it (conflict: the row that won)
+  std::string error;              ///< failed: why the cluster could not be written
+  std::string on;                 ///< the node it was written through
+};
+
+/// One agent's row of galeratop.writer_agents: the writer it follows.
+struct writer_follower {
+  std::string agent;        ///< its agent id (host, first listener, pid)
+  std::string node;         ///< the writer it routes to; empty: it routes no writer traffic
+  std::uint64_t epoch = 0;  ///< the epoch of the row it follows
+  std::chrono::milliseconds age{0};  ///< since it last said so
+
+  friend bool operator==(const writer_follower&, const writer_follower&) = default;
+};
+
+/// What one read of the writer tables found.
+struct writer_read {
+  bool ok = false;
+  std::string error;              ///< why they could not be read
+  std::optional<writer_row> row;  ///< none before the first writer is chosen
+  std::vector<writer_follower> agents;  ///< every agent of the group that said what it follows
+};
+
+/// What this agent does about the writer after a read, or a change of a node's health or intent.
+struct writer_plan {
+  /// The node writer listeners send new sessions to; nullopt: none may get them now (they wait
+  /// for one, up to [writer] barrier, then are refused).
+  std::optional<node_id> route;
+  /// A node to make writer with a compare-and-set on the row's epoch; nullopt: no change to ask.
+  std::optional<node_id> propose;
+  std::string why;  ///< why there is no route, or why the change is proposed
+};
+
+/// The facts a plan is made of.
+struct writer_facts {
+  /// The row as last read (nullopt: no writer chosen yet); meaningful only when `known`.
+  std::optional<writer_row> row;
+  bool known = false;  ///< a read of the row has succeeded at least once
+  bool fresh = false;  ///< the latest read succeeded: only then may a change be proposed
+  bool failback = false;  ///< [writer] failback
+};
+
+/// The rule every agent applies. The row's writer is followed while it can write (can_write);
+/// when it cannot, or there is no row, the rule's preferred node is proposed, and nothing is
+/// routed until the row says so: an agent never routes to a writer the row does not name.
+/// With `failback`, a node that outranks the row's writer is proposed too (routing stays on the
+/// row's writer until the change commits). An agent whose latest read failed keeps following
+/// the row it read last while that node can write (availability: the row moves only when its
+/// writer fails or an operator moves it, and this agent sees its writer fail as well as any)
+/// but proposes nothing, and routes nothing once that node cannot write (safety).
+writer_plan plan_writer(std::span<const node_record> nodes, const writer_facts& facts);
+
+/// How many other agents follow another writer or epoch than `row` (or none): counted only
+/// once the row is older than `settle`, so that agents still moving to a new epoch are not
+/// counted, and only for agents heard of within `stale`.
+std::size_t agents_disagreeing(std::span<const writer_follower> agents, std::string_view self,
+                               const std::optional<writer_row>& row, std::chrono::milliseconds settle,
+                               std::chrono::milliseconds stale);
+
+/// Parses a row of galeratop.writer (node, epoch, changed_by, reason, age_ms); nullopt with `error`.
+std::optional<writer_row> parse_writer_row(const std::vector<std::optional<std::string>>& columns,
+                                           std::string& error);
+/// Parses a row of galeratop.writer_agents (agent, node, epoch, age_ms); nullopt with `error`.
+std::optional<writer_follower> parse_writer_follower(const std::vector<std::optional<std::string>>& columns,
+                                                     std::string& error);
+
+}  // namespace galeratop
