@@ -3,12 +3,15 @@ cluster's galeratop.writer row. Against the shared lab:
 
 - the hot-row load through the writer listener and through a balance listener of the same agent:
   no certification deadlock (1213) through the writer, the balance listener's count beside it;
-  and a pooled client that reads back each row it wrote: no miss through the writer;
+  and a pooled client that reads back each row it wrote: no miss through the writer; Prometheus
+  sees the writer and the sessions per listener and node; the live screen marks the writer, and
+  its W key moves the role;
 - two agents started at the same moment on an empty row choose the same writer; kill -9 of the
   writer under a write load: a new writer within a second of the exclusion, both agents agree,
   writes resume, and the old writer, back and Synced with the highest priority, does not take the
-  role back (no failback by default);
-- a drain of the writer under a pooled write load moves the role first: not one request fails;
+  role back (no failback by default) until [writer] failback is set by a reload;
+- a drain of the writer under a pooled write load moves the role first, and `galeratop writer
+  --wait` moves it back by hand: not one request fails;
 - the writer cut off into a non-Primary partition: its side gets no write;
 - an agent that cannot read galeratop.writer (here a row this version cannot read, as a hand edit or
   a newer version would leave) keeps its writer while that node can write, and chooses no other:
@@ -16,6 +19,8 @@ cluster's galeratop.writer row. Against the shared lab:
 
 Load clients: write_model.py (hot rows, read-your-writes) and pooled_app.py (the pool)."""
 
+import re
+import subprocess
 import threading
 import time
 import unittest
@@ -23,8 +28,9 @@ import uuid
 
 import pymysql
 
-from harness import Agent, LabTestCase, app_connect, node_name_via, wait_for
+from harness import Agent, LabTestCase, Tmux, app_connect, node_name_via, parse_exposition, wait_for
 from pooled_app import PooledApp
+from test_tui import screen_command
 from write_model import HotRowLoad, ReadYourWrites
 
 LISTENERS = [("app", "balance"), ("rw", "writer")]
@@ -101,18 +107,44 @@ class WriteProbe:
 
 class WriterListenerTest(LabTestCase):
     def test_hot_rows_and_read_your_writes_through_the_writer_and_the_balance_listener(self):
-        with writer_agent(self.lab) as agent:
+        with writer_agent(self.lab, metrics=True) as agent:
             wait_for(lambda: writer_of(agent)[0], 15, "a writer")
-            writer = HotRowLoad(agent.ports["rw"], threads=8, rows=4, duration=6).run()
+            with HotRowLoad(agent.ports["rw"], threads=8, rows=4, duration=6) as load:
+                # While it runs: its sessions per listener and node, and the writer, as Prometheus reads them.
+                wait_for(lambda: load.result()["ok"] > 100, 30, "hot-row updates through the writer listener")
+                scrape = agent.scrape()
+                check = subprocess.run(["promtool", "check", "metrics"], input=scrape, capture_output=True, text=True)
+                writer = load.wait()  # the whole 6 s, as the balance listener's run below
             balance = HotRowLoad(agent.ports["app"], threads=8, rows=4, duration=6).run()
             ryw_writer = ReadYourWrites(agent.ports["rw"], workers=4, pool_size=4, requests=2000).run()
             ryw_balance = ReadYourWrites(agent.ports["app"], workers=4, pool_size=4, requests=2000).run()
+
+            # The live screen marks the writer, and W on another node moves the role there.
+            first = writer_of(agent)
+            names = sorted(n["name"] for n in agent.status()["nodes"])
+            target = next(n for n in names if n != first[0])
+            with Tmux(screen_command(agent), 120, 35) as term:
+                term.wait_screen(lambda t: re.search(rf"(?m)^[ >]{first[0]} +W ", t), 15, f"the W marker on {first[0]}")
+                term.wait_screen(lambda t: f"writer {first[0]} epoch {first[1]}" in t, 5, "the writer line")
+                term.send(*["j"] * names.index(target), "W")
+                term.wait_screen(lambda t: f"{target}" in t and "[y/N]" in t, 5, "the writer question")
+                term.send("y")
+                wait_for(lambda: writer_of(agent) == (target, first[1] + 1), 15, f"{target} the writer")
+                term.wait_screen(lambda t: re.search(rf"(?m)^[ >]{target} +W ", t), 5, f"the W marker on {target}")
         print(f"hot rows (8 threads, 4 rows, 6 s): writer listener {writer['ok']} ok, {writer['deadlock']} x 1213, "
               f"{writer['updates_per_s']:.0f}/s on {writer['nodes']}; balance listener {balance['ok']} ok, "
               f"{balance['deadlock']} x 1213, {balance['updates_per_s']:.0f}/s on {balance['nodes']}")
         print(f"read-your-writes (pool of 4, 2000 requests): writer listener {ryw_writer['misses']} missed, "
               f"{ryw_writer['reads_cross_node']} reads on another node; balance listener {ryw_balance['misses']} "
               f"missed, {ryw_balance['reads_cross_node']} reads on another node")
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+        samples = parse_exposition(scrape)
+        writer_node = next(iter(writer["nodes"]))
+        marked = {l["node"] for n, l, v in samples if n == "galeratop_node_writer" and v == 1}
+        self.assertEqual(marked, {writer_node})
+        on_rw = {l["node"]: v for n, l, v in samples
+                 if n == "galeratop_listener_current_connections" and l["listener"] == "rw" and v > 0}
+        self.assertEqual(on_rw, {writer_node: 8.0}, "the writer listener's sessions per node, as scraped")
         self.assertGreater(writer["ok"], 100)
         self.assertEqual(writer["deadlock"], 0, writer)
         self.assertEqual(len(writer["nodes"]), 1, f"the writer listener's sessions were spread: {writer['nodes']}")
@@ -183,6 +215,13 @@ class WriterListenerTest(LabTestCase):
             # It may have moved on (the writer is never a donor, and may have donated the IST): never back.
             self.assertEqual(final[0], final[1], "the agents disagree after the old writer came back")
             self.assertNotIn(final[0][0], (None, old), f"{old} took the role back without failback")
+
+            # [writer] failback, set by a reload: the node the rule prefers takes the role back.
+            for a in agents:
+                a.write_config(extra='\n[writer]\nfailback = true\n')
+                self.assertEqual(a.galeratop("reload").returncode, 0)
+            wait_for(lambda: all(writer_of(a)[0] == old for a in agents), 15, f"{old} back as the writer (failback)")
+            print(f"failback set by a reload: {old} is the writer again, epoch {writer_of(agents[0])[1]}")
         finally:
             for a in agents:
                 a.stop()
@@ -202,11 +241,21 @@ class WriterListenerTest(LabTestCase):
                 at_drain = (app.events("progress") or [{}])[-1].get("ok", 0)
                 wait_for(lambda: (app.events("progress") or [{}])[-1].get("ok", 0) > at_drain + 50, 30,
                          "pooled requests on the new writer")
+                # The role moved back by hand, under the same load: `writer --wait` returns once it is settled.
+                self.assertEqual(agent.galeratop("ready", old).returncode, 0)
+                moved = agent.galeratop("writer", old, "--wait", "--timeout", "60s")
+                self.assertEqual(moved.returncode, 0, moved.stdout + moved.stderr)
+                back = writer_of(agent)
+                at_move = (app.events("progress") or [{}])[-1].get("ok", 0)
+                wait_for(lambda: (app.events("progress") or [{}])[-1].get("ok", 0) > at_move + 50, 30,
+                         "pooled requests on the writer moved back")
             finally:
                 result = app.stop(grace=60)
                 agent.galeratop("ready", old)
-        print(f"drain of the writer {old}: role moved to {new} (epoch {epoch} -> {new_epoch}); pooled app "
-              f"{result['requests']} requests, {result['failed']} failed, by node {result['by_node']}")
+        print(f"drain of the writer {old}: role moved to {new} (epoch {epoch} -> {new_epoch}); `galeratop writer "
+              f"{old} --wait`: {moved.stdout.strip().splitlines()[-1]}; pooled app {result['requests']} requests, "
+              f"{result['failed']} failed, by node {result['by_node']}")
+        self.assertEqual(back, (old, new_epoch + 1))
         self.assertNotEqual(new, old)
         self.assertIsNotNone(new)
         self.assertEqual(result["failed"], 0, result["error_samples"])
