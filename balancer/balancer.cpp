@@ -8,6 +8,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
+#include <set>
 
 #include "balancer/core/log.hpp"
 #include "balancer/mysql_packet.hpp"
@@ -312,10 +313,10 @@ asio::awaitable<void> balancer::end_writer_barrier(std::uint64_t generation) {
   co_await timer.async_wait(use_tuple);
   if (stopping_ || generation != writer_generation_ || writer_.settled) co_return;
   // What is left has not reached a safe point in time: it is cut, so that it cannot write beside the new writer.
-  std::map<node_id, bool> nodes;
+  std::set<node_id> nodes;
   for (const auto& [token, r] : relayed_)
-    if (is_writer_listener(r.listener) && r.node != writer_.node.value_or(0)) nodes[r.node] = true;
-  for (const auto& [node, yes] : nodes) {
+    if (is_writer_listener(r.listener) && r.node != writer_.node.value_or(0)) nodes.insert(r.node);
+  for (const node_id node : nodes) {
     const node_record* n = table_.find(node);
     const std::string name = n ? n->name() : std::to_string(node);
     std::vector<std::uint64_t> tokens = relayed_tokens_of(node, true);

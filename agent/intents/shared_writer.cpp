@@ -29,6 +29,12 @@ std::string why_not_writer(const node_record& r) {
   return "not eligible";
 }
 
+/// Whether the node's health is still being decided: never checked, or Synced and rising.
+bool deciding(const node_record& r) {
+  const health& h = r.tracker.current();
+  return h.state == galera_state::unknown || (!h.up && !h.suspect && h.state == galera_state::synced);
+}
+
 constexpr std::uint64_t epoch_limit = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
 
 std::optional<std::chrono::milliseconds> age_of(const std::optional<std::string>& text) {
@@ -72,6 +78,12 @@ writer_plan plan_writer(std::span<const node_record> nodes, const writer_facts& 
   }
   p.why = current ? fmt::format("the writer {} is {}", current->name(), why_not_writer(*current))
                   : std::string("no writer has been chosen yet");
+  // The first choice waits for every node's first verdict: an agent that has just started sees its
+  // nodes rise one by one, and would otherwise choose whichever rose first, not the rule's node.
+  if (!current && std::ranges::any_of(nodes, [](const node_record& r) { return deciding(r); })) {
+    p.why += "; waiting for every node's first checks";
+    return p;
+  }
   if (!f.fresh) {
     p.why += "; galeratop.writer cannot be read, so no other writer is chosen";
     return p;

@@ -94,7 +94,8 @@ struct writer_facts {
 };
 
 /// The rule every agent applies. The row's writer is followed while it can write (can_write);
-/// when it cannot, or there is no row, the rule's preferred node is proposed, and nothing is
+/// when it cannot, or there is no row (then once every node has had its first verdict), the
+/// rule's preferred node is proposed, and nothing is
 /// routed until the row says so: an agent never routes to a writer the row does not name.
 /// With `failback`, a node that outranks the row's writer is proposed too (routing stays on the
 /// row's writer until the change commits). An agent whose latest read failed keeps following

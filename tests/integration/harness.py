@@ -300,10 +300,7 @@ class Prometheus:
     def __init__(self, directory, target_port, rule_files=()):
         self.dir = Path(directory) / "prometheus"
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.listeners = listeners or []
-        self.ports = {name: free_port() for name, _ in self.listeners}
-        self.port = next(iter(self.ports.values())) if self.ports else free_port()
-        self.node_config = node_config or {}
+        self.port = free_port()
         config = self.dir / "prometheus.yml"
         config.write_text(
             "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"

@@ -45,6 +45,12 @@ def writer_of(agent):
     return (w["node"], w["row"]["epoch"]) if w and w["node"] else (None, w["row"]["epoch"] if w else 0)
 
 
+def sessions_by_listener(scrape, listener):
+    """{node: sessions} of one listener in a /metrics scrape, nodes without a session left out."""
+    return {l["node"]: v for n, l, v in parse_exposition(scrape)
+            if n == "galeratop_listener_current_connections" and l["listener"] == listener and v > 0}
+
+
 def lab_index(agent, name):
     """The lab index of the node `name` (wsrep_node_name) as the agent shows it."""
     address = next(n["address"] for n in agent.status()["nodes"] if n["name"] == name)
@@ -112,7 +118,9 @@ class WriterListenerTest(LabTestCase):
             with HotRowLoad(agent.ports["rw"], threads=8, rows=4, duration=6) as load:
                 # While it runs: its sessions per listener and node, and the writer, as Prometheus reads them.
                 wait_for(lambda: load.result()["ok"] > 100, 30, "hot-row updates through the writer listener")
-                scrape = agent.scrape()
+                # Published every monitor interval: the scrape that shows the 8 sessions.
+                scrape = wait_for(lambda: (lambda t: t if sum(sessions_by_listener(t, "rw").values()) == 8 else None)(
+                    agent.scrape()), 10, "the writer listener's 8 sessions in a scrape")
                 check = subprocess.run(["promtool", "check", "metrics"], input=scrape, capture_output=True, text=True)
                 writer = load.wait()  # the whole 6 s, as the balance listener's run below
             balance = HotRowLoad(agent.ports["app"], threads=8, rows=4, duration=6).run()
@@ -142,9 +150,8 @@ class WriterListenerTest(LabTestCase):
         writer_node = next(iter(writer["nodes"]))
         marked = {l["node"] for n, l, v in samples if n == "galeratop_node_writer" and v == 1}
         self.assertEqual(marked, {writer_node})
-        on_rw = {l["node"]: v for n, l, v in samples
-                 if n == "galeratop_listener_current_connections" and l["listener"] == "rw" and v > 0}
-        self.assertEqual(on_rw, {writer_node: 8.0}, "the writer listener's sessions per node, as scraped")
+        self.assertEqual(sessions_by_listener(scrape, "rw"), {writer_node: 8.0},
+                         "the writer listener's sessions per node, as scraped")
         self.assertGreater(writer["ok"], 100)
         self.assertEqual(writer["deadlock"], 0, writer)
         self.assertEqual(len(writer["nodes"]), 1, f"the writer listener's sessions were spread: {writer['nodes']}")

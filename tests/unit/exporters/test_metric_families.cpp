@@ -361,7 +361,7 @@ TEST_CASE("the writer families say which node writes, at which epoch, and whethe
   CHECK(family(all, "galeratop_writer_switches_total").metric[0].counter.value == 2);
 }
 
-TEST_CASE("with no node to write to, writer_known is 0; an unread row is not readable") {
+TEST_CASE("with no node to write to, writer_known is 0, and an unread row is not readable") {
   snapshot s = with_listeners();
   s.nodes[1].writer = false;
   s.writer->node.clear();

@@ -257,7 +257,7 @@ TEST_CASE("no writer says why in red, agents that disagree and an unreadable row
   CHECK(attr_of_text(layout_screen(s, v, 120, 35, {}, "0.1.0"), " 1 agent(s) disagree") == attr::bad);
 }
 
-TEST_CASE("narrower, the listeners line drops the nodes, then shrinks to a count; W stays while NODE does") {
+TEST_CASE("narrower, the listeners line drops the nodes, then shrinks to a count, and W stays while NODE does") {
   const json s = test::writer_status();
   view_state v;
   CHECK(line_with(render(s, v, 40, 35), " listeners: app 12 · rw 6→galera-db-02"));

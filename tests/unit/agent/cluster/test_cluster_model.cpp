@@ -302,7 +302,7 @@ TEST_CASE("an agent of the group that follows another writer raises writer_disag
   CHECK_FALSE(has(r2.advisories, "writer_disagreement"));
 }
 
-TEST_CASE("certification conflicts growing on the writer raise writes_off_writer; on another node they do not") {
+TEST_CASE("certification conflicts growing on the writer raise writes_off_writer, on another node they do not") {
   cluster_model m;
   writer_snapshot w;
   auto nodes = healthy_cluster();

@@ -45,6 +45,15 @@ TEST_CASE("with no writer chosen yet, the rule proposes its preferred node and r
   const auto p = plan_writer(t.records(), read(std::nullopt));
   CHECK_FALSE(p.route);
   CHECK(p.propose == node_id{1});
+  // A node still rising (or never checked) holds the first choice: it may be the rule's node.
+  auto rising = healthy_table(3);
+  rising.observe(1, unreachable());
+  rising.refresh(donor_policy::avoid);
+  rising.observe(1, seen());  // 1 of 2 good checks
+  rising.refresh(donor_policy::avoid);
+  const auto wait = plan_writer(rising.records(), read(std::nullopt));
+  CHECK_FALSE(wait.propose);
+  CHECK(wait.why == "no writer has been chosen yet; waiting for every node's first checks");
   // Before the first read, nothing at all: the row may name another node.
   const auto unknown = plan_writer(t.records(), {});
   CHECK_FALSE(unknown.route);
@@ -114,7 +123,7 @@ TEST_CASE("with no node able to write, the rule says so and proposes nothing") {
   CHECK(p.why == "the writer n1 is down; no other node can be the writer (Synced, ready, writer_priority > 0)");
 }
 
-TEST_CASE("agents that follow another epoch disagree once the row has settled; stale agents and this one do not count") {
+TEST_CASE("agents that follow another epoch disagree once the row has settled, stale agents and this one do not count") {
   const writer_row r = row("127.0.0.1:3306", 7, 10s);
   const std::vector<writer_follower> agents{
       {"self", "127.0.0.1:3307", 6, 1s},      // this agent: never counted
