@@ -202,9 +202,8 @@ writer_snapshot agent::writer_view() const {
   w.failback = config_.writer.failback;
   for (const writer_follower& a : writer_agents_) {
     if (a.agent == agent_id_ || a.age > agent_stale) continue;
-    const bool agrees = agents_disagreeing(std::span(&a, 1), agent_id_, writer_facts_.row, disagreement_settle,
-                                           agent_stale) == 0;
-    w.agents.push_back({a.agent, a.node, a.epoch, std::chrono::duration<double>(a.age).count(), agrees});
+    w.agents.push_back({a.agent, a.node, a.epoch, std::chrono::duration<double>(a.age).count(),
+                        !disagrees(a, writer_facts_.row, disagreement_settle)});
   }
   w.agents_disagreeing = agents_disagreeing(writer_agents_, agent_id_, writer_facts_.row, disagreement_settle,
                                             agent_stale);

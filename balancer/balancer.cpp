@@ -8,7 +8,6 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
-#include <set>
 
 #include "balancer/core/log.hpp"
 #include "balancer/mysql_packet.hpp"
@@ -219,11 +218,18 @@ bool balancer::apply_change(const std::vector<node_mark>& before) {
   return changed;
 }
 
-std::vector<std::uint64_t> balancer::relayed_tokens_of(node_id id, bool writer_only) const {
+std::vector<std::uint64_t> balancer::relayed_tokens_of(node_id id) const {
   std::vector<std::uint64_t> tokens;
   for (const auto& [token, r] : relayed_)
-    if (r.node == id && (!writer_only || is_writer_listener(r.listener))) tokens.push_back(token);
+    if (r.node == id) tokens.push_back(token);
   return tokens;
+}
+
+std::map<node_id, std::vector<std::uint64_t>> balancer::stray_writer_tokens() const {
+  std::map<node_id, std::vector<std::uint64_t>> by_node;
+  for (const auto& [token, r] : relayed_)
+    if (is_writer_listener(r.listener) && r.node != writer_.node.value_or(0)) by_node[r.node].push_back(token);
+  return by_node;
 }
 
 void balancer::close_sessions_of(node_id id, std::string_view why) {
@@ -288,12 +294,9 @@ void balancer::set_writer(std::optional<node_id> writer, std::string why) {
   const std::uint64_t generation = ++writer_generation_;
   // Every writer-listener session on another node is asked to end at its next safe point; one
   // still connecting is closed at once (it has sent nothing yet).
-  std::map<node_id, std::vector<std::uint64_t>> by_node;
-  for (const auto& [token, r] : relayed_)
-    if (is_writer_listener(r.listener) && r.node != writer.value_or(0)) by_node[r.node].push_back(token);
   for (session* s : connecting_)
     if (is_writer_listener(s->listener) && s->node != writer.value_or(0)) s->close();
-  for (auto& [node, tokens] : by_node) {
+  for (auto& [node, tokens] : stray_writer_tokens()) {
     const node_record* r = table_.find(node);
     const std::string name = r ? r->name() : std::to_string(node);
     log_info("node {}: closing {} writer-listener session(s) at their next safe point because it is no longer the "
@@ -313,13 +316,9 @@ asio::awaitable<void> balancer::end_writer_barrier(std::uint64_t generation) {
   co_await timer.async_wait(use_tuple);
   if (stopping_ || generation != writer_generation_ || writer_.settled) co_return;
   // What is left has not reached a safe point in time: it is cut, so that it cannot write beside the new writer.
-  std::set<node_id> nodes;
-  for (const auto& [token, r] : relayed_)
-    if (is_writer_listener(r.listener) && r.node != writer_.node.value_or(0)) nodes.insert(r.node);
-  for (const node_id node : nodes) {
+  for (auto& [node, tokens] : stray_writer_tokens()) {
     const node_record* n = table_.find(node);
     const std::string name = n ? n->name() : std::to_string(node);
-    std::vector<std::uint64_t> tokens = relayed_tokens_of(node, true);
     log_info("node {}: cutting {} writer-listener session(s): no safe point within the writer barrier ({} ms)", name,
              tokens.size(), settings_.writer_barrier.count());
     relay_.close(std::move(tokens), {.at = relay::close_order::when::now,

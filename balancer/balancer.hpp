@@ -178,8 +178,9 @@ class balancer {
   bool apply_change(const std::vector<node_mark>& before);  // true: something changed
   void close_sessions_of(node_id id, std::string_view why);  // now: the node is lost, or a deadline passed
   void close_when_safe(node_id id, std::string_view why);    // at each session's next safe point
-  /// The relayed sessions on node `id`; only those of writer listeners when `writer_only`.
-  std::vector<std::uint64_t> relayed_tokens_of(node_id id, bool writer_only = false) const;
+  std::vector<std::uint64_t> relayed_tokens_of(node_id id) const;
+  /// The relayed writer-listener sessions on another node than the writer, by node.
+  std::map<node_id, std::vector<std::uint64_t>> stray_writer_tokens() const;
 
   asio::io_context& io_;
   balancer_settings settings_;

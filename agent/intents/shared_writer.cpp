@@ -96,13 +96,16 @@ writer_plan plan_writer(std::span<const node_record> nodes, const writer_facts& 
   return p;
 }
 
+bool disagrees(const writer_follower& a, const std::optional<writer_row>& row, std::chrono::milliseconds settle) {
+  if (!row) return !a.node.empty();
+  return row->age >= settle && (a.epoch != row->epoch || a.node != row->node);
+}
+
 std::size_t agents_disagreeing(std::span<const writer_follower> agents, std::string_view self,
                                const std::optional<writer_row>& row, std::chrono::milliseconds settle,
                                std::chrono::milliseconds stale) {
-  if (row && row->age < settle) return 0;
   return static_cast<std::size_t>(std::ranges::count_if(agents, [&](const writer_follower& a) {
-    if (a.agent == self || a.age > stale) return false;
-    return row ? a.epoch != row->epoch || a.node != row->node : !a.node.empty();
+    return a.agent != self && a.age <= stale && disagrees(a, row, settle);
   }));
 }
 

@@ -104,9 +104,11 @@ struct writer_facts {
 /// but proposes nothing, and routes nothing once that node cannot write (safety).
 writer_plan plan_writer(std::span<const node_record> nodes, const writer_facts& facts);
 
-/// How many other agents follow another writer or epoch than `row` (or none): counted only
-/// once the row is older than `settle`, so that agents still moving to a new epoch are not
-/// counted, and only for agents heard of within `stale`.
+/// Whether agent `a` follows another writer or epoch than `row` (or routes to one when there is
+/// none), once the row is older than `settle`: agents still moving to a new epoch do not count.
+bool disagrees(const writer_follower& a, const std::optional<writer_row>& row, std::chrono::milliseconds settle);
+
+/// How many agents but `self`, heard of within `stale`, disagree (disagrees()).
 std::size_t agents_disagreeing(std::span<const writer_follower> agents, std::string_view self,
                                const std::optional<writer_row>& row, std::chrono::milliseconds settle,
                                std::chrono::milliseconds stale);

@@ -427,18 +427,46 @@ def mariadb_cli(port, query, timeout=30):
                            "-e", query], capture_output=True, text=True, timeout=timeout)
 
 
-class ShortSessionLoad:
+class LoadThreads:
+    """A load of `threads` threads, each running `_run` until the `with` block ends (or `_run`
+    returns); `_lock` guards what they record. Subclasses prepare in `setup`, before any starts."""
+
+    def __init__(self, threads):
+        self.threads = threads
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._workers = []
+
+    def setup(self):
+        pass
+
+    def _run(self):
+        raise NotImplementedError
+
+    def __enter__(self):
+        self.setup()
+        for _ in range(self.threads):
+            t = threading.Thread(target=self._run, daemon=True)
+            t.start()
+            self._workers.append(t)
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        for t in self._workers:
+            t.join(30)
+
+
+class ShortSessionLoad(LoadThreads):
     """Connect, write, read, close, in a loop on a few threads, bounded in time;
     records every failure with the time its request started."""
 
     def __init__(self, port, threads=4, duration=60):
-        self.port, self.threads, self.duration = port, threads, duration
+        super().__init__(threads)
+        self.port, self.duration = port, duration
         self.ok = 0
         self.failures = []
         self.by_node = {}
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._workers = []
 
     def _one(self):
         with app_connect(self.port, timeout=5) as c, c.cursor() as cur:
@@ -462,18 +490,8 @@ class ShortSessionLoad:
                 with self._lock:
                     self.failures.append((started, repr(e)))
 
-    def __enter__(self):
+    def setup(self):
         lab().sql(1, "CREATE TABLE IF NOT EXISTS app.load_probe (id BIGINT AUTO_INCREMENT PRIMARY KEY, v INT)")
-        for _ in range(self.threads):
-            t = threading.Thread(target=self._run, daemon=True)
-            t.start()
-            self._workers.append(t)
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        for t in self._workers:
-            t.join(30)
 
     def failures_after(self, t):
         """Failed requests that started after `t` (one in flight on a node that dies may fail)."""

@@ -29,7 +29,8 @@ import uuid
 
 import pymysql
 
-from harness import Agent, LabTestCase, Tmux, app_connect, node_name_via, node_of, parse_exposition, wait_for
+from harness import (Agent, LabTestCase, LoadThreads, Tmux, app_connect, node_name_via, node_of, parse_exposition,
+                     wait_for)
 from pooled_app import PooledApp
 from test_tui import screen_command
 from write_model import HotRowLoad, ReadYourWrites
@@ -58,17 +59,15 @@ def lab_index(agent, name):
     return next(n["index"] for n in agent.lab.nodes if f"127.0.0.1:{n['port']}" == address)
 
 
-class WriteProbe:
+class WriteProbe(LoadThreads):
     """Threads writing one row per request through `port`, each row naming the node that took it;
     reconnects after an error. Records every acknowledged write (node, time) and every failure."""
 
     def __init__(self, port, threads=2):
-        self.port, self.threads = port, threads
+        super().__init__(threads)
+        self.port = port
         self.acked = []
         self.failures = []
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._workers = []
 
     def _run(self):
         conn = None
@@ -92,20 +91,10 @@ class WriteProbe:
         if conn is not None:
             conn.close()
 
-    def __enter__(self):
+    def setup(self):
         with app_connect(self.port) as c, c.cursor() as cur:
             cur.execute("CREATE TABLE IF NOT EXISTS writer_probe (id BIGINT AUTO_INCREMENT PRIMARY KEY, "
                         "node VARCHAR(64) NOT NULL, at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))")
-        for _ in range(self.threads):
-            t = threading.Thread(target=self._run, daemon=True)
-            t.start()
-            self._workers.append(t)
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        for t in self._workers:
-            t.join(30)
 
     def acked_since(self, t):
         with self._lock:
