@@ -24,6 +24,7 @@
 #include "agent/descriptor_limit.hpp"
 #include "agent/service_manager.hpp"
 #include "agent/version.hpp"
+#include "balancer/address_text.hpp"
 #include "balancer/core/clock.hpp"
 #include "balancer/core/log.hpp"
 #include "exporters/metrics_server.hpp"
@@ -94,7 +95,8 @@ void agent::apply(const config& c, const std::string& password) {
     auto ep = resolve(io_, n.address, error);
     if (!ep) throw std::runtime_error(fmt::format("node {}: cannot resolve: {}", n.address.to_string(), error));
     backends.push_back(
-        {n.name, n.address.to_string(), {ep->address().to_string(), ep->port()}, n.weight, n.writer_priority});
+        {n.name, n.address.to_string(), {ep->address().to_string(), ep->port()}, n.weight, n.writer_priority,
+         n.proxy_protocol.value_or(c.balancer.proxy_protocol)});
   }
   const reload_plan plan = plan_reload(balancer_.table().records(), c.nodes);
   for (std::size_t i = 0; i < c.nodes.size(); ++i) {
@@ -228,16 +230,7 @@ int agent::run() {
   auto password = read_secret_file(config_.monitor.password_file, "monitor.password_file", error);
   if (!password) throw std::runtime_error(error);
   descriptor_limit_ = raise_descriptor_limit();
-  for (const listener_config& l : config_.effective_listeners()) {
-    const std::string where = config_.listeners.empty() ? "agent.listen" : fmt::format("listener {}", l.name);
-    auto at = resolve(io_, l.address, error);
-    if (!at) throw std::runtime_error(fmt::format("{} {}: {}", where, l.address.to_string(), error));
-    try {
-      balancer_.listen(l.name, l.role, l.address.to_string(), *at);
-    } catch (const std::system_error& e) {
-      throw std::runtime_error(fmt::format("{} {}: {}", where, l.address.to_string(), e.code().message()));
-    }
-  }
+  open_listeners();
   open_state_and_exporter();
   const config initial = config_;
   apply(initial, *password);
@@ -255,6 +248,36 @@ int agent::run() {
   service_manager::ready(serving_status());
   io_.run();
   return 0;
+}
+
+void agent::open_listeners() {
+  // Socket activation: a socket systemd holds (galeratopd.socket) keeps queueing clients while
+  // galeratopd restarts, and the new one accepts them. A listener takes the passed socket bound
+  // to its own address, or binds one.
+  std::vector<service_manager::passed_socket> passed = service_manager::passed_sockets();
+  std::string error;
+  for (const listener_config& l : config_.effective_listeners()) {
+    const std::string where = config_.listeners.empty() ? "agent.listen" : fmt::format("listener {}", l.name);
+    auto at = resolve(io_, l.address, error);
+    if (!at) throw std::runtime_error(fmt::format("{} {}: {}", where, l.address.to_string(), error));
+    auto from_systemd = std::ranges::find(passed, at, &service_manager::passed_socket::listening_at);
+    try {
+      if (from_systemd == passed.end()) {
+        balancer_.listen(l.name, l.role, l.address.to_string(), *at);
+        continue;
+      }
+      balancer_.adopt(l.name, l.role, l.address.to_string(), from_systemd->fd, *at);
+      log_info("{} {}: the listening socket systemd passed (socket activation)", where, l.address.to_string());
+      passed.erase(from_systemd);
+    } catch (const std::system_error& e) {
+      throw std::runtime_error(fmt::format("{} {}: {}", where, l.address.to_string(), e.code().message()));
+    }
+  }
+  for (const service_manager::passed_socket& p : passed) {
+    log_warning("a socket systemd passed ({}) matches no listener of the configuration: closed",
+                p.listening_at ? endpoint_text(*p.listening_at) : std::string("not a listening TCP socket"));
+    ::close(p.fd);
+  }
 }
 
 std::string agent::serving_status() const {
@@ -376,8 +399,12 @@ void agent::publish() {
   s->cluster = std::move(result.cluster);
   s->advisories = std::move(result.advisories);
   const frontend_counters& f = balancer_.frontend();
+  const balancer_settings& data_path = balancer_.settings();
   s->frontend = {listeners_text(), started_at_, balancer_.session_count(), f.accepted_total,
-                 f.rejected_total, f.rejected_no_node, f.rejected_limit, balancer_.settings().max_connections};
+                 f.rejected_total, f.rejected_no_node, f.rejected_limit, data_path.max_connections,
+                 f.waiting, f.waits_served, f.waits_refused, f.waits_abandoned,
+                 std::chrono::duration<double>(f.longest_wait).count(),
+                 std::chrono::duration<double>(data_path.hold).count(), data_path.hold_limit};
   for (const listener_figures& l : balancer_.listeners()) {
     listener_snapshot ls{l.name, std::string(to_string(l.role)), l.address, l.accepted_total, {}};
     for (const node_record& r : balancer_.table().records())

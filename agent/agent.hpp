@@ -69,6 +69,7 @@ class agent {
   std::string listeners_text() const;
   asio::awaitable<void> shut_down();
   /// Loads what an earlier run remembered and starts the metrics server.
+  void open_listeners();
   void open_state_and_exporter();
   /// Hands the state files and the control socket to `who`, then becomes it (agent.user).
   void become(const run_as& who);

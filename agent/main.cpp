@@ -65,6 +65,10 @@ void add_options(CLI::App& app, options& o) {
   app.add_option("--close-patience", ov.close_patience,
                  "[balancer] close_patience: after it, a drain takes any safe point")
       ->option_text("DURATION");
+  app.add_option("--hold", ov.hold, "[balancer] hold: how long a client no node can take now waits before "
+                 "ERR 1047; 0 = refused at once")->option_text("DURATION");
+  app.add_option("--hold-limit", ov.hold_limit, "[balancer] hold_limit: clients held at once; one more is refused at "
+                 "once")->option_text("N");
   app.add_option("--metrics", ov.metrics, "[agent] metrics address, \"\" disables")->option_text("HOST:PORT");
   app.add_option("--state-dir", ov.state_dir, "[agent] state_dir: what must survive a restart")
       ->option_text("DIR");
@@ -73,6 +77,8 @@ void add_options(CLI::App& app, options& o) {
   app.add_option("--intents-group", ov.intents_group, "[intents] group: agents with the same group share drain, "
                  "maint and weight through the cluster")->option_text("NAME");
   app.add_flag("--local-intents", ov.local_intents, "[intents] shared = false: keep intents in the state file only");
+  app.add_flag("--proxy-protocol", ov.proxy_protocol, "[balancer] proxy_protocol = true: sessions start with a PROXY "
+               "v2 header naming the client (nodes need it in proxy_protocol_networks)");
   app.add_flag("--writer-failback", ov.writer_failback, "[writer] failback = true: a recovered node with a higher "
                "writer_priority takes the writer role back");
   app.add_option("--writer-barrier", ov.writer_barrier, "[writer] barrier: how long a writer switch waits for the "

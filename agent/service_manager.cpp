@@ -1,9 +1,12 @@
 #include "agent/service_manager.hpp"
 
 #include <fmt/format.h>
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include <cstring>
 #include <string>
 
 namespace galeratop::service_manager {
@@ -33,5 +36,25 @@ std::optional<std::chrono::microseconds> watchdog_interval() {
 }
 
 void watchdog() { notify("WATCHDOG=1"); }
+
+std::vector<passed_socket> passed_sockets() {
+  std::vector<passed_socket> passed;
+  const int n = sd_listen_fds(1);
+  for (int fd = SD_LISTEN_FDS_START; n > 0 && fd < SD_LISTEN_FDS_START + n; ++fd) {
+    (void)::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    passed_socket p{fd, std::nullopt};
+    ::sockaddr_storage addr{};
+    ::socklen_t len = sizeof addr;
+    if ((sd_is_socket_inet(fd, AF_INET, SOCK_STREAM, 1, 0) > 0 || sd_is_socket_inet(fd, AF_INET6, SOCK_STREAM, 1, 0) > 0) &&
+        ::getsockname(fd, reinterpret_cast<::sockaddr*>(&addr), &len) == 0) {
+      asio::ip::tcp::endpoint at;
+      std::memcpy(at.data(), &addr, len);
+      at.resize(len);
+      p.listening_at = at;
+    }
+    passed.push_back(p);
+  }
+  return passed;
+}
 
 }  // namespace galeratop::service_manager

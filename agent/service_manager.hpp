@@ -1,8 +1,10 @@
 #pragma once
 
+#include <asio/ip/tcp.hpp>
 #include <chrono>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace galeratop {
 
@@ -21,6 +23,16 @@ void stopping(std::string_view status);
 std::optional<std::chrono::microseconds> watchdog_interval();
 /// WATCHDOG=1: the io thread, which owns the data path, is alive.
 void watchdog();
+
+/// A descriptor systemd passed (socket activation) and what it is.
+struct passed_socket {
+  int fd = -1;
+  std::optional<asio::ip::tcp::endpoint> listening_at;  ///< a listening TCP socket's address; nullopt: something else
+};
+/// The sockets systemd passed (LISTEN_FDS and LISTEN_PID, sd_listen_fds(3)), close-on-exec from
+/// now on; none when it passed none or they are meant for another process. Clears LISTEN_* so
+/// that nothing started later takes them for its own.
+std::vector<passed_socket> passed_sockets();
 
 }  // namespace service_manager
 }  // namespace galeratop

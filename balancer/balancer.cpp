@@ -12,6 +12,7 @@
 #include "balancer/core/log.hpp"
 #include "balancer/mysql_packet.hpp"
 #include "balancer/node_connect.hpp"
+#include "balancer/proxy_header.hpp"
 
 namespace galeratop {
 
@@ -72,14 +73,23 @@ balancer::balancer(asio::io_context& io, balancer_settings settings)
 balancer::~balancer() { stopping_ = true; }
 
 void balancer::listen(std::string name, listener_role role, std::string address, const tcp::endpoint& at) {
+  add_listener(std::move(name), role, std::move(address), [&](listener& l) { l.listen(at); });
+}
+
+void balancer::adopt(std::string name, listener_role role, std::string address, int fd, const tcp::endpoint& at) {
+  add_listener(std::move(name), role, std::move(address), [&](listener& l) { l.adopt(fd, at); });
+}
+
+void balancer::add_listener(std::string name, listener_role role, std::string address,
+                            const std::function<void(listener&)>& open) {
   const std::size_t index = listeners_.size();
   auto slot = std::make_unique<listener_slot>(
       io_, [this, index](tcp::socket client) { on_client(index, std::move(client)); },
       [this](const std::error_code& ec) { note_shortage("accept", ec); });
-  slot->socket.listen(at);
   slot->figures.name = std::move(name);
   slot->figures.role = role;
   slot->figures.address = std::move(address);
+  open(slot->socket);  // throws when it cannot: the listener is not added
   listeners_.push_back(std::move(slot));
 }
 
@@ -106,6 +116,7 @@ node_id balancer::add_node(const backend& b, const intent& i, const health_rules
   node_record& r = table_.add(id, b.configured_name, b.address, b.configured_weight, rules);
   r.resolved = b.resolved;
   r.writer_priority = b.writer_priority;
+  r.proxy_protocol = b.proxy_protocol;
   r.intent = i;
   table_.refresh(settings_.donors);
   return id;
@@ -118,6 +129,7 @@ void balancer::update_node(node_id id, const backend& b, const health_rules& rul
   r->configured_name = b.configured_name;
   r->configured_weight = b.configured_weight;
   r->writer_priority = b.writer_priority;
+  r->proxy_protocol = b.proxy_protocol;
   r->resolved = b.resolved;
   r->tracker.set_rules(rules);
   apply_change(before);
@@ -215,6 +227,7 @@ bool balancer::apply_change(const std::vector<node_mark>& before) {
     if (settings_.close_on_failure && is_failure(h.state) && (was == before.end() || !is_failure(was->state)))
       close_sessions_of(r.id, fmt::format("{}: {}", to_string(h.state), h.reason));
   }
+  if (changed) wake_held();  // a node may have become eligible for them
   return changed;
 }
 
@@ -258,8 +271,8 @@ void balancer::close_when_safe(node_id id, std::string_view why) {
 
 void balancer::close_all_sessions() {
   for (session* s : connecting_) s->close();
-  for (session* s : waiting_) s->close();
-  wake_writer_waiters();  // they see their client closed and end
+  for (const held_client& h : held_) h.s->close();
+  wake_held();  // they see their client closed and end
   relay_.close_all();
 }
 
@@ -279,8 +292,14 @@ std::size_t balancer::stray_writer_sessions() const {
   return n;
 }
 
-void balancer::wake_writer_waiters() {
-  for (asio::steady_timer* t : writer_waiters_) t->cancel();
+bool balancer::can_place(std::size_t listener) const {
+  if (is_writer_listener(listener)) return ready_writer().has_value();
+  return std::ranges::any_of(table_.records(), &node_record::eligible);
+}
+
+void balancer::wake_held() {
+  // Cancelled in arrival order, their coroutines resume in that order and connect in that order.
+  for (const held_client& h : held_) h.wake->cancel();
 }
 
 void balancer::set_writer(std::optional<node_id> writer, std::string why) {
@@ -306,7 +325,7 @@ void balancer::set_writer(std::optional<node_id> writer, std::string why) {
   }
   writer_.settled = stray_writer_sessions() == 0;
   if (writer_.settled)
-    wake_writer_waiters();
+    wake_held();
   else
     asio::co_spawn(io_, end_writer_barrier(generation), asio::detached);
 }
@@ -381,7 +400,7 @@ void balancer::release_listener_count(std::size_t listener, node_id node) {
 void balancer::settle_writer_if_done() {
   if (stray_writer_sessions() != 0) return;
   writer_.settled = true;
-  wake_writer_waiters();
+  wake_held();
 }
 
 void balancer::note_connect_failure(node_id id, const connect_failure& failure) {
@@ -436,31 +455,64 @@ asio::awaitable<void> balancer::refuse_over_limit(tcp::socket client) {
 // and warns, although Asio's awaitable frame defines both operator new and delete.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-asio::awaitable<std::optional<node_id>> balancer::await_writer(session& s) {
-  // A switch in progress, or no writer known yet: the client waits (its connect looks slow)
-  // rather than being refused at once, for at most the barrier a switch takes.
-  const auto deadline = asio::steady_timer::clock_type::now() + settings_.writer_barrier;
-  while (!ready_writer() && s.client.is_open() && asio::steady_timer::clock_type::now() < deadline) {
-    asio::steady_timer wait(io_, deadline);
-    writer_waiters_.insert(&wait);
-    waiting_.insert(&s);
-    ++writer_.waiting;
-    co_await wait.async_wait(use_tuple);
-    --writer_.waiting;
-    waiting_.erase(&s);
-    writer_waiters_.erase(&wait);
+asio::awaitable<balancer::hold_end> balancer::hold(session& s) {
+  if (can_place(s.listener)) co_return hold_end::placed;
+  if (settings_.hold.count() == 0) co_return hold_end::refused;
+  if (held_.size() >= settings_.hold_limit) {
+    ++frontend_.waits_refused;
+    co_return hold_end::full;
   }
-  co_return s.client.is_open() ? ready_writer() : std::nullopt;
+  // The client's connect looks slow, rather than failing, while the agent starts, a writer switch
+  // settles or the last eligible node gives way to the next. It has sent nothing and must not
+  // before the greeting: a read that completes means it gave up, and its hold ends.
+  const auto started = asio::steady_timer::clock_type::now();
+  asio::steady_timer wake(io_, started + settings_.hold);
+  struct watch {
+    asio::steady_timer* wake;  // nullptr once the hold has ended: a completion queued before the cancel below
+    bool gone = false;
+  };
+  auto w = std::make_shared<watch>(&wake);
+  s.client.async_wait(tcp::socket::wait_read, [w](const std::error_code& ec) {
+    if (ec || !w->wake) return;
+    w->gone = true;
+    w->wake->cancel();
+  });
+  const auto entry = held_.insert(held_.end(), {&s, &wake});
+  ++frontend_.waiting;
+  if (is_writer_listener(s.listener)) ++writer_.waiting;
+  while (!can_place(s.listener) && !w->gone && s.client.is_open() &&
+         asio::steady_timer::clock_type::now() < wake.expiry())
+    co_await wake.async_wait(use_tuple);  // woken early by wake_held() or by the client leaving
+  w->wake = nullptr;
+  std::error_code ignored;
+  s.client.cancel(ignored);
+  held_.erase(entry);
+  --frontend_.waiting;
+  if (is_writer_listener(s.listener)) --writer_.waiting;
+  frontend_.longest_wait = std::max(frontend_.longest_wait, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                                asio::steady_timer::clock_type::now() - started));
+  if (w->gone || !s.client.is_open()) {
+    ++frontend_.waits_abandoned;
+    s.close();
+    co_return hold_end::abandoned;
+  }
+  const bool placed = can_place(s.listener);
+  ++(placed ? frontend_.waits_served : frontend_.waits_refused);
+  co_return placed ? hold_end::placed : hold_end::refused;
 }
 
 asio::awaitable<bool> balancer::connect_session(session& s, greeting_buffer& greeting, std::size_t& got,
                                                 std::string& failures, bool& short_of_descriptors) {
   const bool to_writer = is_writer_listener(s.listener);
-  std::optional<node_id> writer;
-  if (to_writer && !(writer = co_await await_writer(s))) {
-    failures = writer_.why.empty() ? "no writer" : writer_.why;
+  if (const hold_end held = co_await hold(s); held != hold_end::placed) {
+    failures = !to_writer             ? table_.unavailable_reason()
+               : writer_.why.empty() ? std::string("no writer")
+                                     : writer_.why;
+    if (held == hold_end::full)
+      failures += fmt::format(" and {} client(s) are held already (hold_limit)", settings_.hold_limit);
     co_return false;
   }
+  const std::optional<node_id> writer = to_writer ? ready_writer() : std::nullopt;
   std::vector<node_id> tried;
   // A writer listener has one node to offer: another would be a second writer.
   const int attempts = to_writer ? 1 : settings_.connect_attempts;
@@ -470,7 +522,8 @@ asio::awaitable<bool> balancer::connect_session(session& s, greeting_buffer& gre
     node_record& r = *table_.find(*id);
     const std::string name = r.name();
     attach(s, r);
-    const connect_result c = co_await connect_to_node(s.server, s.to, settings_.connect_timeout, greeting);
+    const connect_result c =
+        co_await connect_to_node(s.server, s.to, settings_.connect_timeout, greeting, proxy_header_for(s, r));
     got = c.greeting_bytes;
     if (!c.failure) {
       if (node_record* now = table_.find(*id)) ++now->traffic.connections_total;
@@ -491,6 +544,15 @@ asio::awaitable<bool> balancer::connect_session(session& s, greeting_buffer& gre
   if (failures.empty()) failures = table_.unavailable_reason();
   else failures = fmt::format("no Galera node could be reached ({})", failures);
   co_return false;
+}
+
+std::string balancer::proxy_header_for(const session& s, const node_record& r) const {
+  if (!r.proxy_protocol) return {};
+  std::error_code ec;
+  const tcp::endpoint from = s.client.remote_endpoint(ec);
+  const tcp::endpoint to = ec ? tcp::endpoint{} : s.client.local_endpoint(ec);
+  // A client already gone (ENOTCONN) has nothing to send on: the relay ends its session at once.
+  return ec ? std::string{} : encode_proxy_v2(from, to);
 }
 
 asio::awaitable<void> balancer::run_session(std::size_t listener, tcp::socket client) {

@@ -6,6 +6,9 @@
 #include <array>
 #include <asio/steady_timer.hpp>
 #include <cstdint>
+#include <functional>
+#include <chrono>
+#include <list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -33,6 +36,7 @@ struct backend {
   resolved_address resolved;    ///< where the data path connects
   std::uint32_t configured_weight = 1;
   std::uint32_t writer_priority = 1;  ///< writer listeners prefer the highest; 0 = never the writer
+  bool proxy_protocol = false;        ///< sessions start with a PROXY v2 header naming the client
 };
 
 /// One client-facing listener and what it has done.
@@ -49,7 +53,7 @@ struct writer_route {
   std::optional<node_id> node;  ///< the writer; nullopt: none now (new sessions wait, then are refused)
   std::string why;              ///< why there is none, or why it changed last
   bool settled = true;          ///< no writer-listener session is left on another node
-  std::size_t waiting = 0;      ///< writer-listener clients waiting for a settled writer
+  std::size_t waiting = 0;      ///< writer-listener clients held for a settled writer
   std::uint64_t switches = 0;   ///< times writer listeners moved from one node to another (failovers too)
 };
 
@@ -59,6 +63,11 @@ struct frontend_counters {
   std::uint64_t rejected_total = 0;  ///< clients sent a galeratop error instead of a greeting (sum of the two below)
   std::uint64_t rejected_no_node = 0;  ///< ERR 1047: no node could take them
   std::uint64_t rejected_limit = 0;    ///< ERR 1040: max_connections reached, or no descriptor left
+  std::size_t waiting = 0;             ///< clients held now ([balancer] hold): accepted, not greeted, no node yet
+  std::uint64_t waits_served = 0;      ///< holds that ended with a node
+  std::uint64_t waits_refused = 0;     ///< holds that ended in ERR 1047 at their end, or at once past hold_limit
+  std::uint64_t waits_abandoned = 0;   ///< holds the client gave up on (closed its side)
+  std::chrono::milliseconds longest_wait{0};  ///< the longest hold that has ended, since start
 };
 
 /// The Galera-aware TCP balancer. Every member runs on the one io_context
@@ -75,6 +84,8 @@ class balancer {
   /// Binds one more listener and starts accepting its clients; throws std::system_error when the
   /// address cannot be bound. `address` is how it is shown.
   void listen(std::string name, listener_role role, std::string address, const asio::ip::tcp::endpoint& at);
+  /// The same on a socket that already listens at `at`, passed by systemd; the balancer owns it then.
+  void adopt(std::string name, listener_role role, std::string address, int fd, const asio::ip::tcp::endpoint& at);
   /// Closes every listener; established sessions go on.
   void stop_accepting();
 
@@ -134,6 +145,8 @@ class balancer {
     std::size_t listener = 0;
   };
 
+  void add_listener(std::string name, listener_role role, std::string address,
+                    const std::function<void(listener&)>& open);
   void on_client(std::size_t listener, asio::ip::tcp::socket client);
   /// Why a client is sent an error instead of a greeting.
   enum class rejection { no_node, over_limit };
@@ -148,12 +161,25 @@ class balancer {
   using greeting_buffer = std::array<char, 1024>;
   asio::awaitable<bool> connect_session(session& s, greeting_buffer& greeting, std::size_t& got,
                                         std::string& failures, bool& short_of_descriptors);
-  /// Waits until writer listeners have a settled writer, or writer_barrier has passed; the writer, if any.
-  asio::awaitable<std::optional<node_id>> await_writer(session& s);
+  /// How a client's hold ended.
+  enum class hold_end {
+    placed,     ///< its listener has a node for it (at once, or after waiting)
+    refused,    ///< none within `hold` (or hold is 0)
+    full,       ///< none now, and hold_limit clients are held already
+    abandoned,  ///< the client closed its side meanwhile
+  };
+  /// Holds the client while its listener has no node to offer, for at most `hold`; held clients
+  /// are woken in arrival order.
+  asio::awaitable<hold_end> hold(session& s);
+  /// Whether a client of this listener would get a node now: a settled writer, or an eligible node.
+  bool can_place(std::size_t listener) const;
+  /// The PROXY v2 header naming the session's client, when the node wants one; empty otherwise.
+  std::string proxy_header_for(const session& s, const node_record& r) const;
   std::optional<node_id> ready_writer() const;
   /// Writer-listener sessions (connecting or relayed) on another node than the writer.
   std::size_t stray_writer_sessions() const;
-  void wake_writer_waiters();
+  /// Wakes every held client, oldest first: each looks again whether it has a node.
+  void wake_held();
   /// Ends a switch once the old writer's sessions are gone: the waiting clients go on.
   void settle_writer_if_done();
   void release_listener_count(std::size_t listener, node_id node);
@@ -192,8 +218,12 @@ class balancer {
   writer_route writer_;
   std::optional<node_id> last_writer_;  // the last node writer listeners were sent to
   std::uint64_t writer_generation_ = 0;  // +1 at every change of writer: a barrier ends only the switch it began
-  std::unordered_set<asio::steady_timer*> writer_waiters_;  // clients waiting for a settled writer
-  std::unordered_set<session*> waiting_;                      // their sessions, closed by close_all_sessions
+  /// A client held for want of a node: its session and the timer it sleeps on.
+  struct held_client {
+    session* s;
+    asio::steady_timer* wake;
+  };
+  std::list<held_client> held_;  // in arrival order: woken oldest first; closed by close_all_sessions
   node_id next_id_ = 1;
   std::uint64_t next_token_ = 1;
   std::size_t session_count_ = 0;  // connecting plus relayed

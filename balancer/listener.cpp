@@ -17,14 +17,24 @@ void listener::listen(const tcp::endpoint& at) {
   acceptor_.emplace(io_);
   acceptor_->open(at.protocol());
   acceptor_->set_option(tcp::acceptor::reuse_address(true));
+  set_client_options();
+  acceptor_->bind(at);
+  acceptor_->listen(asio::socket_base::max_listen_connections);
+  asio::co_spawn(io_, accept_loop(), asio::detached);
+}
+
+void listener::adopt(int fd, const tcp::endpoint& at) {
+  acceptor_.emplace(io_, at.protocol(), fd);
+  set_client_options();
+  asio::co_spawn(io_, accept_loop(), asio::detached);
+}
+
+void listener::set_client_options() {
   // Accepted sockets inherit both from the listener, which saves two syscalls per client.
   // No delay: MySQL is request/response, never wait to fill a segment. Keep-alive: a client
   // host that vanishes does not hold a node's connection until the idle timeout.
   acceptor_->set_option(tcp::no_delay(true));
   acceptor_->set_option(asio::socket_base::keep_alive(true));
-  acceptor_->bind(at);
-  acceptor_->listen(asio::socket_base::max_listen_connections);
-  asio::co_spawn(io_, accept_loop(), asio::detached);
 }
 
 void listener::stop() {

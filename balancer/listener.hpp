@@ -21,10 +21,13 @@ class listener {
 
   /// Binds and starts accepting; throws std::system_error when the address cannot be bound.
   void listen(const asio::ip::tcp::endpoint& at);
+  /// Starts accepting on a socket that already listens at `at` (one systemd passed), and owns it.
+  void adopt(int fd, const asio::ip::tcp::endpoint& at);
   /// Closes the socket; clients already accepted go on.
   void stop();
 
  private:
+  void set_client_options();
   asio::awaitable<void> accept_loop();
 
   asio::io_context& io_;

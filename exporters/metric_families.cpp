@@ -227,6 +227,18 @@ std::vector<MetricFamily> metric_families(const snapshot& s) {
               static_cast<double>(s.frontend.rejected_limit));
   out.gauge("galeratop_frontend_max_connections", "Client sessions held at once before clients get ERR 1040.", {},
             static_cast<double>(s.frontend.max_connections));
+  out.gauge("galeratop_frontend_waiting",
+            "Clients accepted and not greeted yet because no node can take them now ([balancer] hold).", {},
+            static_cast<double>(s.frontend.waiting));
+  constexpr std::string_view waits_help =
+      "Clients held for want of a node, by how the wait ended: served by a node, refused with ERR 1047 (at the "
+      "hold's end, or at once past hold_limit), or abandoned by the client.";
+  for (const auto& [outcome, n] : {std::pair{"served", s.frontend.waits_served},
+                                   {"refused", s.frontend.waits_refused},
+                                   {"abandoned", s.frontend.waits_abandoned}})
+    out.counter("galeratop_frontend_waits_total", waits_help, {{"outcome", outcome}}, static_cast<double>(n));
+  out.gauge("galeratop_frontend_wait_longest_seconds", "The longest wait of a held client since galeratopd started.",
+            {}, s.frontend.longest_wait_seconds);
 
   listener_families(out, s);
   if (s.writer) writer_families(out, s, *s.writer);

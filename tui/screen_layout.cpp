@@ -363,11 +363,15 @@ std::vector<screen_line> header(const json& status, const view_state& v, std::si
     const auto rejected = f.value("rejected_total", std::uint64_t{0});
     // With several listeners the frontend's figures are their sum; the listeners line splits them.
     const bool listeners = shows_listeners(status);
-    out.push_back({span{fmt::format(" {}: {} open, {} new/s, {} accepted, ",
-                                    listeners ? "clients" : "listener " + field_text(f, "listen"), field_text(f, "current"),
-                                    rate(new_per_s), field_text(f, "accepted_total")),
-                        attr::normal},
-                   span{fmt::format("{} rejected", rejected), rejected ? attr::warn : attr::normal}});
+    std::vector<span> frontend{span{fmt::format(" {}: {} open, {} new/s, {} accepted, ",
+                                                listeners ? "clients" : "listener " + field_text(f, "listen"),
+                                                field_text(f, "current"), rate(new_per_s), field_text(f, "accepted_total")),
+                                    attr::normal},
+                               span{fmt::format("{} rejected", rejected), rejected ? attr::warn : attr::normal}};
+    // Clients held for want of a node: only while there are some, the moment an operator must see.
+    if (const auto held = f.value("waiting", std::uint64_t{0}))
+      frontend.push_back(span{fmt::format(", {} held for a node", held), attr::warn});
+    out.push_back(std::move(frontend));
     if (listeners) out.push_back(listeners_line(status, v, width));
     if (const json* w = writer_of(status)) out.push_back(writer_line(status, *w, width));
   } else {

@@ -20,6 +20,7 @@ node_snapshot snapshot_of(const node_record& r) {
   n.intent_pending = r.intent.pending;
   n.weight = r.weight();
   n.writer_priority = r.writer_priority;
+  n.proxy_protocol = r.proxy_protocol;
   n.connections = r.connections;
   n.connections_total = r.traffic.connections_total;
   n.connect_errors = r.traffic.connect_errors;

@@ -44,6 +44,7 @@ struct node_snapshot {
   bool intent_pending = false;       ///< its intent changed here and is not in the cluster yet
   std::uint32_t weight = 1;
   std::uint32_t writer_priority = 1;  ///< writer listeners prefer the highest; 0 = never the writer
+  bool proxy_protocol = false;        ///< its sessions start with a PROXY v2 header naming the client
   bool writer = false;  ///< writer listeners send their sessions to it now
   std::string reason;  ///< why it is in its state, from the last change
 
@@ -134,6 +135,13 @@ struct frontend_snapshot {
   std::uint64_t rejected_no_node = 0;  ///< ERR 1047: no node could take them
   std::uint64_t rejected_limit = 0;    ///< ERR 1040: max_connections reached or no descriptor left
   std::uint64_t max_connections = 0;   ///< sessions held at once before clients get ERR 1040
+  std::uint64_t waiting = 0;           ///< clients held now for want of a node ([balancer] hold)
+  std::uint64_t waits_served = 0;      ///< holds that ended with a node
+  std::uint64_t waits_refused = 0;     ///< holds that ended in ERR 1047: at the hold's end, or at once past hold_limit
+  std::uint64_t waits_abandoned = 0;   ///< holds the client ended by closing its side
+  double longest_wait_seconds = 0;     ///< the longest hold that has ended since start
+  double hold_seconds = 0;             ///< [balancer] hold
+  std::uint64_t hold_limit = 0;        ///< [balancer] hold_limit
 };
 
 /// One client-facing listener.

@@ -99,6 +99,7 @@ config_result apply_overrides(config c, const config_overrides& o) {
   }
   if (o.local_intents) c.intents.shared = false;
   if (o.writer_failback) c.writer.failback = true;
+  if (o.proxy_protocol) c.balancer.proxy_protocol = true;
   if (o.max_connections) c.balancer.max_connections = *o.max_connections;
   duration(o.interval, "--interval", c.monitor.interval, std::chrono::milliseconds(50));
   duration(o.connect_timeout, "--connect-timeout", c.balancer.connect_timeout, std::chrono::milliseconds(10));
@@ -106,6 +107,13 @@ config_result apply_overrides(config c, const config_overrides& o) {
   duration(o.maint_grace, "--maint-grace", c.balancer.maint_grace, std::chrono::milliseconds(0));
   duration(o.close_idle, "--close-idle", c.balancer.close_idle, std::chrono::milliseconds(0));
   duration(o.close_patience, "--close-patience", c.balancer.close_patience, std::chrono::milliseconds(0));
+  duration(o.hold, "--hold", c.balancer.hold, std::chrono::milliseconds(0));
+  if (o.hold_limit) {
+    if (*o.hold_limit == 0)
+      refuse("--hold-limit", "expected at least 1 (--hold 0 refuses every client no node can take at once)");
+    else
+      c.balancer.hold_limit = *o.hold_limit;
+  }
   duration(o.hung_time, "--hung-time", c.monitor.hung_time, std::chrono::milliseconds(1000));
   duration(o.writer_barrier, "--writer-barrier", c.writer.barrier, std::chrono::milliseconds(0));
   if (o.policy) {

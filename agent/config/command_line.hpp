@@ -23,6 +23,8 @@ struct config_overrides {
   std::optional<std::string> maint_grace;
   std::optional<std::string> close_idle;
   std::optional<std::string> close_patience;
+  std::optional<std::string> hold;
+  std::optional<std::size_t> hold_limit;
   std::optional<std::string> metrics;
   std::optional<std::string> state_dir;
   std::optional<std::string> policy;
@@ -37,6 +39,7 @@ struct config_overrides {
   std::optional<std::string> intents_group;
   bool local_intents = false;  ///< --local-intents: [intents] shared = false
   bool writer_failback = false;  ///< --writer-failback: [writer] failback = true
+  bool proxy_protocol = false;   ///< --proxy-protocol: [balancer] proxy_protocol = true
   std::optional<std::string> writer_barrier;  ///< --writer-barrier: [writer] barrier, at least 0
 };
 

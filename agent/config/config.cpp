@@ -142,6 +142,10 @@ const std::map<std::string, std::map<std::string, setter>>& sections() {
            {"max_connections", integer_key<std::size_t>([](config& c) -> std::size_t& {
               return c.balancer.max_connections;
             }, 0, 10'000'000)},
+           {"proxy_protocol", bool_key([](config& c) -> bool& { return c.balancer.proxy_protocol; })},
+           {"hold", duration_key<ms>([](config& c) -> ms& { return c.balancer.hold; }, 0ms, 600000ms)},
+           {"hold_limit", integer_key<std::size_t>([](config& c) -> std::size_t& { return c.balancer.hold_limit; },
+                                                   1, 1'000'000)},
            {"idle_timeout", duration_key<sec>([](config& c) -> sec& { return c.balancer.idle_timeout; }, 0s,
                                               sec(30 * 24 * 3600))},
        }},
@@ -255,6 +259,10 @@ class parser {
           n.weight = static_cast<std::uint32_t>(*v.value<std::int64_t>());
         } else if (k == "writer_priority" && v.is_integer() && valid_writer_priority(*v.value<std::int64_t>())) {
           n.writer_priority = static_cast<std::uint32_t>(*v.value<std::int64_t>());
+        } else if (k == "proxy_protocol" && v.is_boolean()) {
+          n.proxy_protocol = *v.value<bool>();
+        } else if (k == "proxy_protocol") {
+          error(line_of(v), prefix + ".proxy_protocol", "expected true or false");
         } else if (k == "name") {
           error(line_of(v), prefix + ".name", "expected a string");
         } else if (k == "weight") {
@@ -262,7 +270,7 @@ class parser {
         } else if (k == "writer_priority") {
           error(line_of(v), prefix + ".writer_priority", std::string(writer_priority_rule));
         } else {
-          error(line_of(v), prefix + "." + k, "unknown key (expected name, address, weight or writer_priority)");
+          error(line_of(v), prefix + "." + k, "unknown key (expected name, address, weight, writer_priority or proxy_protocol)");
         }
       }
       if (!has_address && t.find("address") == t.end())

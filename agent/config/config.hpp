@@ -21,6 +21,8 @@ struct node_config {
   std::uint32_t weight = 1;  ///< 0 = no new connections, keep existing
   /// Which node writer listeners prefer: the highest first, then the lowest address; 0 = never the writer.
   std::uint32_t writer_priority = 1;
+  /// Send the client's address in a PROXY v2 header; nullopt: [balancer] proxy_protocol decides.
+  std::optional<bool> proxy_protocol;
   int line = 0;              ///< where it is defined, for messages; 0 on the command line
 };
 

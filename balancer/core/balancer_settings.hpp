@@ -80,8 +80,16 @@ struct balancer_settings {
   /// A session never idle that long is closed at any safe point after this: a busy pool's.
   std::chrono::milliseconds close_patience{5000};
   /// A writer switch waits this long for the old writer's sessions on writer listeners to reach a
-  /// safe point, then cuts the rest; a new writer-listener session waits as long for a writer.
+  /// safe point, then cuts the rest.
   std::chrono::milliseconds writer_barrier{10000};
+  /// A client no node can take now (none eligible, a writer switch under way) waits this long,
+  /// accepted but not greeted, before it gets ERR 1047: an agent restart, a switch and a node's
+  /// exclusion before the next one's admission pass unseen. 0 = refused at once.
+  std::chrono::milliseconds hold{10000};
+  /// Clients held at once; one more gets ERR 1047 at once. Bounds what an outage can pile up.
+  std::size_t hold_limit = 1024;
+  /// Every node's default for sending the client's address in a PROXY v2 header ([[node]] overrides).
+  bool proxy_protocol = false;
   std::chrono::milliseconds maint_grace{10000};  ///< maint's hard deadline: then what is left is closed, cut or not
   /// Sessions held at once; a client beyond it gets ERR 1040 and is closed. 0 = automatic: what the
   /// descriptor limit allows (two descriptors a session), decided at start by effective_max_connections().

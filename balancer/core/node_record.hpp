@@ -72,6 +72,7 @@ struct node_record {
   resolved_address resolved;
   std::uint32_t configured_weight = 1;  ///< 0 = no new connections, keep existing (glb)
   std::uint32_t writer_priority = 1;    ///< writer listeners prefer the highest; 0 = never the writer
+  bool proxy_protocol = false;          ///< a client's session starts with a PROXY v2 header naming the client
 
   /// The operator's intent: written by operators' commands and the shared table only, never by health.
   galeratop::intent intent;

@@ -1,6 +1,6 @@
 """The systemd files galeratop installs, checked by systemd's own tools: `systemd-analyze verify`
-on galeratopd.service (with galeratopd's real path and the project's man pages, so that
-ExecStart= and Documentation= are resolved too), systemd-sysusers and systemd-tmpfiles
+on galeratopd.service and galeratopd.socket (with galeratopd's real path and the project's man
+pages, so that ExecStart= and Documentation= are resolved too), systemd-sysusers and systemd-tmpfiles
 applied to a throw-away root. Usage: check_systemd_files.py UNIT GALERATOPD SOURCE_DIR"""
 
 import re
@@ -16,6 +16,14 @@ REQUIRED = {"Type": "notify", "ExecReload": "/bin/kill -HUP $MAINPID", "User": "
             "CapabilityBoundingSet": "CAP_NET_BIND_SERVICE", "WatchdogSec": "10s"}
 
 
+def socket_addresses_unknown(socket_unit, config):
+    """The socket's ListenStream= lines that no listener of the packaged configuration has: the
+    socket would be passed and closed, and the listener bind its own."""
+    listeners = set(re.findall(r'^(?:listen|address)\s*=\s*"([^"]+)"', config.read_text(), re.M))
+    streams = re.findall(r"^ListenStream=(.*)$", socket_unit.read_text(), re.M)
+    return [f"ListenStream={s}" for s in streams if s not in listeners] + ([] if streams else ["no ListenStream="])
+
+
 def main():
     unit, galeratopd, source = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
     failures = []
@@ -28,13 +36,18 @@ def main():
         tmp = Path(tmp)
         installed = re.search(r"^ExecStart=(\S+)", text, re.M).group(1)
         (tmp / unit.name).write_text(text.replace(installed, galeratopd))
+        socket_unit = source / "agent" / "systemd" / "galeratopd.socket"
+        shutil.copy(socket_unit, tmp / socket_unit.name)
+        failures += [f"{socket_unit.name}: {line} is not a listener of examples/galeratopd.toml"
+                     for line in socket_addresses_unknown(socket_unit, source / "examples" / "galeratopd.toml")]
         for section, page in (("man8", "galeratopd.8"), ("man5", "galeratopd.toml.5"), ("man1", "galeratop.1")):
             (tmp / "man" / section).mkdir(parents=True, exist_ok=True)
             shutil.copy(source / "man" / page, tmp / "man" / section / page)
-        r = subprocess.run(["systemd-analyze", "verify", str(tmp / unit.name)], capture_output=True, text=True,
+        r = subprocess.run(["systemd-analyze", "verify", str(tmp / unit.name), str(tmp / socket_unit.name)],
+                           capture_output=True, text=True,
                            env={"MANPATH": str(tmp / "man"), "PATH": "/usr/bin:/bin:/usr/sbin:/sbin"})
-        # It only warns about many mistakes (an unknown Type=, say): any line about our unit fails.
-        ours = [l for l in (r.stdout + r.stderr).splitlines() if unit.name in l]
+        # It only warns about many mistakes (an unknown Type=, say): any line about our units fails.
+        ours = [l for l in (r.stdout + r.stderr).splitlines() if unit.name in l or socket_unit.name in l]
         if r.returncode != 0 or ours:
             failures.append(f"systemd-analyze verify (exit {r.returncode}): " + "\n".join(ours or [r.stderr]))
 

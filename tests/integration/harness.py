@@ -78,7 +78,7 @@ class Agent:
 
     def __init__(self, the_lab, nodes=None, extra_config="", balancer_config="", monitor_config="", metrics=False,
                  nofile=None, env=None, intents_group=None, intents_config="", listen=None, command_prefix=(),
-                 listeners=None, node_config=None):
+                 listeners=None, node_config=None, pass_fds=(), ipv6=False):
         """nofile: the descriptor limit (soft and hard) galeratopd starts with; default: this process's.
         env: variables added to galeratopd's environment.
         intents_group: the [intents] group; by default one of its own, so that the drains of one
@@ -87,11 +87,16 @@ class Agent:
         under (`ip netns exec NS` in the failover test).
         listeners: [(name, role), ...] as [[listener]] entries, each on a free loopback port
         (self.ports[name]; self.port is the first); node_config: {lab index: "key = value\n..."}
-        added to that node's [[node]] table."""
+        added to that node's [[node]] table; pass_fds: descriptors galeratopd inherits (a
+        listening socket handed over as systemd does, with command_prefix placing it); ipv6: the
+        listener, the metrics port and the nodes on [::1] (every lab node listens there too)."""
         self.lab = the_lab
         self.intents_config = intents_config
         self.listen = listen
         self.command_prefix = list(command_prefix)
+        self.pass_fds = tuple(pass_fds)
+        self.host = "[::1]" if ipv6 else "127.0.0.1"  # of the listener and the metrics port
+        self.node_host = "[::1]" if ipv6 else None     # None: the lab's own
         self.nofile = nofile
         self.env = env
         self.dir = Path(tempfile.mkdtemp(prefix="agent-", dir=the_lab.root))
@@ -108,13 +113,13 @@ class Agent:
         self.write_config(nodes, extra_config, balancer_config, monitor_config)
 
     def node_addresses(self):
-        return [f"{self.lab.node(i)['host']}:{self.lab.node(i)['port']}" for i in self.nodes]
+        return [f"{self.node_host or self.lab.node(i)['host']}:{self.lab.node(i)['port']}" for i in self.nodes]
 
     def write_config(self, nodes=None, extra="", balancer="", monitor=""):
         """Writes the configuration file; `nodes` are lab indexes (default: all)."""
         self.nodes = nodes or [n["index"] for n in self.lab.nodes]
-        metrics = f"127.0.0.1:{self.metrics_port}" if self.metrics_port else ""
-        listen = "" if self.listeners else f'listen = "{self.listen or f"127.0.0.1:{self.port}"}"\n'
+        metrics = f"{self.host}:{self.metrics_port}" if self.metrics_port else ""
+        listen = "" if self.listeners else f'listen = "{self.listen or f"{self.host}:{self.port}"}"\n'
         text = (
             f'[agent]\n{listen}control = "{self.control}"\nmetrics = "{metrics}"\n'
             f'state_dir = "{self.dir / "state"}"\nshutdown_grace = "10s"\n{extra}\n'
@@ -142,6 +147,7 @@ class Agent:
         self.proc = subprocess.Popen([*self.command_prefix, galeratopd, "--config", str(self.config_path)],
                                      stdout=self.log,
                                      stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=before_exec,
+                                     pass_fds=self.pass_fds,
                                      env={**os.environ, **(self.env or {})})
         expected = len(self.node_addresses()) if wait_eligible is None else wait_eligible
         try:
@@ -251,7 +257,7 @@ class Agent:
             return False
 
     def scrape(self):
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5) as r:
+        with urllib.request.urlopen(f"http://{self.host}:{self.metrics_port}/metrics", timeout=5) as r:
             return r.read().decode()
 
     def samples(self, name, **labels):

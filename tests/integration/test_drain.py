@@ -134,7 +134,8 @@ class Drain(LabTestCase):
                     c.close()
 
     def test_the_last_node_is_not_drained_without_force(self):
-        with Agent(self.lab) as agent:
+        # A short hold: the client that finds every node drained is refused after it.
+        with Agent(self.lab, balancer_config='hold = "500ms"\n') as agent:
             names = [agent.node_status(i)["name"] for i in (1, 2, 3)]
             try:
                 for n in names[:2]:

@@ -1,7 +1,9 @@
 """galeratopd as a systemd Type=notify service, seen from systemd's side of the notify socket
 (sd_notify(3)): READY=1 once it serves, RELOADING=1 then READY=1 around a SIGHUP reload (also
-a refused one), WATCHDOG=1 at half of WatchdogSec= from the io thread, STOPPING=1 at SIGTERM.
-The unit file itself is checked by `systemd-analyze verify` (tests/docs)."""
+a refused one), WATCHDOG=1 at half of WatchdogSec= from the io thread, STOPPING=1 at SIGTERM;
+and socket activation, seen from systemd's side of a galeratopd.socket unit: the listening socket
+outlives galeratopd, so a restart under load loses no client. The unit files themselves are
+checked by `systemd-analyze verify` (tests/docs)."""
 
 import signal
 import socket
@@ -10,7 +12,7 @@ import time
 import unittest
 from pathlib import Path
 
-from harness import Agent, LabTestCase, app_connect, wait_for
+from harness import Agent, LabTestCase, ShortSessionLoad, app_connect, wait_for
 
 
 class NotifySocket:
@@ -87,6 +89,89 @@ class Systemd(LabTestCase):
         # Started by anything else (a shell, another supervisor), it serves as before.
         with Agent(self.lab) as agent:
             self.assertTrue(agent.request({"cmd": "status"})["ok"])
+
+
+class SystemdSocket:
+    """A listening socket held the way systemd holds a galeratopd.socket unit's: the test owns
+    it, and each galeratopd it starts gets it as descriptor 3 with LISTEN_FDS=1 and its own PID
+    in LISTEN_PID (sd_listen_fds(3)). Clients queue in its backlog while no galeratopd runs."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(128)
+        self.port = self.sock.getsockname()[1]
+        fd = self.sock.fileno()
+        # bash keeps its PID through exec (LISTEN_PID=$$ is galeratopd's own) and, unlike dash,
+        # redirects descriptors above 9.
+        move = "" if fd == 3 else f"exec 3<&{fd} {fd}<&-; "
+        self.agent_options = {
+            "listen": f"127.0.0.1:{self.port}", "pass_fds": (fd,),
+            "command_prefix": ("/bin/bash", "-c", move + 'export LISTEN_FDS=1 LISTEN_PID=$$; exec "$0" "$@"')}
+
+    def close(self):
+        self.sock.close()
+
+
+def greeting_connection_id(sock):
+    """The connection id in a MariaDB server greeting (protocol 10): after the 4-byte packet
+    header, the protocol byte and the NUL-terminated server version."""
+    data = b""
+    while len(data) < 4 or len(data) < 4 + int.from_bytes(data[:3], "little"):
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise AssertionError(f"closed before a whole greeting: {data!r}")
+        data += chunk
+    if data[4] != 10:
+        raise AssertionError(f"not a greeting: {data[:80]!r}")
+    version_end = data.index(b"\0", 5)
+    return int.from_bytes(data[version_end + 1:version_end + 5], "little")
+
+
+class SocketActivation(LabTestCase):
+    def test_a_restart_under_load_with_the_socket_systemd_holds_fails_no_request(self):
+        held = SystemdSocket()
+        self.addCleanup(held.close)
+        agent = Agent(self.lab, **held.agent_options)
+        with agent:
+            self.assertIn("the listening socket systemd passed (socket activation)", agent.log_path.read_text())
+            with ShortSessionLoad(held.port, threads=4, duration=60) as load:
+                wait_for(lambda: load.ok >= 50, 30, "the load under way")
+                before = load.ok
+                started = time.monotonic()
+                agent.stop()  # SIGTERM: it stops accepting, its sessions finish, it exits
+                agent.start()
+                restarted = time.monotonic() - started
+                wait_for(lambda: load.ok >= before + 200, 30, "requests served by the new galeratopd")
+            wait_for(lambda: agent.status()["frontend"]["waits_served_total"] > 0, 5, "the held clients counted")
+            frontend = agent.status()["frontend"]
+            print(f"restart under load: {load.ok} requests, {len(load.failures)} failed; galeratopd replaced in "
+                  f"{restarted:.2f} s; the new one held {frontend['waits_served_total']} client(s) until its "
+                  f"first checks, the longest {frontend['longest_wait_seconds'] * 1000:.0f} ms")
+            self.assertEqual(load.failures, [])
+            self.assertEqual(frontend["waits_refused_total"], 0)
+
+    def test_clients_that_queue_while_galeratopd_restarts_are_served_in_arrival_order(self):
+        held = SystemdSocket()
+        self.addCleanup(held.close)
+        # One node: its connection ids, in its greetings, count up in the order it was reached.
+        agent = Agent(self.lab, nodes=[1], **held.agent_options)
+        with agent:
+            pass
+        queued = []
+        for _ in range(6):  # connected by the kernel into the held socket's backlog, nobody accepts them
+            s = socket.create_connection(("127.0.0.1", held.port), timeout=20)
+            self.addCleanup(s.close)
+            queued.append(s)
+        agent.start()
+        ids = [greeting_connection_id(s) for s in queued]
+        wait_for(lambda: agent.status()["frontend"]["waits_served_total"] >= len(queued), 5, "the holds counted")
+        frontend = agent.status()["frontend"]
+        agent.stop()
+        print(f"queued while stopped, greeted by connection ids {ids}; held {frontend['waits_served_total']}, "
+              f"the longest {frontend['longest_wait_seconds'] * 1000:.0f} ms")
+        self.assertEqual(ids, sorted(ids))
+        self.assertEqual(len(set(ids)), len(ids))
 
 
 if __name__ == "__main__":

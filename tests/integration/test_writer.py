@@ -338,7 +338,7 @@ class WriterListenerTest(LabTestCase):
 
     def test_an_agent_that_cannot_read_the_writer_row_keeps_its_writer_and_chooses_no_other(self):
         with writer_agent(self.lab, node_config={1: "writer_priority = 5\n"},
-                          extra_config='\n[writer]\nbarrier = "2s"\n') as agent:
+                          balancer_config='hold = "2s"\n') as agent:
             wait_for(lambda: writer_of(agent)[0], 15, "a writer")
             self.assertEqual(writer_of(agent), ("node1", 1))
             group = f"agent_group = '{agent.intents_group}'"
@@ -358,6 +358,7 @@ class WriterListenerTest(LabTestCase):
                 print(f"row unreadable, writer drained: a writer-listener client refused after {waited:.1f} s: "
                       f"{code} {message}")
                 self.assertEqual(code, 1047)
+                self.assertGreaterEqual(waited, 2.0)  # held for [balancer] hold first
                 self.assertIn("cannot be read, so no other writer is chosen", message)
                 self.assertEqual(self.lab.sql(1, f"SELECT epoch FROM galeratop.writer WHERE {group}"), [("0",)])
             finally:

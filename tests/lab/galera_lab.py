@@ -27,7 +27,8 @@ PROVIDER = "/usr/lib/galera/libgalera_smm.so"
 MONITOR_GRANTS = ["GRANT USAGE ON *.* TO '{user}'@'{host}'",
                   "GRANT SELECT, INSERT, UPDATE, CREATE ON `galeratop`.* TO '{user}'@'{host}'"]
 APP_GRANTS = ["GRANT ALL ON `{db}`.* TO '{user}'@'{host}'"]
-USER_HOSTS = ("127.0.0.1", "localhost")
+# ::1: every node of a loopback lab also listens there (`_args`), for the IPv6 tests.
+USER_HOSTS = ("127.0.0.1", "localhost", "::1")
 PORTS_PER_NODE = 4  # mysql, gcomm, ist, sst
 
 
@@ -141,12 +142,18 @@ class Lab:
         raise AttributeError(name)
 
     # ---- processes --------------------------------------------------------------------
+    @staticmethod
+    def _bind_addresses(host):
+        """A loopback lab's node also listens on ::1 (MariaDB 10.11 takes a list): a client or an
+        agent may reach it over IPv6; gcomm, IST and SST stay on IPv4."""
+        return f"{host},::1" if host == "127.0.0.1" else host
+
     def _args(self, n, extra=()):
         h = n["host"]
         others = ",".join(f"{m['host']}:{m['gcomm_port']}" for m in self.nodes)
         return ["mariadbd", "--no-defaults",  # never read /etc/mysql: stray option files change results
                 "--user=mysql", f"--datadir={n['datadir']}", f"--socket={n['socket']}", f"--port={n['port']}",
-                f"--bind-address={h}", f"--pid-file={Path(n['datadir']).parent / 'mysqld.pid'}",
+                f"--bind-address={self._bind_addresses(h)}", f"--pid-file={Path(n['datadir']).parent / 'mysqld.pid'}",
                 f"--log-error={n['log']}", "--innodb-buffer-pool-size=64M", "--innodb-log-file-size=32M",
                 "--innodb-flush-log-at-trx-commit=2", "--binlog-format=ROW", "--default-storage-engine=InnoDB",
                 "--innodb-autoinc-lock-mode=2", "--max-connections=1000", "--skip-name-resolve",

@@ -15,6 +15,7 @@ from pathlib import Path
 DEPENDS = ["systemd", "libmariadb3", "libsystemd0", "libncursesw6", "libprometheus-cpp-core1.0", "libtomlplusplus3",
            "libfmt9", "libstdc++6"]
 FILES = ["./usr/sbin/galeratopd", "./usr/bin/galeratop", "./usr/lib/systemd/system/galeratopd.service",
+         "./usr/lib/systemd/system/galeratopd.socket",
          "./usr/lib/sysusers.d/galeratop.conf", "./usr/lib/tmpfiles.d/galeratop.conf", "./etc/galeratop/galeratopd.toml",
          "./usr/share/man/man8/galeratopd.8.gz", "./usr/share/man/man1/galeratop.1.gz",
          "./usr/share/man/man5/galeratopd.toml.5.gz", "./usr/share/galeratop/galeratop.rules.yml",

@@ -45,6 +45,11 @@ snapshot sample() {
   s.frontend.rejected_no_node = 2;
   s.frontend.rejected_limit = 1;
   s.frontend.max_connections = 9936;
+  s.frontend.waiting = 2;
+  s.frontend.waits_served = 40;
+  s.frontend.waits_refused = 3;
+  s.frontend.waits_abandoned = 1;
+  s.frontend.longest_wait_seconds = 0.35;
   return s;
 }
 
@@ -155,6 +160,21 @@ TEST_CASE("balancer counters and gauges carry the snapshot's figures") {
   CHECK(family(all, "galeratop_cluster_primary").metric[0].gauge.value == 1);
   CHECK(label(family(all, "galeratop_build_info").metric[0], "version") == "9.9.9");
   CHECK(family(all, "galeratop_node_flow_control_paused_seconds_total").type == MetricType::Counter);
+}
+
+TEST_CASE("held clients are a gauge, their holds a counter by outcome, and the longest hold a gauge") {
+  const auto all = metric_families(sample());
+  CHECK(family(all, "galeratop_frontend_waiting").metric[0].gauge.value == 2);
+  const auto& waits = family(all, "galeratop_frontend_waits_total");
+  CHECK(waits.type == MetricType::Counter);
+  REQUIRE(waits.metric.size() == 3);
+  CHECK(label(waits.metric[0], "outcome") == "served");
+  CHECK(waits.metric[0].counter.value == 40);
+  CHECK(label(waits.metric[1], "outcome") == "refused");
+  CHECK(waits.metric[1].counter.value == 3);
+  CHECK(label(waits.metric[2], "outcome") == "abandoned");
+  CHECK(waits.metric[2].counter.value == 1);
+  CHECK(family(all, "galeratop_frontend_wait_longest_seconds").metric[0].gauge.value == 0.35);
 }
 
 TEST_CASE("a suspect node is a gauge while it lasts and a count of the times it began") {

@@ -212,6 +212,7 @@ TEST_CASE("with a writer listener: a W column on the writer's row, the writer li
   CHECK(line_with(lines, " galera-db-02 W 127.0.0.1:3312 synced"));
   CHECK(line_with(lines, ">galera-db-01   127.0.0.1:3311 synced"));
   CHECK(line_with(lines, " clients: 18 open, 0.0 new/s, 300 accepted, 0 rejected"));
+  CHECK_FALSE(line_with(lines, "held for a node"));
   CHECK(line_with(lines, " listeners: app 12 · rw 6→galera-db-02"));
   const std::string* writer = line_with(lines, " writer galera-db-02 epoch 7");
   REQUIRE(writer);
@@ -308,4 +309,15 @@ TEST_CASE("W asks to make the selected node the writer, in words") {
   REQUIRE(v.mode == screen_mode::confirm);
   CHECK(render(s, v, 120, 35).back() ==
         " Make galera-db-01 (127.0.0.1:3311) the writer of every agent's writer listeners? [y/N] ");
+}
+
+TEST_CASE("clients held for a node show on the clients line, in warning, only while there are some") {
+  view_state v;
+  v.connected = true;
+  auto status = test::writer_status();
+  status["frontend"]["waiting"] = 3;
+  const auto lines = render(status, v, 120, 35);
+  CHECK(line_with(lines, " clients: 18 open, 0.0 new/s, 300 accepted, 0 rejected, 3 held for a node"));
+  const auto spans = layout_screen(status, v, 120, 35, {}, "0.1.0");
+  CHECK(attr_of_text(spans, ", 3 held for a node") == attr::warn);
 }

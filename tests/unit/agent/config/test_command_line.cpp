@@ -189,3 +189,20 @@ TEST_CASE("local intents from the command line with a writer listener are refuse
   REQUIRE_FALSE(r.value);
   CHECK(r.errors[0].key == "listener.role");
 }
+
+TEST_CASE("the hold and PROXY protocol options set their keys, and a hold limit of 0 is refused") {
+  config_overrides o;
+  o.nodes = {"127.0.0.1:3311"};
+  o.hold = "2500ms";
+  o.hold_limit = 3;
+  o.proxy_protocol = true;
+  const config_result r = apply_overrides(config{}, o);
+  REQUIRE(r.value);
+  CHECK(r.value->balancer.hold == 2500ms);
+  CHECK(r.value->balancer.hold_limit == 3);
+  CHECK(r.value->balancer.proxy_protocol);
+  o.hold_limit = 0;
+  const config_result refused = apply_overrides(config{}, o);
+  REQUIRE_FALSE(refused.value);
+  CHECK(refused.errors.front().key == "--hold-limit");
+}

@@ -170,7 +170,7 @@ TEST_CASE("a node without an address is refused") {
 
 TEST_CASE("a node key that is not known is refused") {
   const auto e = only_error("[[node]]\naddress = \"127.0.0.1:1\"\nweigth = 2\n");
-  CHECK(e.to_string() == "g.toml:3: node[0].weigth: unknown key (expected name, address, weight or writer_priority)");
+  CHECK(e.to_string() == "g.toml:3: node[0].weigth: unknown key (expected name, address, weight, writer_priority or proxy_protocol)");
 }
 
 TEST_CASE("the same address twice is refused at the second node's line") {
@@ -353,7 +353,7 @@ TEST_CASE("writer_priority is 0 to 1000, default 1") {
   CHECK(only_error("[[node]]\naddress = \"a:1\"\nwriter_priority = -1\n").key == "node[0].writer_priority");
   CHECK(only_error("[[node]]\naddress = \"a:1\"\nwriter_priority = \"high\"\n").key == "node[0].writer_priority");
   CHECK(only_error("[[node]]\naddress = \"a:1\"\npriority = 2\n").message ==
-        "unknown key (expected name, address, weight or writer_priority)");
+        "unknown key (expected name, address, weight, writer_priority or proxy_protocol)");
 }
 
 TEST_CASE("[writer] failback and barrier are read, default off and 5 s, the barrier range-checked") {
@@ -370,4 +370,31 @@ TEST_CASE("[writer] failback and barrier are read, default off and 5 s, the barr
 TEST_CASE("an unknown section names the sections there are") {
   CHECK(only_error("[listeners]\n" + std::string(one_node)).message ==
         "unknown section (expected agent, monitor, balancer, cluster, intents, writer, node or listener)");
+}
+
+TEST_CASE("the hold is 10 s and 1024 clients by default, and both are range-checked") {
+  const config_result defaults = parse_config(one_node, "g.toml");
+  REQUIRE(defaults.value);
+  CHECK(defaults.value->balancer.hold == 10s);
+  CHECK(defaults.value->balancer.hold_limit == 1024);
+  const config_result r = parse_config("[balancer]\nhold = \"0\"\nhold_limit = 5\n" + std::string(one_node), "g.toml");
+  REQUIRE(r.value);
+  CHECK(r.value->balancer.hold == 0ms);
+  CHECK(r.value->balancer.hold_limit == 5);
+  CHECK(only_error("[balancer]\nhold = \"11m\"\n" + std::string(one_node)).key == "balancer.hold");
+  CHECK(only_error("[balancer]\nhold_limit = 0\n" + std::string(one_node)).key == "balancer.hold_limit");
+}
+
+TEST_CASE("proxy_protocol is off by default, on for all nodes in [balancer], and a node may say otherwise") {
+  const config_result r = parse_config(
+      "[balancer]\nproxy_protocol = true\n[[node]]\naddress = \"a:1\"\n[[node]]\naddress = \"a:2\"\n"
+      "proxy_protocol = false\n",
+      "g.toml");
+  REQUIRE(r.value);
+  CHECK(r.value->balancer.proxy_protocol);
+  CHECK_FALSE(r.value->nodes[0].proxy_protocol.has_value());
+  CHECK(r.value->nodes[1].proxy_protocol == false);
+  CHECK_FALSE(parse_config(one_node, "g.toml").value->balancer.proxy_protocol);
+  CHECK(only_error("[[node]]\naddress = \"a:1\"\nproxy_protocol = \"yes\"\n").to_string() ==
+        "g.toml:3: node[0].proxy_protocol: expected true or false");
 }
