@@ -40,25 +40,9 @@ constexpr auto memory_write_pace = std::chrono::seconds(1);  // seqnos move all 
 /// The TLS files of the TCP control endpoint.
 tls_files control_tls_files(const config& c) { return {c.control_tls_cert, c.control_tls_key}; }
 
-/// What /metrics asks of its clients: HTTPS and basic auth when configured; nullopt with `error`
-/// naming the key and the file when a file does not load.
+/// What /metrics asks of its clients, read from the files the configuration names.
 std::optional<metrics_security> load_metrics_security(const config& c, std::string& error) {
-  metrics_security security;
-  if (!c.metrics_tls_cert.empty()) {
-    security.tls = make_server_context({c.metrics_tls_cert, c.metrics_tls_key}, "agent.metrics_tls", error);
-    if (!security.tls) return std::nullopt;
-  }
-  if (!c.metrics_basic_auth_users.empty()) {
-    std::string why;
-    const auto text = read_small_file(c.metrics_basic_auth_users, true, 1024 * 1024, why);
-    auto users = text ? basic_auth::parse(*text, why) : std::nullopt;
-    if (!users) {
-      error = fmt::format("agent.metrics_basic_auth_users {}: {}", c.metrics_basic_auth_users, why);
-      return std::nullopt;
-    }
-    security.users = std::make_shared<const basic_auth>(std::move(*users));
-  }
-  return security;
+  return metrics_security::load({c.metrics_tls_cert, c.metrics_tls_key}, c.metrics_basic_auth_users, error);
 }
 
 /// "https://127.0.0.1:9490/metrics (basic auth, 2 user(s))", for the log.

@@ -13,6 +13,7 @@
 #include "agent/config/tls_files.hpp"
 #include "agent/version.hpp"
 #include "balancer/core/log.hpp"
+#include "exporters/metrics_server.hpp"
 
 namespace {
 constexpr const char* default_config = "/etc/galeratop/galeratopd.toml";
@@ -139,8 +140,8 @@ int main(int argc, char** argv) {
       listeners += fmt::format("listener {} ({}) on {}, ", l.name, galeratop::to_string(l.role), l.address.to_string());
     std::printf("galeratopd: %s is valid: %s%zu node(s)\n", o.check_config.c_str(), listeners.c_str(),
                 r.value->nodes.size());
-    // The files it names are not part of the file's validity (they may be written after it),
-    // but galeratopd will refuse to start without them: say so now, not at start.
+    // The files it names (secrets, certificates, keys, users) are not part of the file's validity
+    // (they may be written after it), but galeratopd will refuse to start without them: say so now.
     std::vector<std::pair<std::string, std::string_view>> secrets{
         {r.value->monitor.password_file, "monitor.password_file"}};
     if (!r.value->control_tcp.empty()) secrets.emplace_back(r.value->control_token_file, "agent.control_token_file");
@@ -153,6 +154,10 @@ int main(int argc, char** argv) {
     if (!r.value->control_tcp.empty() && r.value->control_tls &&
         !galeratop::make_server_context({r.value->control_tls_cert, r.value->control_tls_key}, "agent.control_tls",
                                         error))
+      problems.push_back(std::move(error));
+    if (!r.value->metrics.empty() &&
+        !galeratop::metrics_security::load({r.value->metrics_tls_cert, r.value->metrics_tls_key},
+                                           r.value->metrics_basic_auth_users, error))
       problems.push_back(std::move(error));
     for (const auto& problem : problems)
       std::fprintf(stderr, "galeratopd: warning: %s; galeratopd will not start until that is fixed\n",

@@ -12,8 +12,10 @@
 #include <asio/write.hpp>
 #include <prometheus/text_serializer.h>
 
+#include <fmt/format.h>
 #include <sstream>
 
+#include "agent/config/secret_file.hpp"
 #include "balancer/accept_pause.hpp"
 #include "balancer/core/log.hpp"
 #include "exporters/http_request.hpp"
@@ -27,6 +29,27 @@ constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::string_view exposition_type = "text/plain; version=0.0.4; charset=utf-8";
 constexpr std::string_view text_type = "text/plain; charset=utf-8";
 }  // namespace
+
+std::optional<metrics_security> metrics_security::load(const tls_files& tls, const std::string& users_file,
+                                                       std::string& error) {
+  metrics_security security;
+  if (!tls.cert.empty()) {
+    security.tls = make_server_context(tls, "agent.metrics_tls", error);
+    if (!security.tls) return std::nullopt;
+  }
+  if (!users_file.empty()) {
+    std::string why;
+    // Bcrypt hashes yield to offline guessing: the file is a secret like the password file.
+    const auto text = read_small_file(users_file, true, 1024 * 1024, why);
+    auto users = text ? basic_auth::parse(*text, why) : std::nullopt;
+    if (!users) {
+      error = fmt::format("agent.metrics_basic_auth_users {}: {}", users_file, why);
+      return std::nullopt;
+    }
+    security.users = std::make_shared<const basic_auth>(std::move(*users));
+  }
+  return security;
+}
 
 metrics_server::metrics_server(const tcp::endpoint& at, const snapshot_slot& slot, metrics_security security,
                                metrics_limits limits)
@@ -49,6 +72,7 @@ metrics_server::~metrics_server() {
 }
 
 void metrics_server::set_security(metrics_security security) {
+  // The hand-off of a reload (io thread) to this server's thread, which alone touches security_.
   asio::post(io_, [this, security = std::move(security)]() mutable { security_ = std::move(security); });
 }
 

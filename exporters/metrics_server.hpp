@@ -7,10 +7,12 @@
 #include <chrono>
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "agent/cluster/snapshot_slot.hpp"
+#include "agent/config/tls_files.hpp"
 #include "exporters/basic_auth.hpp"
 
 namespace galeratop {
@@ -27,6 +29,11 @@ struct metrics_limits {
 struct metrics_security {
   std::shared_ptr<asio::ssl::context> tls;  ///< HTTPS only, with this certificate and key; null = plain HTTP
   std::shared_ptr<const basic_auth> users;  ///< basic auth by one of these users; null = none
+
+  /// Reads agent.metrics_tls_cert and _key (when `tls.cert` is set) and agent.metrics_basic_auth_users
+  /// (when `users_file` is); nullopt with `error` naming the key and the file when one does not load.
+  static std::optional<metrics_security> load(const tls_files& tls, const std::string& users_file,
+                                              std::string& error);
 };
 
 /// Serves GET /metrics on a thread and io_context of its own, so a scrape or a

@@ -26,7 +26,7 @@ enum class control_security {
 
 /// How galeratop reaches a TCP control endpoint.
 struct control_tls_options {
-  control_security security = control_security::verified;
+  control_security security = control_security::verified;  ///< what --insecure and --plain change
   std::string ca_file;  ///< PEM of the CA(s) to trust; "" = the system's trust store
 };
 

@@ -11,11 +11,6 @@ namespace galeratop {
 struct tls_files {
   std::string cert;  ///< PEM: the certificate, then any intermediates
   std::string key;   ///< PEM: its private key, unencrypted; other users must not be able to read it
-
-  /// Whether files are named at all (both are, or validate() refused the configuration).
-  bool configured() const { return !cert.empty(); }
-
-  friend bool operator==(const tls_files&, const tls_files&) = default;
 };
 
 /// A server context for TLS 1.2 and later (no compression, OpenSSL's ciphers at security level 2 or

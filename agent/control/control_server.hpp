@@ -72,11 +72,12 @@ class control_server {
   bool admit();
   template <class Socket>
   asio::awaitable<void> serve(Socket socket, bool needs_token);
-  /// Serves a TCP client: its TLS handshake first (unless TCP control is plain), then serve().
+  /// Serves a TCP client: over TLS with the context in force now, unless TCP control is plain.
   asio::awaitable<void> serve_tcp(asio::ip::tcp::socket socket);
   /// Completes a client's TLS handshake within the handshake timeout; false (logged) when it did not.
   asio::awaitable<bool> handshake(asio::ssl::stream<asio::ip::tcp::socket>& stream);
-  /// Whether a client of plain TCP control opened with a TLS handshake (peeked, logged); it is closed.
+  /// Whether a client of plain TCP control is to be closed before its first line: it opened a TLS
+  /// handshake (peeked, logged), or it went idle or away without sending anything.
   asio::awaitable<bool> tls_on_plain_port(asio::ip::tcp::socket& socket);
   /// Logs one refused TCP client, at most one line per 10 s: a scan or a misconfigured fleet can flood.
   void log_tcp_refusal(const std::string& what);
