@@ -170,6 +170,21 @@ class ControlTls(LabTestCase):
                 s.sendall(b'{"v": 1, "cmd": "status"}\n')
                 self.assertEqual(json.loads(s.makefile().readline())["error"]["code"], "unauthorized")
 
+            # Subscribed over TLS: pushes interrupt the agent's pending read again and again, and a
+            # request after them is still read and answered.
+            with socket.create_connection(("127.0.0.1", self.tcp_port), timeout=10) as raw, \
+                    context.wrap_socket(raw, server_hostname="127.0.0.1") as s:
+                lines = s.makefile("rb")
+                s.sendall((json.dumps({"v": 1, "id": 1, "cmd": "subscribe", "interval_ms": 100, "token": token})
+                           + "\n").encode())
+                self.assertTrue(json.loads(lines.readline())["ok"])
+                for _ in range(3):
+                    self.assertEqual(json.loads(lines.readline())["event"], "status")
+                s.sendall((json.dumps({"v": 1, "id": 2, "cmd": "status", "token": token}) + "\n").encode())
+                # Pushes may come first; each read is bounded by the socket's timeout.
+                answer = next(a for a in map(json.loads, iter(lines.readline, b"")) if a.get("id") == 2)
+                self.assertEqual(len(answer["status"]["nodes"]), 3)
+
             # A real drain and undrain over TLS: the capture has their packets, not the token.
             node = f"127.0.0.1:{self.lab.node(2)['port']}"
             capture = Capture(pki_dir / "tls.pcap", self.tcp_port)
