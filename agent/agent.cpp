@@ -19,6 +19,7 @@
 #include "agent/cluster/snapshot_json.hpp"
 #include "agent/config/reload_plan.hpp"
 #include "agent/config/secret_file.hpp"
+#include "agent/config/tls_files.hpp"
 #include "agent/control/control_server.hpp"
 #include "agent/control/node_reference.hpp"
 #include "agent/descriptor_limit.hpp"
@@ -36,6 +37,20 @@ constexpr std::string_view memory_file_name = "bootstrap.json";
 constexpr std::string_view intents_file_name = "intents.json";
 using json = nlohmann::json;
 constexpr auto memory_write_pace = std::chrono::seconds(1);  // seqnos move all the time; a second behind is enough
+
+/// The TLS files of the TCP control endpoint.
+tls_files control_tls_files(const config& c) { return {c.control_tls_cert, c.control_tls_key}; }
+
+/// What /metrics asks of its clients, read from the files the configuration names.
+std::optional<metrics_security> load_metrics_security(const config& c, std::string& error) {
+  return metrics_security::load({c.metrics_tls_cert, c.metrics_tls_key}, c.metrics_basic_auth_users, error);
+}
+
+/// "https://127.0.0.1:9490/metrics (basic auth, 2 user(s))", for the log.
+std::string metrics_text(const config& c, const metrics_security& security) {
+  return fmt::format("{}://{}/metrics{}", security.tls ? "https" : "http", c.metrics,
+                     security.users ? fmt::format(" (basic auth, {} user(s))", security.users->size()) : "");
+}
 
 /// Resolves HOST:PORT once, at start or reload, so the data path never waits for DNS.
 std::optional<asio::ip::tcp::endpoint> resolve(asio::io_context& io, const endpoint& e, std::string& error) {
@@ -161,11 +176,38 @@ std::optional<std::string> agent::reload() {
     return error;
   }
   for (const std::string& kept : keep_start_only_keys(*r.value, config_)) log_warning("{}", kept);
+  // Certificates are renewed in place (certbot, an internal CA): the files (and the metrics users)
+  // are read again at every reload, and one that does not load refuses the reload, the running
+  // ones staying in use.
+  std::shared_ptr<asio::ssl::context> control_tls;
+  if (control_ && !r.value->control_tcp.empty() && r.value->control_tls) {
+    control_tls = make_server_context(control_tls_files(*r.value), "agent.control_tls", error);
+    if (!control_tls) {
+      log_error("reload refused, keeping the running configuration and certificate: {}", error);
+      return error;
+    }
+  }
+  std::optional<metrics_security> metrics_reloaded;
+  if (metrics_) {
+    metrics_reloaded = load_metrics_security(*r.value, error);
+    if (!metrics_reloaded) {
+      log_error("reload refused, keeping the running configuration, certificate and users: {}", error);
+      return error;
+    }
+  }
   try {
     apply(*r.value, *password);
   } catch (const std::exception& e) {
     log_error("reload refused, keeping the running configuration: {}", e.what());
     return std::string(e.what());
+  }
+  if (metrics_reloaded) {
+    log_info("metrics: new clients are served as {}", metrics_text(config_, *metrics_reloaded));
+    metrics_->set_security(std::move(*metrics_reloaded));
+  }
+  if (control_tls) {
+    control_->set_tls(std::move(control_tls));
+    log_info("control: new TLS clients get the certificate in {}", config_.control_tls_cert);
   }
   log_info("configuration reloaded from {}: {} node(s)", r.value->source, balancer_.table().records().size());
   publish();
@@ -350,12 +392,15 @@ void agent::open_state_and_exporter() {
   if (!config_.metrics.empty()) {
     const auto at = resolve(io_, *parse_endpoint(config_.metrics), error);
     if (!at) throw std::runtime_error(fmt::format("agent.metrics {}: {}", config_.metrics, error));
+    auto security = load_metrics_security(config_, error);
+    if (!security) throw std::runtime_error(error);
+    const std::string where = metrics_text(config_, *security);
     try {
-      metrics_ = std::make_unique<metrics_server>(*at, published_);
+      metrics_ = std::make_unique<metrics_server>(*at, published_, std::move(*security));
     } catch (const std::system_error& e) {
       throw std::runtime_error(fmt::format("agent.metrics {}: cannot listen: {}", config_.metrics, e.code().message()));
     }
-    log_info("metrics on http://{}/metrics", config_.metrics);
+    log_info("metrics on {}", where);
   }
 }
 
@@ -448,6 +493,10 @@ void agent::open_control() {
                                            "16 characters", config_.control_token_file));
     cs.token = std::move(*token);
     cs.tcp = *ep;
+    if (config_.control_tls) {
+      cs.tls = make_server_context(control_tls_files(config_), "agent.control_tls", error);
+      if (!cs.tls) throw std::runtime_error(error);
+    }
   }
   if (cs.unix_path.empty() && !cs.tcp) return;
   control_ = std::make_unique<control_server>(
@@ -455,7 +504,12 @@ void agent::open_control() {
       [this] { return status_json(); }, config_.monitor.interval);
   if (!config_.control.empty())
     log_info("control on {} (mode {})", config_.control, config_.control_group.empty() ? "0600" : "0660");
-  if (!config_.control_tcp.empty()) log_info("control on tcp {} (token required)", config_.control_tcp);
+  if (!config_.control_tcp.empty() && config_.control_tls)
+    log_info("control on tcp {} (TLS 1.2+, certificate {}, token required)", config_.control_tcp,
+             config_.control_tls_cert);
+  else if (!config_.control_tcp.empty())
+    log_warning("control on tcp {} WITHOUT TLS (agent.control_tls = false): the token and every request cross the "
+                "network in clear; anyone who can read the traffic can drain nodes", config_.control_tcp);
 }
 
 asio::awaitable<json> agent::handle_control(control_request r) {

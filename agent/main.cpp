@@ -10,8 +10,10 @@
 #include "agent/agent.hpp"
 #include "agent/config/command_line.hpp"
 #include "agent/config/secret_file.hpp"
+#include "agent/config/tls_files.hpp"
 #include "agent/version.hpp"
 #include "balancer/core/log.hpp"
+#include "exporters/metrics_server.hpp"
 
 namespace {
 constexpr const char* default_config = "/etc/galeratop/galeratopd.toml";
@@ -57,6 +59,12 @@ void add_options(CLI::App& app, options& o) {
       ->option_text("HOST:PORT");
   app.add_option("--control-token-file", ov.control_token_file, "[agent] control_token_file: the TCP token")
       ->option_text("FILE");
+  app.add_option("--control-tls-cert", ov.control_tls_cert, "[agent] control_tls_cert: the agent's certificate "
+                 "for TCP control (PEM, with its chain)")->option_text("FILE");
+  app.add_option("--control-tls-key", ov.control_tls_key, "[agent] control_tls_key: its private key (PEM)")
+      ->option_text("FILE");
+  app.add_flag("--control-plain-tcp", ov.control_plain_tcp, "[agent] control_tls = false: TCP control without "
+               "TLS, the token in clear");
   app.add_option("--maint-grace", ov.maint_grace, "[balancer] maint_grace: then a maint node's sessions close, cut or not")
       ->option_text("DURATION");
   app.add_option("--close-idle", ov.close_idle,
@@ -70,6 +78,12 @@ void add_options(CLI::App& app, options& o) {
   app.add_option("--hold-limit", ov.hold_limit, "[balancer] hold_limit: clients held at once; one more is refused at "
                  "once")->option_text("N");
   app.add_option("--metrics", ov.metrics, "[agent] metrics address, \"\" disables")->option_text("HOST:PORT");
+  app.add_option("--metrics-tls-cert", ov.metrics_tls_cert, "[agent] metrics_tls_cert: serve /metrics over HTTPS "
+                 "with this certificate (PEM)")->option_text("FILE");
+  app.add_option("--metrics-tls-key", ov.metrics_tls_key, "[agent] metrics_tls_key: its private key (PEM)")
+      ->option_text("FILE");
+  app.add_option("--metrics-basic-auth-users", ov.metrics_basic_auth_users, "[agent] metrics_basic_auth_users: "
+                 "/metrics needs HTTP basic auth by a USER:BCRYPT-HASH line of FILE")->option_text("FILE");
   app.add_option("--state-dir", ov.state_dir, "[agent] state_dir: what must survive a restart")
       ->option_text("DIR");
   app.add_option("--max-connections", ov.max_connections, "[balancer] max_connections held at once; 0 = what "
@@ -132,17 +146,28 @@ int main(int argc, char** argv) {
       listeners += fmt::format("listener {} ({}) on {}, ", l.name, galeratop::to_string(l.role), l.address.to_string());
     std::printf("galeratopd: %s is valid: %s%zu node(s)\n", o.check_config.c_str(), listeners.c_str(),
                 r.value->nodes.size());
-    // The files it names are not part of the file's validity (they may be written after it),
-    // but galeratopd will refuse to start without them: say so now, not at start.
+    // The files it names (secrets, certificates, keys, users) are not part of the file's validity
+    // (they may be written after it), but galeratopd will refuse to start without them: say so now.
     std::vector<std::pair<std::string, std::string_view>> secrets{
         {r.value->monitor.password_file, "monitor.password_file"}};
     if (!r.value->control_tcp.empty()) secrets.emplace_back(r.value->control_token_file, "agent.control_token_file");
+    std::vector<std::string> problems;
     for (const auto& [path, key] : secrets) {
       std::string error;
-      if (!galeratop::read_secret_file(path, key, error))
-        std::fprintf(stderr, "galeratopd: warning: %s; galeratopd will not start until that is fixed\n",
-                     error.c_str());
+      if (!galeratop::read_secret_file(path, key, error)) problems.push_back(std::move(error));
     }
+    std::string error;
+    if (!r.value->control_tcp.empty() && r.value->control_tls &&
+        !galeratop::make_server_context({r.value->control_tls_cert, r.value->control_tls_key}, "agent.control_tls",
+                                        error))
+      problems.push_back(std::move(error));
+    if (!r.value->metrics.empty() &&
+        !galeratop::metrics_security::load({r.value->metrics_tls_cert, r.value->metrics_tls_key},
+                                           r.value->metrics_basic_auth_users, error))
+      problems.push_back(std::move(error));
+    for (const auto& problem : problems)
+      std::fprintf(stderr, "galeratopd: warning: %s; galeratopd will not start until that is fixed\n",
+                   problem.c_str());
     return 0;
   }
 

@@ -22,12 +22,13 @@ enum class http_route {
 struct http_request {
   http_route route = http_route::bad_request;
   bool head_only = false;  ///< HEAD: the status and headers, no body
+  std::string authorization;  ///< the Authorization header's value; "" when there is none
 };
 
 /// Classifies a request head: the bytes before the blank line that ends it (pure).
 http_request classify_http_request(std::string_view head);
 
-/// A whole HTTP/1.1 response that closes the connection after it (pure).
+/// A whole HTTP/1.1 response that closes the connection after it (pure); a 401 asks for basic auth.
 std::string http_response(int status, std::string_view content_type, std::string_view body, bool head_only);
 
 /// The reason phrase of the statuses the endpoint sends ("Unknown" for others).

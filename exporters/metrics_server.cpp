@@ -6,13 +6,16 @@
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/post.hpp>
 #include <asio/read_until.hpp>
+#include <asio/ssl/stream.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <prometheus/text_serializer.h>
 
+#include <fmt/format.h>
 #include <sstream>
 
+#include "agent/config/secret_file.hpp"
 #include "balancer/accept_pause.hpp"
 #include "balancer/core/log.hpp"
 #include "exporters/http_request.hpp"
@@ -27,8 +30,30 @@ constexpr std::string_view exposition_type = "text/plain; version=0.0.4; charset
 constexpr std::string_view text_type = "text/plain; charset=utf-8";
 }  // namespace
 
-metrics_server::metrics_server(const tcp::endpoint& at, const snapshot_slot& slot, metrics_limits limits)
-    : slot_(slot), limits_(limits), acceptor_(io_) {
+std::optional<metrics_security> metrics_security::load(const tls_files& tls, const std::string& users_file,
+                                                       std::string& error) {
+  metrics_security security;
+  if (!tls.cert.empty()) {
+    security.tls = make_server_context(tls, "agent.metrics_tls", error);
+    if (!security.tls) return std::nullopt;
+  }
+  if (!users_file.empty()) {
+    std::string why;
+    // Bcrypt hashes yield to offline guessing: the file is a secret like the password file.
+    const auto text = read_small_file(users_file, true, 1024 * 1024, why);
+    auto users = text ? basic_auth::parse(*text, why) : std::nullopt;
+    if (!users) {
+      error = fmt::format("agent.metrics_basic_auth_users {}: {}", users_file, why);
+      return std::nullopt;
+    }
+    security.users = std::make_shared<const basic_auth>(std::move(*users));
+  }
+  return security;
+}
+
+metrics_server::metrics_server(const tcp::endpoint& at, const snapshot_slot& slot, metrics_security security,
+                               metrics_limits limits)
+    : slot_(slot), limits_(limits), security_(std::move(security)), acceptor_(io_) {
   acceptor_.open(at.protocol());
   acceptor_.set_option(tcp::acceptor::reuse_address(true));
   acceptor_.bind(at);
@@ -44,6 +69,11 @@ metrics_server::~metrics_server() {
     for (client& c : clients_) c.socket->close(ignored);
   });
   thread_.join();  // run() returns once every client coroutine has ended
+}
+
+void metrics_server::set_security(metrics_security security) {
+  // The hand-off of a reload (io thread) to this server's thread, which alone touches security_.
+  asio::post(io_, [this, security = std::move(security)]() mutable { security_ = std::move(security); });
 }
 
 std::string metrics_server::exposition() const {
@@ -78,37 +108,24 @@ asio::awaitable<void> metrics_server::accept_loop() {
 
 asio::awaitable<void> metrics_server::serve(tcp::socket socket) {
   auto me = clients_.insert(clients_.end(), client{&socket});
-  asio::steady_timer timer(io_);
-  std::string in;
+  // This client keeps the certificate and users it came in with, whatever a reload brings.
+  const metrics_security security = security_;
   try {
-    timer.expires_after(limits_.head_timeout);
-    auto r = co_await (asio::async_read_until(socket, asio::dynamic_buffer(in, http_max_head), "\r\n\r\n", use_tuple) ||
-                       timer.async_wait(use_tuple));
-    std::string answer;
-    if (r.index() == 1) {
-      answer = http_response(408, text_type, "the request did not arrive in time\n", false);
-    } else if (auto [ec, n] = std::get<0>(r); ec == asio::error::not_found) {
-      answer = http_response(431, text_type, "the request head is too large\n", false);
-    } else if (!ec) {
-      const http_request request = classify_http_request(std::string_view(in).substr(0, n));
-      switch (request.route) {
-        case http_route::metrics:
-          answer = http_response(200, exposition_type, exposition(), request.head_only);
-          break;
-        case http_route::not_found:
-          answer = http_response(404, text_type, "galeratopd serves /metrics only\n", request.head_only);
-          break;
-        case http_route::method_not_allowed:
-          answer = http_response(405, text_type, "the metrics endpoint is read-only: GET or HEAD\n", false);
-          break;
-        case http_route::bad_request:
-          answer = http_response(400, text_type, "not an HTTP/1 request\n", false);
-          break;
+    if (security.tls) {
+      asio::ssl::stream<tcp::socket&> stream(socket, *security.tls);
+      asio::steady_timer timer(io_, limits_.head_timeout);  // the handshake counts against the head's deadline
+      auto r = co_await (stream.async_handshake(asio::ssl::stream_base::server, use_tuple) ||
+                         timer.async_wait(use_tuple));
+      if (r.index() == 0 && !std::get<0>(std::get<0>(r))) {
+        co_await answer(stream, security);
+        // close_notify, so that a client can tell the end of the answer from a cut; bounded.
+        timer.expires_after(std::chrono::seconds(1));
+        co_await (stream.async_shutdown(use_tuple) || timer.async_wait(use_tuple));
+      } else if (r.index() == 0) {
+        log_debug("metrics: TLS handshake failed: {}", std::get<0>(std::get<0>(r)).message());
       }
-    }
-    if (!answer.empty() && socket.is_open()) {
-      timer.expires_after(limits_.write_timeout);
-      co_await (asio::async_write(socket, asio::buffer(answer), use_tuple) || timer.async_wait(use_tuple));
+    } else {
+      co_await answer(socket, security);
     }
   } catch (const std::exception& e) {
     log_debug("metrics client ended by an exception: {}", e.what());
@@ -117,6 +134,46 @@ asio::awaitable<void> metrics_server::serve(tcp::socket socket) {
   socket.shutdown(tcp::socket::shutdown_both, ignored);
   socket.close(ignored);
   clients_.erase(me);
+}
+
+template <class Stream>
+asio::awaitable<void> metrics_server::answer(Stream& stream, const metrics_security& security) {
+  asio::steady_timer timer(io_);
+  std::string in;
+  timer.expires_after(limits_.head_timeout);
+  auto r = co_await (asio::async_read_until(stream, asio::dynamic_buffer(in, http_max_head), "\r\n\r\n", use_tuple) ||
+                     timer.async_wait(use_tuple));
+  std::string response;
+  if (r.index() == 1) {
+    response = http_response(408, text_type, "the request did not arrive in time\n", false);
+  } else if (auto [ec, n] = std::get<0>(r); ec == asio::error::not_found) {
+    response = http_response(431, text_type, "the request head is too large\n", false);
+  } else if (!ec) {
+    const http_request request = classify_http_request(std::string_view(in).substr(0, n));
+    if (security.users && !security.users->allows(request.authorization)) {
+      response = http_response(401, text_type, "basic auth by a user of agent.metrics_basic_auth_users\n",
+                               request.head_only);
+    } else {
+      switch (request.route) {
+        case http_route::metrics:
+          response = http_response(200, exposition_type, exposition(), request.head_only);
+          break;
+        case http_route::not_found:
+          response = http_response(404, text_type, "galeratopd serves /metrics only\n", request.head_only);
+          break;
+        case http_route::method_not_allowed:
+          response = http_response(405, text_type, "the metrics endpoint is read-only: GET or HEAD\n", false);
+          break;
+        case http_route::bad_request:
+          response = http_response(400, text_type, "not an HTTP/1 request\n", false);
+          break;
+      }
+    }
+  }
+  if (!response.empty() && stream.lowest_layer().is_open()) {
+    timer.expires_after(limits_.write_timeout);
+    co_await (asio::async_write(stream, asio::buffer(response), use_tuple) || timer.async_wait(use_tuple));
+  }
 }
 
 }  // namespace galeratop

@@ -72,7 +72,7 @@ class live_screen {
   void connect(screen_clock::time_point now) {
     last_attempt_ = now;
     try {
-      client_ = std::make_unique<control_client>(o_.control, o_.token, request_timeout);
+      client_ = std::make_unique<control_client>(o_.control, o_.token, request_timeout, o_.tls);
       subscribe();
     } catch (const control_unavailable& e) {
       lost(e.what());

@@ -3,12 +3,15 @@
 #include <chrono>
 #include <string>
 
+#include "tui/control_client.hpp"
+
 namespace galeratop {
 
 /// What `galeratop` without a subcommand is started with.
 struct live_options {
   std::string control;  ///< unix socket path or HOST:PORT
   std::string token;    ///< for TCP
+  control_tls_options tls;  ///< for TCP: TLS, and how the agent's certificate is checked
   std::chrono::milliseconds interval{1000};
   bool readonly = false;
   bool colour = true;

@@ -31,6 +31,9 @@ constexpr auto request_timeout = std::chrono::seconds(5);
 struct options {
   std::string control;
   std::string token_file;
+  std::string ca_file;
+  bool insecure = false;
+  bool plain = false;
   std::string config_file = default_config;
   std::string node;
   std::string weight;
@@ -61,6 +64,14 @@ std::string read_token(const options& o) {
   if (!in || !std::getline(in, token)) throw control_unavailable("cannot read the token file " + o.token_file);
   if (!token.empty() && token.back() == '\r') token.pop_back();
   return token;
+}
+
+/// How a TCP control connection is secured: TLS verified against --ca-file (else the system's CAs)
+/// unless --insecure or --plain says otherwise.
+galeratop::control_tls_options tls_options(const options& o) {
+  using galeratop::control_security;
+  return {o.plain ? control_security::plain : o.insecure ? control_security::unverified : control_security::verified,
+          o.ca_file};
 }
 
 /// Prints the agent's refusal; exit 1.
@@ -159,7 +170,7 @@ int wait_until_writer(control_client& c, const json& writer, std::chrono::millis
 }
 
 int writer_command(const options& o) {
-  control_client c(control_target(o), read_token(o), request_timeout);
+  control_client c(control_target(o), read_token(o), request_timeout, tls_options(o));
   json answer = c.request({{"cmd", "writer"}, {"node", o.node}});
   if (!answer.value("ok", false)) return refused(answer);
   std::printf("%s\n", galeratop::writer_answer_text(answer).c_str());
@@ -169,7 +180,7 @@ int writer_command(const options& o) {
 }
 
 int node_command(const options& o, const std::string& cmd) {
-  control_client c(control_target(o), read_token(o), request_timeout);
+  control_client c(control_target(o), read_token(o), request_timeout, tls_options(o));
   json req{{"cmd", cmd}, {"node", o.node}};
   if (o.force) req["force"] = true;
   if (cmd == "weight") {
@@ -211,7 +222,7 @@ int node_command(const options& o, const std::string& cmd) {
 }
 
 int status_command(const options& o) {
-  control_client c(control_target(o), read_token(o), request_timeout);
+  control_client c(control_target(o), read_token(o), request_timeout, tls_options(o));
   json answer = c.request({{"cmd", "status"}});
   if (!answer.value("ok", false)) return refused(answer);
   if (o.json_output)
@@ -224,7 +235,7 @@ int status_command(const options& o) {
 int health_command(const options& o) {
   // For keepalived's track_script (and any other liveness probe): healthy means this agent
   // answers and would send a new client somewhere, not merely that its process exists.
-  control_client c(control_target(o), read_token(o), request_timeout);
+  control_client c(control_target(o), read_token(o), request_timeout, tls_options(o));
   json answer = c.request({{"cmd", "status"}});
   if (!answer.value("ok", false)) return refused(answer);
   const json& nodes = answer.at("status").at("nodes");
@@ -238,7 +249,7 @@ int health_command(const options& o) {
 }
 
 int reload_command(const options& o) {
-  control_client c(control_target(o), read_token(o), request_timeout);
+  control_client c(control_target(o), read_token(o), request_timeout, tls_options(o));
   json answer = c.request({{"cmd", "reload"}});
   if (!answer.value("ok", false)) return refused(answer);
   std::printf("configuration reloaded: %d node(s)\n", answer.value("nodes", 0));
@@ -254,10 +265,17 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   options o;
   app.add_option("--control", o.control,
-                 "galeratopd's control endpoint: a unix socket PATH or HOST:PORT (TCP, needs --token-file); "
+                 "galeratopd's control endpoint: a unix socket PATH or HOST:PORT (TCP over TLS, needs --token-file); "
                  "default $GALERATOP_CONTROL, else agent.control in --config, else /run/galeratop/control.sock")
       ->option_text("PATH|HOST:PORT");
   app.add_option("--token-file", o.token_file, "File whose first line is the TCP control token")->option_text("FILE");
+  auto* ca_file = app.add_option("--ca-file", o.ca_file, "TCP control: trust the agent's certificate only if this "
+                                 "CA (PEM) signed it; default the system's CAs")->option_text("FILE");
+  auto* insecure = app.add_flag("--insecure", o.insecure, "TCP control: TLS without checking the agent's "
+                                "certificate (encrypted, but anyone in the middle can read the token)");
+  app.add_flag("--plain", o.plain, "TCP control without TLS, for an agent with agent.control_tls = false: the "
+               "token crosses in clear")->excludes(ca_file)->excludes(insecure);
+  insecure->excludes(ca_file);
   app.add_option("--config", o.config_file, "galeratopd's configuration, read only for agent.control")
       ->option_text(fmt::format("FILE (default {})", default_config));
   app.add_option("--interval", o.interval, "Live screen: refresh interval (250ms to 10s; + and - change it)")
@@ -320,8 +338,9 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "galeratop: the live screen needs a terminal; for scripts use a subcommand (status, ...)\n");
       return 2;
     }
-    galeratop::live_options live{control_target(o), read_token(o), *galeratop::parse_duration(o.interval),
-                                 o.readonly, std::getenv("NO_COLOR") == nullptr || !*std::getenv("NO_COLOR")};
+    galeratop::live_options live{control_target(o), read_token(o), tls_options(o),
+                                 *galeratop::parse_duration(o.interval), o.readonly,
+                                 std::getenv("NO_COLOR") == nullptr || !*std::getenv("NO_COLOR")};
     return galeratop::run_live_screen(live);
   } catch (const control_unavailable& e) {
     std::fprintf(stderr, "galeratop: %s\n", e.what());

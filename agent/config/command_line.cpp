@@ -88,7 +88,13 @@ config_result apply_overrides(config c, const config_overrides& o) {
   if (o.control) c.control = *o.control;
   if (o.control_tcp) c.control_tcp = *o.control_tcp;
   if (o.control_token_file) c.control_token_file = *o.control_token_file;
+  if (o.control_tls_cert) c.control_tls_cert = *o.control_tls_cert;
+  if (o.control_tls_key) c.control_tls_key = *o.control_tls_key;
+  if (o.control_plain_tcp) c.control_tls = false;
   if (o.metrics) c.metrics = *o.metrics;
+  if (o.metrics_tls_cert) c.metrics_tls_cert = *o.metrics_tls_cert;
+  if (o.metrics_tls_key) c.metrics_tls_key = *o.metrics_tls_key;
+  if (o.metrics_basic_auth_users) c.metrics_basic_auth_users = *o.metrics_basic_auth_users;
   if (o.state_dir) c.state_dir = *o.state_dir;
   if (o.user) c.user = *o.user;
   if (o.intents_group) {

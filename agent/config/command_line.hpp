@@ -20,6 +20,12 @@ struct config_overrides {
   std::optional<std::string> control;
   std::optional<std::string> control_tcp;
   std::optional<std::string> control_token_file;
+  std::optional<std::string> control_tls_cert;
+  std::optional<std::string> control_tls_key;
+  bool control_plain_tcp = false;  ///< --control-plain-tcp: [agent] control_tls = false
+  std::optional<std::string> metrics_tls_cert;
+  std::optional<std::string> metrics_tls_key;
+  std::optional<std::string> metrics_basic_auth_users;
   std::optional<std::string> maint_grace;
   std::optional<std::string> close_idle;
   std::optional<std::string> close_patience;

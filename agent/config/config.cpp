@@ -109,7 +109,14 @@ const std::map<std::string, std::map<std::string, setter>>& sections() {
            {"control_group", string_key([](config& c) -> std::string& { return c.control_group; })},
            {"control_tcp", string_key([](config& c) -> std::string& { return c.control_tcp; })},
            {"control_token_file", string_key([](config& c) -> std::string& { return c.control_token_file; })},
+           {"control_tls", bool_key([](config& c) -> bool& { return c.control_tls; })},
+           {"control_tls_cert", string_key([](config& c) -> std::string& { return c.control_tls_cert; })},
+           {"control_tls_key", string_key([](config& c) -> std::string& { return c.control_tls_key; })},
            {"metrics", string_key([](config& c) -> std::string& { return c.metrics; })},
+           {"metrics_tls_cert", string_key([](config& c) -> std::string& { return c.metrics_tls_cert; })},
+           {"metrics_tls_key", string_key([](config& c) -> std::string& { return c.metrics_tls_key; })},
+           {"metrics_basic_auth_users",
+            string_key([](config& c) -> std::string& { return c.metrics_basic_auth_users; })},
            {"shutdown_grace", duration_key<ms>([](config& c) -> ms& { return c.shutdown_grace; }, 0ms, 3600000ms)},
            {"state_dir", string_key([](config& c) -> std::string& { return c.state_dir; })},
            {"user", string_key([](config& c) -> std::string& { return c.user; })},
@@ -402,6 +409,22 @@ std::vector<config_error> validate(const config& c) {
     add("agent.control_tcp", fmt::format("\"{}\" is not \"HOST:PORT\" (\"\" disables TCP control)", c.control_tcp));
   if (!c.control_tcp.empty() && c.control_token_file.empty())
     add("agent.control_token_file", "TCP control needs a token: name the file that holds it");
+  if (!c.control_tcp.empty() && c.control_tls) {
+    // Secure by default: the token must not cross the network in clear unless the operator says so.
+    if (c.control_tls_cert.empty())
+      add("agent.control_tls_cert", "TCP control speaks TLS: name the agent's certificate (PEM), or set "
+                                    "control_tls = false to serve plain TCP, the token in clear");
+    if (c.control_tls_key.empty())
+      add("agent.control_tls_key", "TCP control speaks TLS: name the file of the certificate's private key (PEM)");
+  }
+  if (!c.control_tls && (!c.control_tls_cert.empty() || !c.control_tls_key.empty()))
+    add("agent.control_tls", "is false, yet control_tls_cert or control_tls_key is set: say which one is meant");
+  if (c.metrics_tls_cert.empty() != c.metrics_tls_key.empty())
+    add(c.metrics_tls_cert.empty() ? "agent.metrics_tls_cert" : "agent.metrics_tls_key",
+        "HTTPS for /metrics needs both metrics_tls_cert and metrics_tls_key");
+  if (c.metrics.empty() && (!c.metrics_tls_cert.empty() || !c.metrics_basic_auth_users.empty()))
+    add(c.metrics_tls_cert.empty() ? "agent.metrics_basic_auth_users" : "agent.metrics_tls_cert",
+        "applies to /metrics, which is disabled (agent.metrics = \"\")");
   if (c.control.empty() && c.control_tcp.empty() && !c.control_group.empty())
     add("agent.control_group", "applies to the control socket, which is disabled");
   if (c.state_dir.empty()) add("agent.state_dir", "must name a directory galeratopd can write");

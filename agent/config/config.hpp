@@ -89,7 +89,15 @@ struct config {
   std::string control_group;       ///< when set, the socket is mode 0660 and owned by this group
   std::string control_tcp;         ///< HOST:PORT of the TCP control endpoint; "" = none
   std::string control_token_file;  ///< the token TCP clients must send; required with control_tcp
+  /// TCP control speaks TLS (certificate and key required); false serves plain TCP, the token in clear.
+  bool control_tls = true;
+  std::string control_tls_cert;  ///< PEM: the agent's certificate (and its chain), read at start and reload
+  std::string control_tls_key;   ///< PEM: its private key, read at start and reload
   std::string metrics = "127.0.0.1:9490";
+  std::string metrics_tls_cert;  ///< PEM: with metrics_tls_key, /metrics is served over HTTPS only
+  std::string metrics_tls_key;   ///< PEM: the private key of metrics_tls_cert
+  /// htpasswd-style file of USER:BCRYPT-HASH lines; when set, /metrics needs HTTP basic auth.
+  std::string metrics_basic_auth_users;
   std::chrono::milliseconds shutdown_grace{30000};  ///< how long sessions may finish after SIGTERM
   std::string state_dir = "/var/lib/galeratop";     ///< what must survive a restart (bootstrap memory)
   std::string user;  ///< after binding, run as this user (and its group); "" = stay who started it

@@ -49,9 +49,12 @@ std::vector<std::string> keep_start_only_keys(config& next, const config& runnin
   if (next.state_dir != running.state_dir)
     kept.push_back(fmt::format("agent.state_dir changed to {}: it takes effect at restart; still using {}",
                                next.state_dir, running.state_dir));
-  if (std::tie(next.control, next.control_group, next.control_tcp, next.control_token_file) !=
-      std::tie(running.control, running.control_group, running.control_tcp, running.control_token_file))
-    kept.push_back("the agent.control* keys changed: they take effect at restart");
+  // The TLS certificate and key of TCP control are not among them: a reload reads them again.
+  if (std::tie(next.control, next.control_group, next.control_tcp, next.control_token_file, next.control_tls) !=
+      std::tie(running.control, running.control_group, running.control_tcp, running.control_token_file,
+               running.control_tls))
+    kept.push_back("the agent.control* keys changed: they take effect at restart (control_tls_cert and "
+                   "control_tls_key excepted)");
   if (next.user != running.user)
     kept.push_back(fmt::format("agent.user changed to \"{}\": it takes effect at restart; still running as \"{}\"",
                                next.user, running.user));
@@ -67,6 +70,7 @@ std::vector<std::string> keep_start_only_keys(config& next, const config& runnin
   next.control_group = running.control_group;
   next.control_tcp = running.control_tcp;
   next.control_token_file = running.control_token_file;
+  next.control_tls = running.control_tls;
   next.user = running.user;
   next.intents = running.intents;
   return kept;

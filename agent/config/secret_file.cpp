@@ -58,4 +58,42 @@ std::optional<std::string> read_secret_file(const std::string& path, std::string
   return secret;
 }
 
+std::optional<std::string> read_small_file(const std::string& path, bool secret, std::size_t max_size,
+                                           std::string& why) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    why = std::strerror(errno);
+    return std::nullopt;
+  }
+  struct closer {
+    int fd;
+    ~closer() { ::close(fd); }
+  } close_at_end{fd};
+  struct ::stat st {};
+  if (::fstat(fd, &st) != 0) {
+    why = std::strerror(errno);
+    return std::nullopt;
+  }
+  if (auto problem = secret ? secret_mode_problem(st.st_mode) : std::nullopt) {
+    why = "refused: " + *problem;
+    return std::nullopt;
+  }
+  std::string text;
+  std::array<char, 8192> buffer;
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      why = std::strerror(errno);
+      return std::nullopt;
+    }
+    if (n == 0) return text;
+    text.append(buffer.data(), static_cast<std::size_t>(n));
+    if (text.size() > max_size) {
+      why = fmt::format("larger than {} bytes", max_size);
+      return std::nullopt;
+    }
+  }
+}
+
 }  // namespace galeratop

@@ -17,4 +17,10 @@ std::optional<std::string> secret_mode_problem(mode_t mode);
 /// readable by other users.
 std::optional<std::string> read_secret_file(const std::string& path, std::string_view key, std::string& error);
 
+/// Reads a whole small file (a PEM certificate or key, a users file) of at most `max_size` bytes;
+/// with `secret`, refuses one that other users can read, as read_secret_file() does. nullopt with
+/// the reason (without the path) in `why`.
+std::optional<std::string> read_small_file(const std::string& path, bool secret, std::size_t max_size,
+                                           std::string& why);
+
 }  // namespace galeratop

@@ -12,6 +12,7 @@
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/read_until.hpp>
+#include <asio/ssl/error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
@@ -20,9 +21,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fmt/format.h>
+#include <openssl/err.h>
+#include <openssl/x509_vfy.h>
 #include <stdexcept>
 
+#include "agent/control/tls_failure.hpp"
 #include "balancer/accept_pause.hpp"
+#include "balancer/address_text.hpp"
 #include "balancer/connection_limit.hpp"
 #include "balancer/core/log.hpp"
 
@@ -30,6 +35,7 @@ namespace galeratop {
 namespace {
 using json = nlohmann::json;
 using local = asio::local::stream_protocol;
+using asio::ip::tcp;
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 /// Compares without an early exit, so the time taken says nothing about how much of a token was right.
@@ -53,6 +59,13 @@ bool member_of(const ::ucred& peer, gid_t group) {
     if (::getgrouplist(pw->pw_name, pw->pw_gid, groups.data(), &n) < 0) return false;
   }
   return std::find(groups.begin(), groups.begin() + n, group) != groups.begin() + n;
+}
+
+/// "127.0.0.1:40000", "[::1]:40000": a TCP client in the log, IPv4-mapped addresses as IPv4.
+std::string peer_text(const tcp::socket& socket) {
+  std::error_code ec;
+  const auto peer = socket.remote_endpoint(ec);
+  return ec ? "a client" : endpoint_text(peer);
 }
 
 /// Why the peer of a unix control connection is turned away, or nullopt. The socket's mode
@@ -187,8 +200,75 @@ asio::awaitable<void> control_server::accept_loop(Acceptor& acceptor, bool needs
         continue;
       }
     }
-    asio::co_spawn(io_, serve(std::move(socket), needs_token), asio::detached);
+    if constexpr (std::is_same_v<Acceptor, tcp::acceptor>)
+      asio::co_spawn(io_, serve_tcp(std::move(socket)), asio::detached);
+    else
+      asio::co_spawn(io_, serve(std::move(socket), needs_token), asio::detached);
   }
+}
+
+void control_server::set_tls(std::shared_ptr<asio::ssl::context> tls) {
+  if (settings_.tls && tls) settings_.tls = std::move(tls);
+}
+
+void control_server::log_tcp_refusal(const std::string& what) {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_tcp_refusal_log_ < std::chrono::seconds(10)) {
+    ++tcp_refusals_unlogged_;
+    return;
+  }
+  log_warning("control: refused {}{}", what,
+              tcp_refusals_unlogged_ == 0
+                  ? std::string()
+                  : fmt::format(" ({} more TCP client(s) refused since the last such line)", tcp_refusals_unlogged_));
+  last_tcp_refusal_log_ = now;
+  tcp_refusals_unlogged_ = 0;
+}
+
+asio::awaitable<bool> control_server::tls_on_plain_port(tcp::socket& socket) {
+  using namespace asio::experimental::awaitable_operators;
+  // A TLS client would wait for a line that never comes and time out with a puzzling message:
+  // its ClientHello (a handshake record, 0x16) is recognised at once and the connection closed.
+  std::array<unsigned char, 1> first{};
+  asio::steady_timer timer(io_, settings_.idle_timeout);
+  auto r = co_await (socket.async_receive(asio::buffer(first), tcp::socket::message_peek, use_tuple) ||
+                     timer.async_wait(use_tuple));
+  if (r.index() == 1 || std::get<0>(std::get<0>(r))) co_return true;  // idle or gone: nothing to serve
+  if (first[0] != 0x16) co_return false;
+  log_tcp_refusal(fmt::format("{} on tcp {}: it opened a TLS handshake, but agent.control_tls = false (this port "
+                              "speaks plain TCP)", peer_text(socket), settings_.tcp->port()));
+  co_return true;
+}
+
+asio::awaitable<bool> control_server::handshake(asio::ssl::stream<tcp::socket>& stream) {
+  using namespace asio::experimental::awaitable_operators;
+  asio::steady_timer timer(io_, settings_.handshake_timeout);
+  auto r = co_await (stream.async_handshake(asio::ssl::stream_base::server, use_tuple) || timer.async_wait(use_tuple));
+  std::string why;
+  if (r.index() == 1) {
+    why = fmt::format("no TLS handshake within {} s", settings_.handshake_timeout.count());
+  } else if (const auto [ec] = std::get<0>(r); ec) {
+    const bool from_openssl = ec.category() == asio::error::get_ssl_category();
+    const int reason = from_openssl ? ERR_GET_REASON(static_cast<unsigned long>(ec.value())) : 0;
+    const bool closed = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
+    why = classify_tls_failure(reason, X509_V_OK, closed) == tls_failure::not_tls
+              ? fmt::format("not TLS ({}): a plain-text client on the TLS control port?", ec.message())
+              : fmt::format("TLS handshake failed: {}", ec.message());
+  } else {
+    co_return true;
+  }
+  log_tcp_refusal(fmt::format("{} on tcp {}: {}", peer_text(stream.next_layer()), settings_.tcp->port(), why));
+  co_return false;
+}
+
+asio::awaitable<void> control_server::serve_tcp(tcp::socket socket) {
+  if (!settings_.tls) {
+    co_await serve(std::move(socket), true);
+    co_return;
+  }
+  // The client keeps this context (and its certificate) to the end, whatever a reload brings.
+  const std::shared_ptr<asio::ssl::context> tls = settings_.tls;
+  co_await serve(asio::ssl::stream<tcp::socket>(std::move(socket), *tls), true);
 }
 
 asio::awaitable<void> control_server::refuse(local::socket socket, std::string why) {
@@ -231,7 +311,7 @@ asio::awaitable<void> control_server::serve(Socket socket, bool needs_token) {
   }
   auto me = clients_.insert(clients_.end(), client{[&socket] {
                                                      std::error_code ignored;
-                                                     socket.close(ignored);
+                                                     socket.lowest_layer().close(ignored);
                                                    },
                                                    std::chrono::steady_clock::now(), false});
   std::chrono::milliseconds interval = default_interval_;
@@ -239,8 +319,15 @@ asio::awaitable<void> control_server::serve(Socket socket, bool needs_token) {
   asio::steady_timer timer(io_);
   std::string in;
   std::string out;
+  // Before the first line: a TLS client's handshake, or on plain TCP a TLS client turned away. The
+  // client is in clients_ already, so that a shutdown or the client limit can close it meanwhile.
+  bool refused = false;
+  if constexpr (std::is_same_v<Socket, asio::ssl::stream<tcp::socket>>)
+    refused = !co_await handshake(socket);
+  else if constexpr (std::is_same_v<Socket, tcp::socket>)
+    refused = co_await tls_on_plain_port(socket);
   try {
-    for (;;) {
+    while (!refused) {
       bool close_after = false;
       std::size_t eol = in.find('\n');
       if (eol == std::string::npos) {
@@ -291,7 +378,7 @@ asio::awaitable<void> control_server::serve(Socket socket, bool needs_token) {
     log_debug("control client ended by an exception: {}", e.what());
   }
   std::error_code ignored;
-  socket.close(ignored);
+  socket.lowest_layer().close(ignored);
   clients_.erase(me);
 }
 

@@ -4,9 +4,12 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/local/stream_protocol.hpp>
+#include <asio/ssl/context.hpp>
+#include <asio/ssl/stream.hpp>
 #include <chrono>
 #include <functional>
 #include <list>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -23,6 +26,9 @@ struct control_settings {
   std::string group;      ///< "" = mode 0600 for galeratopd's user only; else 0660 for this group
   std::optional<asio::ip::tcp::endpoint> tcp;
   std::string token;  ///< what every TCP request must carry
+  /// TCP clients speak TLS with this context (certificate, key, TLS 1.2+); null = plain TCP.
+  std::shared_ptr<asio::ssl::context> tls;
+  std::chrono::seconds handshake_timeout{10};  ///< a TLS client must finish its handshake within it
   std::size_t max_clients = 256;  ///< beyond it the longest-idle client that is not subscribed is closed
   std::chrono::seconds idle_timeout{60};  ///< a client silent this long is closed (subscribers excepted)
   std::chrono::seconds write_timeout{5};  ///< a client that does not read its answers is closed
@@ -48,6 +54,9 @@ class control_server {
 
   /// Stops accepting and closes every client (shutdown).
   void stop();
+  /// Serves new TLS clients with `tls` (a reloaded certificate and key); clients already connected
+  /// keep the context they started with. Io thread; ignored when TCP control is plain.
+  void set_tls(std::shared_ptr<asio::ssl::context> tls);
 
  private:
   struct client {
@@ -63,6 +72,15 @@ class control_server {
   bool admit();
   template <class Socket>
   asio::awaitable<void> serve(Socket socket, bool needs_token);
+  /// Serves a TCP client: over TLS with the context in force now, unless TCP control is plain.
+  asio::awaitable<void> serve_tcp(asio::ip::tcp::socket socket);
+  /// Completes a client's TLS handshake within the handshake timeout; false (logged) when it did not.
+  asio::awaitable<bool> handshake(asio::ssl::stream<asio::ip::tcp::socket>& stream);
+  /// Whether a client of plain TCP control is to be closed before its first line: it opened a TLS
+  /// handshake (peeked, logged), or it went idle or away without sending anything.
+  asio::awaitable<bool> tls_on_plain_port(asio::ip::tcp::socket& socket);
+  /// Logs one refused TCP client, at most one line per 10 s: a scan or a misconfigured fleet can flood.
+  void log_tcp_refusal(const std::string& what);
   /// Answers `forbidden` to a client whose peer credentials are not allowed, then closes.
   asio::awaitable<void> refuse(asio::local::stream_protocol::socket socket, std::string why);
   asio::awaitable<nlohmann::json> answer(const control_parse_result& parsed, bool needs_token, client& c);
@@ -77,6 +95,8 @@ class control_server {
   client_list clients_;
   std::chrono::steady_clock::time_point last_eviction_log_{};
   std::chrono::steady_clock::time_point last_refusal_log_{};
+  std::chrono::steady_clock::time_point last_tcp_refusal_log_{};
+  std::size_t tcp_refusals_unlogged_ = 0;  // refused since the last line about it
   std::optional<gid_t> group_;  // agent.control_group's id, whose members the peer check lets in
   descriptor_reserve reserve_;  // operators get in even when the data path has used every descriptor
   bool stopped_ = false;

@@ -303,7 +303,8 @@ class Prometheus:
     """A real Prometheus server (Debian's) scraping one galeratopd every second,
     with its own port and data directory, stopped by its PID."""
 
-    def __init__(self, directory, target_port, rule_files=()):
+    def __init__(self, directory, target_port, rule_files=(), job_config=""):
+        """job_config: YAML lines added to the scrape job (scheme, tls_config, basic_auth), indented by 4."""
         self.dir = Path(directory) / "prometheus"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
@@ -312,7 +313,7 @@ class Prometheus:
             "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
             f"rule_files: {json.dumps([str(r) for r in rule_files])}\n"
             "scrape_configs:\n  - job_name: galeratopd\n"
-            f"    static_configs:\n      - targets: ['127.0.0.1:{target_port}']\n")
+            f"    static_configs:\n      - targets: ['127.0.0.1:{target_port}']\n{job_config}")
         self.log = open(self.dir / "prometheus.log", "ab")
         self.proc = subprocess.Popen(
             ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={self.dir / 'data'}",

@@ -1,6 +1,6 @@
 """The control endpoint under bad input: random bytes, a 10 MB line and 300 idle clients do
-not stop galeratopd from balancing or from answering `status`; the unix socket is 0600; TCP
-control refuses requests without the right token."""
+not stop galeratopd from balancing or from answering `status`; the unix socket is 0600; plain TCP
+control refuses requests without the right token (test_tls: TCP control over TLS)."""
 
 import grp
 import json
@@ -87,14 +87,17 @@ class ControlEndpoint(LabTestCase):
             self.assertIn("another galeratopd is serving it", second.stderr)
             still_serving(self, agent)
 
-    def test_tcp_control_needs_the_token(self):
+    def test_plain_tcp_control_needs_the_token(self):
+        """With control_tls = false (test_tls covers TLS, the default), the token is checked
+        all the same and the agent warns that it crosses in clear."""
         token_file = self.lab.root / "control.token"
         token = os.urandom(16).hex()
         token_file.write_text(token + "\n")
         token_file.chmod(0o600)
         tcp_port = free_port()
-        extra = f'control_tcp = "127.0.0.1:{tcp_port}"\ncontrol_token_file = "{token_file}"'
+        extra = f'control_tcp = "127.0.0.1:{tcp_port}"\ncontrol_token_file = "{token_file}"\ncontrol_tls = false'
         with Agent(self.lab, extra_config=extra) as agent:
+            self.assertTrue(any("WITHOUT TLS" in t for _, _, t in agent.lines()))
             def ask(obj):
                 with socket.create_connection(("127.0.0.1", tcp_port), timeout=10) as s:
                     s.sendall((json.dumps(obj) + "\n").encode())
@@ -105,10 +108,10 @@ class ControlEndpoint(LabTestCase):
             self.assertTrue(ask({"cmd": "status", "token": token})["ok"])
 
             target = f"127.0.0.1:{tcp_port}"
-            without = agent.galeratop("status", control=target)
+            without = agent.galeratop("--plain", "status", control=target)
             self.assertEqual(without.returncode, 1)
             self.assertIn("unauthorized", without.stderr)
-            r = agent.galeratop("--token-file", str(token_file), "status", control=target)
+            r = agent.galeratop("--plain", "--token-file", str(token_file), "status", control=target)
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn("NODE", r.stdout)
             self.assertNotIn(token, (agent.log_path.read_text()))

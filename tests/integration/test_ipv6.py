@@ -1,9 +1,11 @@
 """IPv6 end to end, on ::1: a listener, the nodes (every lab node also listens on ::1), the TCP
-control endpoint and the metrics port, with one agent for the four tests. With the PROXY
-protocol on, a node sees the IPv6 client's own address."""
+control endpoint (TLS, with a certificate for ::1) and the metrics port, with one agent for the
+four tests. With the PROXY protocol on, a node sees the IPv6 client's own address."""
 
 import os
+import shutil
 import socket
+import ssl
 import subprocess
 import unittest
 import urllib.request
@@ -11,6 +13,7 @@ import urllib.request
 import pymysql
 
 from harness import Agent, LabTestCase, free_port, lab, parse_exposition
+from pki import Pki
 
 
 class IPv6(LabTestCase):
@@ -27,9 +30,15 @@ class IPv6(LabTestCase):
         cls.token_file.write_text(cls.token + "\n")
         cls.token_file.chmod(0o600)
         cls.addClassCleanup(cls.token_file.unlink)
+        pki_dir = the_lab.root / f"pki-{cls.control_port}"
+        pki_dir.mkdir()
+        cls.addClassCleanup(shutil.rmtree, pki_dir)
+        cls.ca = Pki(pki_dir, "ipv6-ca")
+        cert, key = cls.ca.issue("agent", ip="::1")
         cls.agent = Agent(the_lab, ipv6=True, metrics=True, balancer_config="proxy_protocol = true\n",
                           extra_config=f'control_tcp = "[::1]:{cls.control_port}"\n'
-                                       f'control_token_file = "{cls.token_file}"\n')
+                                       f'control_token_file = "{cls.token_file}"\n'
+                                       f'control_tls_cert = "{cert}"\ncontrol_tls_key = "{key}"\n')
         cls.agent.start()
         cls.addClassCleanup(cls.agent.stop)
 
@@ -51,11 +60,13 @@ class IPv6(LabTestCase):
 
     def test_the_control_endpoint_answers_on_ipv6(self):
         r = subprocess.run([os.environ["GALERATOP"], "--control", f"[::1]:{self.control_port}",
-                            "--token-file", str(self.token_file), "status", "--json"],
-                           capture_output=True, text=True, timeout=30)
-        self.assertEqual(r.returncode, 0, r.stderr)
+                            "--ca-file", str(self.ca.ca_file), "--token-file", str(self.token_file),
+                            "status", "--json"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)  # the certificate verified for the address ::1
         self.assertIn(f"[::1]:{self.lab.node(1)['port']}", r.stdout)
-        with socket.create_connection(("::1", self.control_port), timeout=10) as s:
+        context = ssl.create_default_context(cafile=str(self.ca.ca_file))
+        with socket.create_connection(("::1", self.control_port), timeout=10) as raw, \
+                context.wrap_socket(raw, server_hostname="::1") as s:
             s.sendall(b'{"cmd": "status", "token": "' + b"0" * 32 + b'"}\n')
             self.assertIn(b"unauthorized", s.recv(4096))
 

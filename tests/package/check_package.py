@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 DEPENDS = ["systemd", "libmariadb3", "libsystemd0", "libncursesw6", "libprometheus-cpp-core1.0", "libtomlplusplus3",
-           "libfmt9", "libstdc++6"]
+           "libfmt9", "libstdc++6", "libssl3"]
 FILES = ["./usr/sbin/galeratopd", "./usr/bin/galeratop", "./usr/lib/systemd/system/galeratopd.service",
          "./usr/lib/systemd/system/galeratopd.socket",
          "./usr/lib/sysusers.d/galeratop.conf", "./usr/lib/tmpfiles.d/galeratop.conf", "./etc/galeratop/galeratopd.toml",

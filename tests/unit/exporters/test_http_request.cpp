@@ -43,3 +43,18 @@ TEST_CASE("a response says how long it is and that the connection closes, HEAD h
   CHECK(http_response(405, "text/plain", "", false).find("Allow: GET, HEAD\r\n") != std::string::npos);
   CHECK(http_reason(431) == "Request Header Fields Too Large");
 }
+
+TEST_CASE("the Authorization header is kept, found in any case, without surrounding blanks") {
+  CHECK(classify_http_request("GET /metrics HTTP/1.1\r\nHost: x\r\nauthorization:  Basic YTpi \r\nAccept: */*")
+            .authorization == "Basic YTpi");
+  CHECK(classify_http_request("GET /metrics HTTP/1.1\r\nAUTHORIZATION: Basic YTpi").authorization == "Basic YTpi");
+  CHECK(classify_http_request("GET /metrics HTTP/1.1\r\nHost: x").authorization.empty());
+  CHECK(classify_http_request("GET /metrics HTTP/1.1\r\nX-Authorization: Basic YTpi").authorization.empty());
+}
+
+TEST_CASE("a 401 asks for basic auth in the galeratop realm") {
+  const std::string r = http_response(401, "text/plain", "who are you\n", false);
+  CHECK(r.starts_with("HTTP/1.1 401 Unauthorized\r\n"));
+  CHECK(r.find("\r\nWWW-Authenticate: Basic realm=\"galeratop\"\r\n") != std::string::npos);
+  CHECK(http_response(200, "text/plain", "", false).find("WWW-Authenticate") == std::string::npos);
+}

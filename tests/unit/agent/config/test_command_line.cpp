@@ -205,4 +205,32 @@ TEST_CASE("the hold and PROXY protocol options set their keys, and a hold limit 
   const config_result refused = apply_overrides(config{}, o);
   REQUIRE_FALSE(refused.value);
   CHECK(refused.errors.front().key == "--hold-limit");
+TEST_CASE("the TLS options set the certificate and key files, --control-plain-tcp turns TLS off") {
+  config_overrides o;
+  o.nodes = {"127.0.0.1:3311"};
+  o.control_tcp = "127.0.0.1:9491";
+  o.control_token_file = "/t";
+  o.control_tls_cert = "/c.pem";
+  o.control_tls_key = "/k.pem";
+  o.metrics_tls_cert = "/mc.pem";
+  o.metrics_tls_key = "/mk.pem";
+  o.metrics_basic_auth_users = "/users";
+  const config_result r = apply_overrides(config{}, o);
+  REQUIRE(r.errors.empty());
+  CHECK(r.value->control_tls);
+  CHECK(r.value->control_tls_cert == "/c.pem");
+  CHECK(r.value->control_tls_key == "/k.pem");
+  CHECK(r.value->metrics_tls_cert == "/mc.pem");
+  CHECK(r.value->metrics_tls_key == "/mk.pem");
+  CHECK(r.value->metrics_basic_auth_users == "/users");
+
+  config_overrides plain;
+  plain.nodes = {"127.0.0.1:3311"};
+  plain.control_tcp = "127.0.0.1:9491";
+  plain.control_token_file = "/t";
+  CHECK(apply_overrides(config{}, plain).errors.size() == 2);  // neither certificate nor key
+  plain.control_plain_tcp = true;
+  const config_result p = apply_overrides(config{}, plain);
+  REQUIRE(p.errors.empty());
+  CHECK_FALSE(p.value->control_tls);
 }

@@ -397,4 +397,54 @@ TEST_CASE("proxy_protocol is off by default, on for all nodes in [balancer], and
   CHECK_FALSE(parse_config(one_node, "g.toml").value->balancer.proxy_protocol);
   CHECK(only_error("[[node]]\naddress = \"a:1\"\nproxy_protocol = \"yes\"\n").to_string() ==
         "g.toml:3: node[0].proxy_protocol: expected true or false");
+TEST_CASE("TCP control speaks TLS by default: it needs a certificate and a key, or control_tls = false") {
+  const std::string tcp = "[agent]\ncontrol_tcp = \"127.0.0.1:9491\"\ncontrol_token_file = \"/etc/g/token\"\n";
+  const config_result without = parse_config(tcp + std::string(one_node), "g.toml");
+  REQUIRE_FALSE(without.value);
+  REQUIRE(without.errors.size() == 2);
+  CHECK(without.errors[0].key == "agent.control_tls_cert");
+  CHECK(without.errors[0].message.find("control_tls = false") != std::string::npos);
+  CHECK(without.errors[1].key == "agent.control_tls_key");
+
+  const config_result with = parse_config(
+      tcp + "control_tls_cert = \"/etc/g/agent.crt\"\ncontrol_tls_key = \"/etc/g/agent.key\"\n" + std::string(one_node),
+      "g.toml");
+  REQUIRE(with.value);
+  CHECK(with.value->control_tls);
+  CHECK(with.value->control_tls_cert == "/etc/g/agent.crt");
+  CHECK(with.value->control_tls_key == "/etc/g/agent.key");
+
+  const config_result plain = parse_config(tcp + "control_tls = false\n" + std::string(one_node), "g.toml");
+  REQUIRE(plain.value);
+  CHECK_FALSE(plain.value->control_tls);
+}
+
+TEST_CASE("control_tls = false beside a certificate is refused as ambiguous") {
+  const auto e = only_error(std::string("[agent]\ncontrol_tls = false\ncontrol_tls_cert = \"/c.pem\"\n") +
+                            std::string(one_node));
+  CHECK(e.key == "agent.control_tls");
+}
+
+TEST_CASE("without control_tcp no TLS file is needed, and control_tls must be a boolean") {
+  const config_result r = parse_config(one_node, "g.toml");
+  REQUIRE(r.value);
+  CHECK(r.value->control_tls);
+  CHECK(r.value->control_tls_cert.empty());
+  const auto e = only_error(std::string("[agent]\ncontrol_tls = \"no\"\n") + std::string(one_node));
+  CHECK(e.to_string() == "g.toml:2: agent.control_tls: expected true or false");
+}
+
+TEST_CASE("HTTPS for /metrics needs both the certificate and the key, basic auth a users file") {
+  const config_result r = parse_config(std::string("[agent]\nmetrics_tls_cert = \"/m.crt\"\nmetrics_tls_key = \"/m.key\"\n"
+                                                   "metrics_basic_auth_users = \"/m.users\"\n") +
+                                           std::string(one_node),
+                                       "g.toml");
+  REQUIRE(r.value);
+  CHECK(r.value->metrics_tls_cert == "/m.crt");
+  CHECK(r.value->metrics_tls_key == "/m.key");
+  CHECK(r.value->metrics_basic_auth_users == "/m.users");
+  CHECK(only_error(std::string("[agent]\nmetrics_tls_cert = \"/m.crt\"\n") + std::string(one_node)).key ==
+        "agent.metrics_tls_key");
+  CHECK(only_error(std::string("[agent]\nmetrics = \"\"\nmetrics_basic_auth_users = \"/u\"\n") + std::string(one_node))
+            .key == "agent.metrics_basic_auth_users");
 }

@@ -67,6 +67,20 @@ TEST_CASE("what only a restart can change keeps its running value, with one warn
   CHECK(next.monitor.interval == std::chrono::milliseconds(500));
 }
 
+TEST_CASE("a reload may change the control certificate and key, not whether TCP control speaks TLS") {
+  config running_config;
+  running_config.control_tls_cert = "/old.crt";
+  config next = running_config;
+  next.control_tls_cert = "/new.crt";
+  next.control_tls_key = "/new.key";
+  CHECK(keep_start_only_keys(next, running_config).empty());
+  CHECK(next.control_tls_cert == "/new.crt");
+  CHECK(next.control_tls_key == "/new.key");
+  next.control_tls = false;
+  CHECK(keep_start_only_keys(next, running_config).size() == 1);
+  CHECK(next.control_tls);
+}
+
 TEST_CASE("the listeners are kept at reload, with one warning naming the new and the running ones") {
   config running_config;
   running_config.listeners = {{"ro", endpoint{"127.0.0.1", 3306}, listener_role::balance, 3},
