@@ -241,6 +241,10 @@ asio::awaitable<void> agent::handle_signals() {
 
 asio::awaitable<void> agent::shut_down() {
   balancer_.stop_accepting();
+  // A pool's sessions never end by themselves: each is closed at its next safe point, where a
+  // validating pool replaces it without an error (from the next galeratopd, with socket
+  // activation), rather than cut at the end of the grace. The grace still bounds the rest.
+  balancer_.close_all_when_safe("behind a galeratopd that is stopping");
   asio::steady_timer poll(io_);
   const auto deadline = mono_clock::now() + config_.shutdown_grace;
   while (balancer_.session_count() > 0 && mono_clock::now() < deadline) {

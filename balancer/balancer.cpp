@@ -269,6 +269,11 @@ void balancer::close_when_safe(node_id id, std::string_view why) {
   relay_.close(std::move(tokens), {.at = relay::close_order::when::safe_point, .node = name, .why = std::string(why)});
 }
 
+void balancer::close_all_when_safe(std::string_view why) {
+  closing_all_ = std::string(why);
+  for (const node_record& r : table_.records()) close_when_safe(r.id, why);
+}
+
 void balancer::close_all_sessions() {
   for (session* s : connecting_) s->close();
   for (const held_client& h : held_) h.s->close();
@@ -373,11 +378,13 @@ void balancer::hand_over(session& s) {
   const int client_fd = s.client.release();
   const int server_fd = s.server.release();
   relay_.adopt(token, client_fd, server_fd, std::move(s.counters));
-  // Drained while it connected: it closes at its first safe point like the others.
-  if (const node_record* r = table_.find(relayed_.at(token).node); r && r->intent.admin != admin_state::ready)
+  // Drained while it connected, or connected while every session is being closed: it closes at
+  // its first safe point like the others.
+  const node_record* r = table_.find(relayed_.at(token).node);
+  if (r && (r->intent.admin != admin_state::ready || closing_all_))
     relay_.close({token}, {.at = relay::close_order::when::safe_point,
                            .node = r->name(),
-                           .why = std::string(describe(r->intent.admin))});
+                           .why = closing_all_ ? *closing_all_ : std::string(describe(r->intent.admin))});
 }
 
 void balancer::relay_ended(const std::vector<std::uint64_t>& tokens) {

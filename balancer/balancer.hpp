@@ -124,6 +124,8 @@ class balancer {
 
   /// Sessions currently open, connecting ones included.
   std::size_t session_count() const { return session_count_; }
+  /// Closes every session at its next safe point, as a drain does (the start of a shutdown).
+  void close_all_when_safe(std::string_view why);
   /// Closes every session at once (end of the shutdown grace).
   void close_all_sessions();
   /// Every node's record and the routing decisions over them.
@@ -229,6 +231,7 @@ class balancer {
   std::size_t session_count_ = 0;  // connecting plus relayed
   resource_shortage shortage_;     // accepts and node connects that failed for want of descriptors
   bool stopping_ = false;
+  std::optional<std::string> closing_all_;  // why every session closes at its safe point (shutdown); nullopt: not so
   relay relay_;  // last: its thread reports ended sessions into the members above, so it stops first
 };
 

@@ -17,39 +17,14 @@ std::optional<std::string> secret_mode_problem(mode_t mode) {
 }
 
 std::optional<std::string> read_secret_file(const std::string& path, std::string_view key, std::string& error) {
-  // The mode is checked on the descriptor that is read, not on the path: a file swapped between
-  // a stat() and an open() cannot slip through.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) {
-    error = fmt::format("{} {}: {}", key, path, std::strerror(errno));
+  std::string why;
+  // A secret is one line; 64 KiB is far more than any password or token.
+  const auto text = read_small_file(path, true, 65536, why);
+  if (!text) {
+    error = fmt::format("{} {}: {}", key, path, why);
     return std::nullopt;
   }
-  struct closer {
-    int fd;
-    ~closer() { ::close(fd); }
-  } close_at_end{fd};
-  struct ::stat st {};
-  if (::fstat(fd, &st) != 0) {
-    error = fmt::format("{} {}: {}", key, path, std::strerror(errno));
-    return std::nullopt;
-  }
-  if (auto problem = secret_mode_problem(st.st_mode)) {
-    error = fmt::format("{} {}: refused: {}", key, path, *problem);
-    return std::nullopt;
-  }
-  std::string text;
-  std::array<char, 4096> buffer;  // a secret is one line; what follows it is never needed
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer.data(), buffer.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      error = fmt::format("{} {}: {}", key, path, std::strerror(errno));
-      return std::nullopt;
-    }
-    text.append(buffer.data(), static_cast<std::size_t>(n));
-    if (n == 0 || text.find('\n') != std::string::npos || text.size() >= 65536) break;
-  }
-  std::string secret = text.substr(0, text.find('\n'));
+  std::string secret = text->substr(0, text->find('\n'));
   if (!secret.empty() && secret.back() == '\r') secret.pop_back();
   if (secret.empty()) {
     error = fmt::format("{} {}: the first line is empty", key, path);
@@ -60,6 +35,8 @@ std::optional<std::string> read_secret_file(const std::string& path, std::string
 
 std::optional<std::string> read_small_file(const std::string& path, bool secret, std::size_t max_size,
                                            std::string& why) {
+  // The mode is checked on the descriptor that is read, not on the path: a file swapped between
+  // a stat() and an open() cannot slip through.
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
     why = std::strerror(errno);

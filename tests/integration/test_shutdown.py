@@ -1,5 +1,7 @@
-"""SIGTERM stops accepting, lets open sessions finish within the grace, then exits 0; Connector/C
-ends only after the last thread that used it (the monitors and the intent sync) has let it go."""
+"""SIGTERM stops accepting, lets a statement in flight finish, closes each session at its next
+safe point (a pool's connection does not hold the agent for the whole grace), then exits 0;
+Connector/C ends only after the last thread that used it (the monitors and the intent sync) has
+let it go."""
 
 import signal
 import threading
@@ -30,8 +32,16 @@ class Shutdown(LabTestCase):
                 app_connect(agent.port, timeout=2)
             t.join(10)
             self.assertEqual(result.get("row"), (0,))
-            conn.close()
+            # The session stays open on the client's side, idle: it is closed at its safe point and
+            # the agent exits long before its 10 s grace.
+            answered = time.monotonic()
             self.assertEqual(agent.proc.wait(15), 0)
+            exited = time.monotonic() - answered
+            print(f"the idle session closed and galeratopd exited {exited:.2f} s after the last answer")
+            self.assertLess(exited, 5.0)
+            self.assertTrue(any("at their next safe point because it is behind a galeratopd that is stopping" in l[2]
+                                for l in agent.lines()))
+            conn.close()
         finally:
             agent.stop()
 

@@ -72,9 +72,13 @@ class Systemd(LabTestCase):
             self.assertIn("reload refused", refused[0]["STATUS"])
             agent.config_path.write_text(good)
 
-            # A session keeps the agent in its shutdown grace: the watchdog must go on meanwhile.
+            # An open transaction keeps the agent in its shutdown grace (it is no safe point to
+            # close the session at): the watchdog must go on meanwhile.
             held = app_connect(agent.port)
             self.addCleanup(lambda: held.open and held.close())
+            with held.cursor() as cur:
+                cur.execute("BEGIN")
+                cur.execute("SELECT 1")
             since = time.monotonic()
             agent.signal(signal.SIGTERM)
             stopping = wait_for(lambda: notify.with_key("STOPPING", after=since), 10, "STOPPING=1")

@@ -205,6 +205,8 @@ TEST_CASE("the hold and PROXY protocol options set their keys, and a hold limit 
   const config_result refused = apply_overrides(config{}, o);
   REQUIRE_FALSE(refused.value);
   CHECK(refused.errors.front().key == "--hold-limit");
+}
+
 TEST_CASE("the TLS options set the certificate and key files, --control-plain-tcp turns TLS off") {
   config_overrides o;
   o.nodes = {"127.0.0.1:3311"};

@@ -397,6 +397,8 @@ TEST_CASE("proxy_protocol is off by default, on for all nodes in [balancer], and
   CHECK_FALSE(parse_config(one_node, "g.toml").value->balancer.proxy_protocol);
   CHECK(only_error("[[node]]\naddress = \"a:1\"\nproxy_protocol = \"yes\"\n").to_string() ==
         "g.toml:3: node[0].proxy_protocol: expected true or false");
+}
+
 TEST_CASE("TCP control speaks TLS by default: it needs a certificate and a key, or control_tls = false") {
   const std::string tcp = "[agent]\ncontrol_tcp = \"127.0.0.1:9491\"\ncontrol_token_file = \"/etc/g/token\"\n";
   const config_result without = parse_config(tcp + std::string(one_node), "g.toml");
