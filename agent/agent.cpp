@@ -451,7 +451,7 @@ void agent::publish() {
   const balancer_settings& data_path = balancer_.settings();
   s->frontend = {listeners_text(), started_at_, balancer_.session_count(), f.accepted_total,
                  f.rejected_total, f.rejected_no_node, f.rejected_limit, data_path.max_connections,
-                 f.waiting, f.waits_served, f.waits_refused, f.waits_abandoned,
+                 balancer_.held(), f.waits_served, f.waits_refused, f.waits_abandoned,
                  std::chrono::duration<double>(f.longest_wait).count(),
                  std::chrono::duration<double>(data_path.hold).count(), data_path.hold_limit};
   for (const listener_figures& l : balancer_.listeners()) {

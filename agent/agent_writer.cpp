@@ -197,7 +197,7 @@ writer_snapshot agent::writer_view() const {
   w.error = writer_error_;
   w.why = route.why;
   w.settled = route.settled;
-  w.waiting = route.waiting;
+  w.waiting = balancer_.held_for_writer();
   w.switches_total = route.switches;
   w.failback = config_.writer.failback;
   for (const writer_follower& a : writer_agents_) {

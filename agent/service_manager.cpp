@@ -1,7 +1,6 @@
 #include "agent/service_manager.hpp"
 
 #include <fmt/format.h>
-#include <fcntl.h>
 #include <sys/socket.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
@@ -40,12 +39,13 @@ void watchdog() { notify("WATCHDOG=1"); }
 std::vector<passed_socket> passed_sockets() {
   std::vector<passed_socket> passed;
   const int n = sd_listen_fds(1);
+  // sd_listen_fds() has made each one close-on-exec already.
   for (int fd = SD_LISTEN_FDS_START; n > 0 && fd < SD_LISTEN_FDS_START + n; ++fd) {
-    (void)::fcntl(fd, F_SETFD, FD_CLOEXEC);
     passed_socket p{fd, std::nullopt};
     ::sockaddr_storage addr{};
     ::socklen_t len = sizeof addr;
-    if ((sd_is_socket_inet(fd, AF_INET, SOCK_STREAM, 1, 0) > 0 || sd_is_socket_inet(fd, AF_INET6, SOCK_STREAM, 1, 0) > 0) &&
+    // AF_UNSPEC: IPv4 or IPv6; 1: listening; 0: on any port.
+    if (sd_is_socket_inet(fd, AF_UNSPEC, SOCK_STREAM, 1, 0) > 0 &&
         ::getsockname(fd, reinterpret_cast<::sockaddr*>(&addr), &len) == 0) {
       asio::ip::tcp::endpoint at;
       std::memcpy(at.data(), &addr, len);

@@ -302,6 +302,11 @@ bool balancer::can_place(std::size_t listener) const {
   return std::ranges::any_of(table_.records(), &node_record::eligible);
 }
 
+std::size_t balancer::held_for_writer() const {
+  return static_cast<std::size_t>(
+      std::ranges::count_if(held_, [this](const held_client& h) { return is_writer_listener(h.s->listener); }));
+}
+
 void balancer::wake_held() {
   // Cancelled in arrival order, their coroutines resume in that order and connect in that order.
   for (const held_client& h : held_) h.wake->cancel();
@@ -485,8 +490,6 @@ asio::awaitable<balancer::hold_end> balancer::hold(session& s) {
     w->wake->cancel();
   });
   const auto entry = held_.insert(held_.end(), {&s, &wake});
-  ++frontend_.waiting;
-  if (is_writer_listener(s.listener)) ++writer_.waiting;
   while (!can_place(s.listener) && !w->gone && s.client.is_open() &&
          asio::steady_timer::clock_type::now() < wake.expiry())
     co_await wake.async_wait(use_tuple);  // woken early by wake_held() or by the client leaving
@@ -494,8 +497,6 @@ asio::awaitable<balancer::hold_end> balancer::hold(session& s) {
   std::error_code ignored;
   s.client.cancel(ignored);
   held_.erase(entry);
-  --frontend_.waiting;
-  if (is_writer_listener(s.listener)) --writer_.waiting;
   frontend_.longest_wait = std::max(frontend_.longest_wait, std::chrono::duration_cast<std::chrono::milliseconds>(
                                                                 asio::steady_timer::clock_type::now() - started));
   if (w->gone || !s.client.is_open()) {

@@ -53,7 +53,6 @@ struct writer_route {
   std::optional<node_id> node;  ///< the writer; nullopt: none now (new sessions wait, then are refused)
   std::string why;              ///< why there is none, or why it changed last
   bool settled = true;          ///< no writer-listener session is left on another node
-  std::size_t waiting = 0;      ///< writer-listener clients held for a settled writer
   std::uint64_t switches = 0;   ///< times writer listeners moved from one node to another (failovers too)
 };
 
@@ -63,7 +62,6 @@ struct frontend_counters {
   std::uint64_t rejected_total = 0;  ///< clients sent a galeratop error instead of a greeting (sum of the two below)
   std::uint64_t rejected_no_node = 0;  ///< ERR 1047: no node could take them
   std::uint64_t rejected_limit = 0;    ///< ERR 1040: max_connections reached, or no descriptor left
-  std::size_t waiting = 0;             ///< clients held now ([balancer] hold): accepted, not greeted, no node yet
   std::uint64_t waits_served = 0;      ///< holds that ended with a node
   std::uint64_t waits_refused = 0;     ///< holds that ended in ERR 1047 at their end, or at once past hold_limit
   std::uint64_t waits_abandoned = 0;   ///< holds the client gave up on (closed its side)
@@ -132,6 +130,10 @@ class balancer {
   const routing_table& table() const { return table_; }
   /// The listeners' figures, all together.
   const frontend_counters& frontend() const { return frontend_; }
+  /// Clients held now ([balancer] hold): accepted, not greeted, no node for them yet.
+  std::size_t held() const { return held_.size(); }
+  /// Those of them that came in through a writer listener and wait for a settled writer.
+  std::size_t held_for_writer() const;
   /// Each listener's figures, in the order they were opened.
   std::vector<listener_figures> listeners() const;
   /// The tunables in force.

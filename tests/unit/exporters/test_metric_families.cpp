@@ -65,6 +65,17 @@ std::string label(const prometheus::ClientMetric& m, std::string_view name) {
     if (l.name == name) return l.value;
   return "<none>";
 }
+
+/// What every exposition must keep: HELP on each family, unique names, counters ending in _total.
+void check_exposition_rules(const std::vector<MetricFamily>& all) {
+  std::set<std::string> names;
+  for (const MetricFamily& f : all) {
+    INFO(f.name);
+    CHECK_FALSE(f.help.empty());
+    CHECK(names.insert(f.name).second);
+    if (f.type == MetricType::Counter) CHECK(f.name.ends_with("_total"));
+  }
+}
 }  // namespace
 
 TEST_CASE("status values are read the way mysqld_exporter reads them") {
@@ -86,12 +97,9 @@ TEST_CASE("status values are read the way mysqld_exporter reads them") {
 
 TEST_CASE("every family has HELP, a unique name, and counters end in _total") {
   const auto all = metric_families(sample());
-  std::set<std::string> names;
+  check_exposition_rules(all);
   for (const MetricFamily& f : all) {
     INFO(f.name);
-    CHECK_FALSE(f.help.empty());
-    CHECK(names.insert(f.name).second);
-    if (f.type == MetricType::Counter) CHECK(f.name.ends_with("_total"));
     if (f.name.starts_with("mysql_global_status_")) CHECK(f.type == MetricType::Untyped);
   }
 }
@@ -410,13 +418,7 @@ TEST_CASE("without a writer listener no writer family is exported") {
 
 TEST_CASE("the listener and writer families pass the same exposition rules") {
   const auto all = metric_families(with_listeners());
-  std::set<std::string> names;
-  for (const MetricFamily& f : all) {
-    INFO(f.name);
-    CHECK_FALSE(f.help.empty());
-    CHECK(names.insert(f.name).second);
-    if (f.type == MetricType::Counter) CHECK(f.name.ends_with("_total"));
-  }
+  check_exposition_rules(all);
   std::ostringstream text;
   prometheus::TextSerializer().Serialize(text, all);
   CHECK(text.str().find("galeratop_listener_current_connections{listener=\"rw\",role=\"writer\",node=\"n2\","
