@@ -288,6 +288,12 @@ int agent::run() {
            listeners_text(), balancer_.table().records().size(), to_string(config_.balancer.policy),
            to_string(config_.balancer.donors), balancer_.settings().max_connections,
            config_.balancer.max_connections == 0 ? fmt::format(" (what {} descriptors allow)", descriptor_limit_) : "");
+  if (const std::string& why = balancer_.io_backend_why(); why.empty())
+    log_info("sessions are relayed with {}", balancer_.io_backend());
+  else if (config_.balancer.io == io_backend::epoll)
+    log_info("sessions are relayed with {} ({})", balancer_.io_backend(), why);
+  else
+    log_warning("sessions are relayed with {}, the fallback: {}", balancer_.io_backend(), why);
   asio::co_spawn(io_, handle_signals(), asio::detached);
   asio::co_spawn(io_, publish_loop(), asio::detached);
   if (const auto every = service_manager::watchdog_interval()) asio::co_spawn(io_, watchdog_loop(*every), asio::detached);
@@ -453,7 +459,8 @@ void agent::publish() {
                  f.rejected_total, f.rejected_no_node, f.rejected_limit, data_path.max_connections,
                  balancer_.held(), f.waits_served, f.waits_refused, f.waits_abandoned,
                  std::chrono::duration<double>(f.longest_wait).count(),
-                 std::chrono::duration<double>(data_path.hold).count(), data_path.hold_limit};
+                 std::chrono::duration<double>(data_path.hold).count(), data_path.hold_limit,
+                 std::string(balancer_.io_backend()), balancer_.io_backend_why()};
   for (const listener_figures& l : balancer_.listeners()) {
     listener_snapshot ls{l.name, std::string(to_string(l.role)), l.address, l.accepted_total, {}};
     for (const node_record& r : balancer_.table().records())

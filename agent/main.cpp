@@ -49,6 +49,8 @@ void add_options(CLI::App& app, options& o) {
   app.add_option("--hung-time", ov.hung_time, "[monitor] hung_time: how long a node may be suspect before it is "
                  "taken for down")->option_text("DURATION");
   app.add_option("--policy", ov.policy, "[balancer] policy")->option_text("leastconn|roundrobin");
+  app.add_option("--io-backend", ov.io_backend, "[balancer] io_backend: what relays established sessions; auto = "
+                 "io_uring where the kernel allows it, else epoll")->option_text("auto|io_uring|epoll");
   app.add_option("--donor", ov.donor, "[balancer] donor")->option_text("avoid|serve");
   app.add_option("--connect-timeout", ov.connect_timeout, "[balancer] connect_timeout (TCP connect + greeting)")
       ->option_text("DURATION");

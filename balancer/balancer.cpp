@@ -65,9 +65,14 @@ struct balancer::session {
 balancer::balancer(asio::io_context& io, balancer_settings settings)
     : io_(io),
       settings_(settings),
-      relay_(io, [this](const std::vector<std::uint64_t>& t) { relay_ended(t); }) {
-  relay_.set_idle_timeout(settings_.idle_timeout);
-  relay_.set_close_timing(settings_.close_idle, settings_.close_patience);
+      relay_([&] {
+        chosen_relay chosen =
+            make_relay(settings.io, io, [this](const std::vector<std::uint64_t>& t) { relay_ended(t); });
+        relay_why_ = std::move(chosen.why);
+        return std::move(chosen.running);
+      }()) {
+  relay_->set_idle_timeout(settings_.idle_timeout);
+  relay_->set_close_timing(settings_.close_idle, settings_.close_patience);
 }
 
 balancer::~balancer() { stopping_ = true; }
@@ -154,7 +159,7 @@ void balancer::set_intent(node_id id, const intent& i) {
   // Drain and maint close each session at its next safe point; maint also ends what is left at
   // the end of its grace. Back to ready, the sessions not closed yet stay.
   if (i.admin == admin_state::ready)
-    relay_.keep(relayed_tokens_of(id));
+    relay_->keep(relayed_tokens_of(id));
   else
     close_when_safe(id, describe(i.admin));
   if (i.admin == admin_state::maint) asio::co_spawn(io_, end_maint_grace(id, generation), asio::detached);
@@ -178,8 +183,8 @@ void balancer::set_intents_known(bool known) {
 void balancer::set_settings(const balancer_settings& s) {
   const auto before = marks();
   settings_ = s;
-  relay_.set_idle_timeout(settings_.idle_timeout);
-  relay_.set_close_timing(settings_.close_idle, settings_.close_patience);
+  relay_->set_idle_timeout(settings_.idle_timeout);
+  relay_->set_close_timing(settings_.close_idle, settings_.close_patience);
   apply_change(before);
 }
 
@@ -257,7 +262,7 @@ void balancer::close_sessions_of(node_id id, std::string_view why) {
   // Both only ask: a connecting session detaches itself when its coroutine unwinds, a
   // relayed one when the relay reports its end.
   for (session* s : connecting) s->close();
-  relay_.close(std::move(tokens), {.at = relay::close_order::when::now, .node = name, .why = std::string(why)});
+  relay_->close(std::move(tokens), {.at = relay::close_order::when::now, .node = name, .why = std::string(why)});
 }
 
 void balancer::close_when_safe(node_id id, std::string_view why) {
@@ -266,7 +271,7 @@ void balancer::close_when_safe(node_id id, std::string_view why) {
   const node_record* r = table_.find(id);
   const std::string name = r ? r->name() : std::to_string(id);
   log_info("node {}: closing {} client session(s) at their next safe point because it is {}", name, tokens.size(), why);
-  relay_.close(std::move(tokens), {.at = relay::close_order::when::safe_point, .node = name, .why = std::string(why)});
+  relay_->close(std::move(tokens), {.at = relay::close_order::when::safe_point, .node = name, .why = std::string(why)});
 }
 
 void balancer::close_all_when_safe(std::string_view why) {
@@ -278,7 +283,7 @@ void balancer::close_all_sessions() {
   for (session* s : connecting_) s->close();
   for (const held_client& h : held_) h.s->close();
   wake_held();  // they see their client closed and end
-  relay_.close_all();
+  relay_->close_all();
 }
 
 std::optional<node_id> balancer::ready_writer() const {
@@ -330,7 +335,7 @@ void balancer::set_writer(std::optional<node_id> writer, std::string why) {
     const std::string name = r ? r->name() : std::to_string(node);
     log_info("node {}: closing {} writer-listener session(s) at their next safe point because it is no longer the "
              "writer", name, tokens.size());
-    relay_.close(std::move(tokens),
+    relay_->close(std::move(tokens),
                  {.at = relay::close_order::when::safe_point, .node = name, .why = "no longer the writer"});
   }
   writer_.settled = stray_writer_sessions() == 0;
@@ -350,7 +355,7 @@ asio::awaitable<void> balancer::end_writer_barrier(std::uint64_t generation) {
     const std::string name = n ? n->name() : std::to_string(node);
     log_info("node {}: cutting {} writer-listener session(s): no safe point within the writer barrier ({} ms)", name,
              tokens.size(), settings_.writer_barrier.count());
-    relay_.close(std::move(tokens), {.at = relay::close_order::when::now,
+    relay_->close(std::move(tokens), {.at = relay::close_order::when::now,
                                      .node = name,
                                      .why = "no longer the writer: the switch cut its sessions at its barrier"});
   }
@@ -382,12 +387,12 @@ void balancer::hand_over(session& s) {
   // Both sockets are non-blocking already (Asio set that for its own operations).
   const int client_fd = s.client.release();
   const int server_fd = s.server.release();
-  relay_.adopt(token, client_fd, server_fd, std::move(s.counters));
+  relay_->adopt(token, client_fd, server_fd, std::move(s.counters));
   // Drained while it connected, or connected while every session is being closed: it closes at
   // its first safe point like the others.
   const node_record* r = table_.find(relayed_.at(token).node);
   if (r && (r->intent.admin != admin_state::ready || closing_all_))
-    relay_.close({token}, {.at = relay::close_order::when::safe_point,
+    relay_->close({token}, {.at = relay::close_order::when::safe_point,
                            .node = r->name(),
                            .why = closing_all_ ? *closing_all_ : std::string(describe(r->intent.admin))});
 }

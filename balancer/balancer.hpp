@@ -25,6 +25,7 @@
 #include "balancer/listener.hpp"
 #include "balancer/node_connect.hpp"
 #include "balancer/relay.hpp"
+#include "balancer/relay_backend.hpp"
 #include "balancer/resource_shortage.hpp"
 
 namespace galeratop {
@@ -138,6 +139,10 @@ class balancer {
   std::vector<listener_figures> listeners() const;
   /// The tunables in force.
   const balancer_settings& settings() const { return settings_; }
+  /// "io_uring" or "epoll": what relays the bytes of established sessions.
+  std::string_view io_backend() const { return relay_->backend(); }
+  /// Why that one (chosen_relay::why); empty when io_uring runs as wanted.
+  const std::string& io_backend_why() const { return relay_why_; }
 
  private:
   struct session;
@@ -234,7 +239,8 @@ class balancer {
   resource_shortage shortage_;     // accepts and node connects that failed for want of descriptors
   bool stopping_ = false;
   std::optional<std::string> closing_all_;  // why every session closes at its safe point (shutdown); nullopt: not so
-  relay relay_;  // last: its thread reports ended sessions into the members above, so it stops first
+  std::string relay_why_;  // why this relay backend (chosen_relay::why)
+  std::unique_ptr<relay> relay_;  // last: its thread reports ended sessions into the members above, so it stops first
 };
 
 }  // namespace galeratop

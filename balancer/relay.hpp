@@ -3,13 +3,14 @@
 #include <asio/io_context.hpp>
 #include <atomic>
 #include <chrono>
-#include <span>
-#include <string>
-#include <string_view>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -19,34 +20,36 @@
 
 namespace galeratop {
 
-/// Moves bytes between the client and server sockets of established sessions, on its own
-/// thread with its own level-triggered epoll set, as Codership's glb does with its pool.
+/// Moves bytes between the client and server sockets of established sessions, on a thread of
+/// its own, as Codership's glb does with its pool. Two backends do the moving, one per derived
+/// class: uring_relay (io_uring: multishot receives into a provided buffer ring, every send of a
+/// loop round in one submission) and epoll_relay (level-triggered epoll, one recv and one send
+/// per message), the fallback where io_uring cannot be set up. make_relay (relay_backend.hpp)
+/// picks one at start.
 ///
-/// Why not Asio here: every Asio read starts with a speculative recv, which on a
-/// request/response protocol fails with EAGAIN once per message per direction, a third of
-/// the relay's syscalls on a machine where syscalls are what a query costs (docs/benchmarks.md).
-/// Here a message costs one recv and one send, plus a share of one epoll_wait.
+/// This class holds what both share: the commands the io thread sends, the sessions, and the
+/// session protocol on top of the bytes. Every session's bytes go through a session_tracker,
+/// which reads them where they lie and keeps at most the first 40 bytes of a packet, so the
+/// relay knows when a command is in flight and a transaction open: it counts queries and their
+/// latency, closes a session for a drain only at a safe point, and tells a client in words when
+/// its node is lost under a statement.
 ///
-/// Ownership: the io thread connects a session, then hands both descriptors over with
-/// adopt(); from then on only this thread touches them. The only ways back are the node's
-/// counters and the end handler, which runs on the io thread once both directions are over.
-/// Commands (adopt, close) queue under a mutex and wake the thread through an eventfd.
-///
-/// Every session's bytes also go through a session_tracker, which reads them where they lie and
-/// keeps at most the first 40 bytes of a packet, so the relay knows when a command is in flight and a transaction open: it counts
-/// queries and their latency, closes a session for a drain only at a safe point, and tells a
-/// client in words when its node is lost under a statement.
+/// Ownership: the io thread connects a session, then hands both descriptors over with adopt();
+/// from then on only the relay thread touches them. The only ways back are the node's counters
+/// and the end handler, which runs on the io thread once both directions are over. Commands
+/// (adopt, close) queue under a mutex and wake the thread through an eventfd.
 class relay {
  public:
   /// Called on the io thread with the tokens of sessions that have ended and whose descriptors are closed.
   using end_handler = std::function<void(const std::vector<std::uint64_t>& tokens)>;
 
-  /// Starts the relay thread; throws std::system_error if epoll, eventfd or timerfd cannot be created.
-  relay(asio::io_context& io, end_handler on_end);
-  /// Stops the thread and closes whatever it still relays, without calling the end handler.
-  ~relay();
+  /// The derived class stops the thread and closes whatever it still relays, without calling the end handler.
+  virtual ~relay();
   relay(const relay&) = delete;
   relay& operator=(const relay&) = delete;
+
+  /// "io_uring" or "epoll": what moves the bytes.
+  virtual std::string_view backend() const = 0;
 
   /// Takes over a connected session: the two descriptors (now owned by the relay) and where its
   /// bytes count (its node's counters, kept alive by the session if the node is removed meanwhile).
@@ -78,9 +81,77 @@ class relay {
     close_patience_ms_.store(static_cast<std::uint32_t>(patience.count()));
   }
 
+ protected:
+  static constexpr int client = 0;
+  static constexpr int server = 1;
+  /// How often sessions waiting for a safe point are looked at.
+  static constexpr std::chrono::milliseconds close_sweep_period{50};
+
+  /// One relayed session, as both backends see it; each derives its own with its I/O state.
+  struct session {
+    virtual ~session() = default;
+    std::uint64_t token = 0;
+    int fd[2] = {-1, -1};           ///< client, server; -1 once closed (the node side of an orphan)
+    bool read_done[2] = {};         ///< that socket has sent its EOF (or is closed)
+    std::shared_ptr<session_counters> counters;
+    std::uint32_t last_active = 0;  // relay tick at the last byte either way
+    bool ended = false;
+    session_tracker tracker;
+    std::int64_t command_at = 0;  // when the oldest command in flight began (ns)
+    std::int64_t quiet_at = 0;    // when the session last became idle, or (opaque) last moved (ns)
+    bool counted_in_transaction = false;  // in counters->in_transaction now
+    bool counted_opaque = false;          // in counters->opaque now
+    // A close waiting for a safe point, and since when (ns).
+    std::optional<close_order> closing;
+    std::int64_t closing_at = 0;
+    int last_from = client;  // who sent the last bytes (the opaque fallback)
+    // The node side is closed; the client side waits to be told, in answer to its next command.
+    bool orphan = false;
+    std::string orphan_reason;
+    bool reported = false;  // the end of its node side has been handed to the io thread
+  };
+
+  /// Creates the eventfd commands knock on; throws std::system_error if it cannot.
+  relay(asio::io_context& io, end_handler on_end);
+  /// The derived constructor's last step: starts the thread, which runs run().
+  void start_thread();
+  /// The derived destructor's first step: stops the thread and closes the descriptors of every
+  /// session and of every adopt not taken yet.
+  void stop_thread();
+
+  // What each backend does with descriptors.
+  virtual void run() = 0;                                        // the thread's loop
+  virtual std::unique_ptr<session> make_session() = 0;           // a session with the backend's state
+  virtual void start(session& s) = 0;                            // begin relaying an adopted session
+  virtual bool queued(const session& s, int to) const = 0;       // bytes wait to be written to this side
+  virtual void close_node_side(session& s) = 0;                  // forget the node side's I/O and close it
+  virtual void resume_client(session& s) = 0;                    // read the client side again (an orphan)
+  virtual void release_descriptors(session& s) = 0;              // close both sides for good (end)
+  virtual void retire(std::unique_ptr<session> s) = 0;           // keep an ended session until no I/O refers to it
+  virtual void closing_started() {}                              // the first session waits for a safe point
+
+  // The session protocol, run by the backend's thread.
+  bool run_commands();  // false once told to stop; the backend resets the eventfd as it needs
+  /// Bytes `from` sent, already counted: tracks them, and for an orphan answers its client.
+  void took(session& s, int from, std::span<const char> bytes);
+  /// `from` sent its EOF (eof) or failed. Returns true for an EOF the backend passes on as a
+  /// half-close (read_done[from] is set), false when the session ended or lost its node instead.
+  bool lost_side(session& s, int from, bool eof);
+  void end(session& s);
+  void sweep_idle();
+  void sweep_closing();
+  bool close_if_safe(session& s, std::int64_t now);
+  /// Hands the tokens of sessions ended in this loop round to the io thread.
+  void report_ended();
+  /// Advances the one-second tick of the idle sweep and runs it.
+  void tick(std::uint32_t seconds);
+  bool anyone_closing() const { return !closing_.empty(); }
+  static std::int64_t now_ns();
+  std::unordered_map<std::uint64_t, std::unique_ptr<session>>& sessions() { return sessions_; }
+  std::uint32_t now_tick() const { return tick_; }
+  int wake_fd() const { return wake_fd_; }
+
  private:
-  struct pair;
-  struct side;
   struct command {
     enum class kind { adopt, close, keep, close_all, stop } what;
     std::uint64_t token = 0;
@@ -91,31 +162,16 @@ class relay {
   };
 
   void submit(command c);
-  void run();
-  bool run_commands();  // false once told to stop
-  void on_event(side& s, std::uint32_t events);
-  void pass(pair& p, int from);      // recv from one side, send to the other
-  void flush(pair& p, int to);       // send what waits for this side
-  void watch(pair& p, int which);    // keep this side's epoll interest in step with the pair
-  static bool finished(const pair& p);  // both sides sent their EOF and nothing waits to be written
-  void end(pair& p);
-  void sweep_idle();
-  // The session protocol: counting, safe points, telling clients in words.
-  void track(pair& p, int from, std::span<const char> bytes);
-  bool close_ordered(pair& p, const close_order& order);
-  bool close_if_safe(pair& p, std::int64_t now);
-  void release_node(pair& p, std::string reason);
-  void lose_node(pair& p, std::string_view why);
-  void answer_orphan(pair& p);
-  void sweep_closing();
-  void settle_gauges(pair& p, bool gone);  // gone: the session no longer counts for its node
+  void track(session& s, int from, std::span<const char> bytes);
+  bool close_ordered(session& s, const close_order& order);
+  void release_node(session& s, std::string reason);
+  void lose_node(session& s, std::string_view why);
+  void answer_orphan(session& s, std::span<const char> bytes);
+  void settle_gauges(session& s, bool gone);  // gone: the session no longer counts for its node
 
   asio::io_context& io_;
   end_handler on_end_;
-  int epoll_fd_ = -1;
   int wake_fd_ = -1;  // eventfd: commands are waiting
-  int tick_fd_ = -1;  // timerfd: one more second for the idle sweep
-  int close_tick_fd_ = -1;  // timerfd: the safe-close sweep, armed while sessions wait for a safe point
   std::atomic<std::uint32_t> idle_limit_s_{0};
   std::atomic<std::uint32_t> close_idle_ms_{250};
   std::atomic<std::uint32_t> close_patience_ms_{5000};
@@ -124,14 +180,12 @@ class relay {
   std::vector<command> commands_;  // guarded by commands_mutex_
 
   // Relay-thread state below.
-  std::unordered_map<std::uint64_t, std::unique_ptr<pair>> pairs_;
-  std::vector<std::unique_ptr<pair>> ended_;  // freed after the batch of events that ended them
-  std::vector<std::uint64_t> ended_tokens_;    // handed to the io thread once per batch
-  std::vector<char> scratch_;                  // every recv lands here: idle sessions hold no buffer
-  std::uint32_t tick_ = 0;                     // seconds since start, from tick_fd_
-  std::vector<std::uint64_t> closing_;         // sessions waiting for a safe point (tokens; ended ones are skipped)
+  std::unordered_map<std::uint64_t, std::unique_ptr<session>> sessions_;
+  std::vector<std::uint64_t> ended_tokens_;  // handed to the io thread once per loop round
+  std::uint32_t tick_ = 0;                   // seconds since start
+  std::vector<std::uint64_t> closing_;       // sessions waiting for a safe point (tokens; ended ones are skipped)
 
-  std::thread thread_;  // last: starts once everything above exists
+  std::thread thread_;
 };
 
 }  // namespace galeratop

@@ -211,6 +211,9 @@ std::span<const std::string_view> exported_wsrep_variables() { return exported_w
 std::vector<MetricFamily> metric_families(const snapshot& s) {
   family_set out;
   out.gauge("galeratop_build_info", "galeratopd's version; always 1.", {{"version", s.version}}, 1);
+  out.gauge("galeratop_relay_backend_info",
+            "What relays established sessions: io_uring, or epoll where io_uring is refused; always 1.",
+            {{"backend", s.frontend.io_backend}}, 1);
   for (const node_snapshot& n : s.nodes) wsrep_families(out, n);
   for (const node_snapshot& n : s.nodes) balancer_families(out, n);
 

@@ -142,6 +142,8 @@ struct frontend_snapshot {
   double longest_wait_seconds = 0;     ///< the longest hold that has ended since start
   double hold_seconds = 0;             ///< [balancer] hold
   std::uint64_t hold_limit = 0;        ///< [balancer] hold_limit
+  std::string io_backend;      ///< "io_uring" or "epoll": what relays established sessions
+  std::string io_backend_why;  ///< why that one; empty when io_uring runs as wanted
 };
 
 /// One client-facing listener.

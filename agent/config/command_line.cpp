@@ -128,6 +128,12 @@ config_result apply_overrides(config c, const config_overrides& o) {
     else
       refuse("--policy", expected_one_of(balance_policy_names));
   }
+  if (o.io_backend) {
+    if (auto b = from_name(io_backend_names, *o.io_backend))
+      c.balancer.io = *b;
+    else
+      refuse("--io-backend", expected_one_of(io_backend_names));
+  }
   if (o.donor) {
     if (auto d = from_name(donor_policy_names, *o.donor))
       c.balancer.donors = *d;

@@ -35,6 +35,7 @@ struct config_overrides {
   std::optional<std::string> state_dir;
   std::optional<std::string> policy;
   std::optional<std::string> donor;
+  std::optional<std::string> io_backend;
   std::optional<std::string> connect_timeout;
   std::optional<int> rise;
   std::optional<int> fall;

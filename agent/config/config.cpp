@@ -150,6 +150,8 @@ const std::map<std::string, std::map<std::string, setter>>& sections() {
               return c.balancer.max_connections;
             }, 0, 10'000'000)},
            {"proxy_protocol", bool_key([](config& c) -> bool& { return c.balancer.proxy_protocol; })},
+           {"io_backend",
+            choice_key<io_backend>([](config& c) -> io_backend& { return c.balancer.io; }, io_backend_names)},
            {"hold", duration_key<ms>([](config& c) -> ms& { return c.balancer.hold; }, 0ms, 600000ms)},
            {"hold_limit", integer_key<std::size_t>([](config& c) -> std::size_t& { return c.balancer.hold_limit; },
                                                    1, 1'000'000)},

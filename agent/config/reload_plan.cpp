@@ -62,6 +62,10 @@ std::vector<std::string> keep_start_only_keys(config& next, const config& runnin
     kept.push_back(fmt::format("the [intents] keys changed: they take effect at restart; still {}",
                                running.intents.shared ? fmt::format("sharing as group \"{}\"", running.intents.group)
                                                       : std::string("keeping intents locally")));
+  if (next.balancer.io != running.balancer.io)
+    kept.push_back(fmt::format("balancer.io_backend changed to \"{}\": it takes effect at restart; still \"{}\"",
+                               to_string(next.balancer.io), to_string(running.balancer.io)));
+  next.balancer.io = running.balancer.io;
   next.listen = running.listen;
   next.listeners = running.listeners;
   next.metrics = running.metrics;

@@ -13,5 +13,6 @@ std::string_view name_in(const std::array<std::pair<Enum, std::string_view>, N>&
 std::string_view to_string(balance_policy p) { return name_in(balance_policy_names, p); }
 std::string_view to_string(donor_policy p) { return name_in(donor_policy_names, p); }
 std::string_view to_string(listener_role r) { return name_in(listener_role_names, r); }
+std::string_view to_string(io_backend b) { return name_in(io_backend_names, b); }
 
 }  // namespace galeratop

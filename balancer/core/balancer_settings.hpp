@@ -25,6 +25,13 @@ enum class listener_role {
   writer,   ///< every session on the one writer the agents of the group agree on
 };
 
+/// What moves the bytes of established sessions (chosen at start; a reload keeps it).
+enum class io_backend {
+  automatic,  ///< io_uring where the kernel allows it, epoll otherwise
+  io_uring,   ///< io_uring or no start
+  epoll,      ///< epoll even where io_uring would work
+};
+
 /// Each policy with its name in the configuration, on the command line and in the log.
 inline constexpr std::array<std::pair<balance_policy, std::string_view>, 2> balance_policy_names{
     {{balance_policy::leastconn, "leastconn"}, {balance_policy::roundrobin, "roundrobin"}}};
@@ -36,12 +43,18 @@ inline constexpr std::array<std::pair<donor_policy, std::string_view>, 2> donor_
 inline constexpr std::array<std::pair<listener_role, std::string_view>, 2> listener_role_names{
     {{listener_role::balance, "balance"}, {listener_role::writer, "writer"}}};
 
+/// Each I/O backend setting with its name in the configuration and on the command line.
+inline constexpr std::array<std::pair<io_backend, std::string_view>, 3> io_backend_names{
+    {{io_backend::automatic, "auto"}, {io_backend::io_uring, "io_uring"}, {io_backend::epoll, "epoll"}}};
+
 /// "leastconn" or "roundrobin".
 std::string_view to_string(balance_policy p);
 /// "avoid" or "serve".
 std::string_view to_string(donor_policy p);
 /// "balance" or "writer".
 std::string_view to_string(listener_role r);
+/// "auto", "io_uring" or "epoll".
+std::string_view to_string(io_backend b);
 
 /// The value a name in `names` stands for; nullopt for another name.
 template <class Enum, std::size_t N>
@@ -65,7 +78,7 @@ std::string expected_one_of(const std::array<std::pair<Enum, std::string_view>, 
   return out;
 }
 
-/// Data-path tunables; all can change at reload.
+/// Data-path tunables; all but `io` can change at reload.
 struct balancer_settings {
   balance_policy policy = balance_policy::leastconn;
   donor_policy donors = donor_policy::avoid;
@@ -94,6 +107,8 @@ struct balancer_settings {
   /// Sessions held at once; a client beyond it gets ERR 1040 and is closed. 0 = automatic: what the
   /// descriptor limit allows (two descriptors a session), decided at start by effective_max_connections().
   std::size_t max_connections = 0;
+  /// What relays the bytes; only read at start (make_relay).
+  io_backend io = io_backend::automatic;
 };
 
 }  // namespace galeratop

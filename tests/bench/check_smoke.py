@@ -4,11 +4,14 @@ against every target, without errors, with rates, ratios, the observed run, the 
 connections held through both proxies and the idle CPU figure. Speed is
 not judged here (rule 4): only that the harness still produces what docs/benchmarks.md needs.
 
-The run has a baseline too (a second galeratopd; the same binary unless a fourth argument
-names another): it costs two short measurements more and keeps `--baseline` from rotting.
+The run has a baseline too: the same binary relaying with epoll (`--baseline-io-backend`),
+unless a fourth argument names another binary. It costs two short measurements more and keeps
+both relay backends and `--baseline` from rotting. With LAB_ROOT set (the suite's lab) it runs
+on that lab instead of starting its own.
 `check_smoke.py --check OUT` checks an existing smoke result without running it."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,8 +21,10 @@ BASELINE = "galeratopd baseline"
 
 
 def main(bench, galeratopd, out, baseline=None):
-    r = subprocess.run([sys.executable, bench, "--smoke", "--galeratopd", galeratopd, "--baseline",
-                        baseline or galeratopd, "--out", out], timeout=540)
+    r = subprocess.run([sys.executable, bench, "--smoke", "--galeratopd", galeratopd, "--out", out,
+                        *(["--baseline", baseline] if baseline else ["--baseline-io-backend", "epoll"]),
+                        *(["--lab-root", os.environ["LAB_ROOT"]] if os.environ.get("LAB_ROOT") else [])],
+                       timeout=540)
     if r.returncode != 0:
         print(f"bench --smoke exited {r.returncode}")
         return 1

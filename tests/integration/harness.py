@@ -70,6 +70,10 @@ def _die_with_parent():
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+# The relay backend every Agent runs ([balancer] io_backend), for a suite run on each one
+# (tests/integration/CMakeLists.txt); unset: galeratopd's default.
+IO_BACKEND = os.environ.get("GALERATOP_IO_BACKEND")
+
 LOG_LINE = re.compile(r"^(\S+Z) (\w+): (.*)$")
 
 
@@ -118,6 +122,8 @@ class Agent:
     def write_config(self, nodes=None, extra="", balancer="", monitor=""):
         """Writes the configuration file; `nodes` are lab indexes (default: all)."""
         self.nodes = nodes or [n["index"] for n in self.lab.nodes]
+        if IO_BACKEND and "io_backend" not in balancer:
+            balancer += f'\nio_backend = "{IO_BACKEND}"\n'
         metrics = f"{self.host}:{self.metrics_port}" if self.metrics_port else ""
         listen = "" if self.listeners else f'listen = "{self.listen or f"{self.host}:{self.port}"}"\n'
         text = (
@@ -154,6 +160,10 @@ class Agent:
             wait_for(lambda: len(self.eligible_now()) >= expected, 15, f"{expected} eligible nodes")
             if self.metrics_port:
                 wait_for(self._metrics_ready, 15, "the metrics endpoint")
+            if IO_BACKEND and IO_BACKEND != "auto":  # a run meant for one backend tests that one
+                running = self.status()["frontend"]["io_backend"]
+                if running != IO_BACKEND:
+                    raise AssertionError(f"galeratopd relays with {running}, not {IO_BACKEND} as the run asks")
         except BaseException:
             self.stop()  # __exit__ does not run when __enter__ fails: never leak the process
             raise

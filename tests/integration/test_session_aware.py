@@ -1,8 +1,9 @@
 """The relay follows each session's MySQL protocol (issue 18): maint closes a session at its
 safe point, after its transaction, and its grace cuts only what is still running, with an error
 that says the outcome is unknown; a TLS session, which the relay cannot follow, is relayed,
-counted opaque and closed by the drain's fallback; a node killed under a statement gives its
-client galeratop's words, not a bare reset."""
+counted opaque and closed by the drain's fallback. SessionsUnderAKill is the part of the kill
+test (test_kill) that shows a node killed under a statement giving its client galeratop's words,
+not a bare reset."""
 
 import os
 import queue
@@ -353,73 +354,70 @@ class TlsSessions(LabTestCase):
             agent.galeratop("ready", name)
 
 
-class KilledUnderAStatement(LabTestCase):
-    VICTIM = 3
+class SessionsUnderAKill:
+    """Sessions of every kind on one node, behind an agent that has that node alone, for the kill
+    test (test_kill) to kill it under them: pymysql in the middle of a statement, idle, and in an
+    open transaction, and the mariadb CLI in the middle of a statement. check() asserts what each
+    client is told: galeratop's words, never a bare reset."""
 
-    def setUp(self):
-        super().setUp()
-        create_table(self.lab)
+    def __init__(self, the_lab, agent, index):
+        self.lab, self.index = the_lab, index
+        create_table(the_lab)
+        self.running_conn, self.idle, self.in_transaction = (app_connect(agent.port) for _ in range(3))
+        self.in_transaction.begin()
+        with self.in_transaction.cursor() as cur:
+            cur.execute("INSERT INTO session_aware (tag) VALUES ('lost with its node')")
 
-    def test_kill_9_under_a_running_statement_gives_the_client_galeratops_words(self):
-        # Only the victim behind this agent: every client lands on it.
-        with Agent(self.lab, nodes=[self.VICTIM]) as agent:
-            name = self.lab.node(self.VICTIM)["name"]
-            running_conn, idle, in_transaction = (app_connect(agent.port) for _ in range(3))
-            self.assertEqual(node_of(running_conn), name)
-            in_transaction.begin()
-            with in_transaction.cursor() as cur:
-                cur.execute("INSERT INTO session_aware (tag) VALUES ('lost with its node')")
+        def long_statement():
+            with self.running_conn.cursor() as cur:
+                cur.execute("SELECT SLEEP(25)")
+        self.running = Background(long_statement)
+        # The real CLI, in clear (this test is about sessions the relay follows; the CLI asks for
+        # TLS by default, which a node of this lab does not offer unless a test turned it on).
+        self.cli = subprocess.Popen(["mariadb", "--no-defaults", "--skip-ssl", "-h127.0.0.1", f"-P{agent.port}",
+                                     f"-u{the_lab.app_user}", f"-p{the_lab.app_password}", "--batch",
+                                     the_lab.app_database, "-e", "SELECT SLEEP(25)"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        wait_for(lambda: sleeping(the_lab, index, 25) == 2, 10, "both statements to run on the node")
 
-            def long_statement():
-                with running_conn.cursor() as cur:
-                    cur.execute("SELECT SLEEP(25)")
-            running = Background(long_statement)
-            # The real CLI, in clear (this test is about sessions the relay follows; the CLI asks for
-            # TLS by default, which a node of this lab does not offer unless a test turned it on).
-            cli = subprocess.Popen(["mariadb", "--no-defaults", "--skip-ssl", "-h127.0.0.1", f"-P{agent.port}",
-                                    f"-u{self.lab.app_user}", f"-p{self.lab.app_password}", "--batch",
-                                    self.lab.app_database, "-e", "SELECT SLEEP(25)"],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-            try:
-                wait_for(lambda: sleeping(self.lab, self.VICTIM, 25) == 2, 10, "both statements to run on the node")
-                killed_at = time.monotonic()
-                self.lab.kill(self.VICTIM)
-                running.join(10)
-                out, err = cli.communicate(timeout=10)
-            finally:
-                if cli.poll() is None:
-                    cli.kill()
-                    cli.wait()
-            print(f"pymysql, {running.ended_at - killed_at:.2f} s after kill -9: {running.error!r}")
-            self.assertIsInstance(running.error, pymysql.err.OperationalError)
-            code, message = running.error.args
-            self.assertEqual(code, CUT_CODE)
-            self.assertIn("galeratop", message)
-            self.assertIn(OUTCOME_UNKNOWN, message)
-            self.assertLess(running.ended_at - killed_at, 5.0)
+    def check(self, test, killed_at):
+        """killed_at: time.monotonic() at the kill."""
+        try:
+            self.running.join(10)
+            out, err = self.cli.communicate(timeout=10)
+        finally:
+            if self.cli.poll() is None:
+                self.cli.kill()
+                self.cli.wait()
+        print(f"pymysql, {self.running.ended_at - killed_at:.2f} s after kill -9: {self.running.error!r}")
+        test.assertIsInstance(self.running.error, pymysql.err.OperationalError)
+        code, message = self.running.error.args
+        test.assertEqual(code, CUT_CODE)
+        test.assertIn("galeratop", message)
+        test.assertIn(OUTCOME_UNKNOWN, message)
+        test.assertLess(self.running.ended_at - killed_at, 5.0)
 
-            # The idle sessions learn it at their next statement, in words.
-            for conn, words in ((idle, NOTHING_EXECUTED),
-                                (in_transaction, "the open transaction is lost, nothing more was executed")):
-                with self.assertRaises(pymysql.err.OperationalError) as caught, conn.cursor() as cur:
-                    cur.execute("SELECT 1")
-                print(f"an idle session's next statement: {caught.exception!r}")
-                code, message = caught.exception.args
-                self.assertEqual(code, 1927)
-                self.assertIn("galeratop", message)
-                self.assertIn(words, message)
-            for conn in (running_conn, idle, in_transaction):
-                conn.close()
+        # The idle sessions learn it at their next statement, in words.
+        for conn, words in ((self.idle, NOTHING_EXECUTED),
+                            (self.in_transaction, "the open transaction is lost, nothing more was executed")):
+            with test.assertRaises(pymysql.err.OperationalError) as caught, conn.cursor() as cur:
+                cur.execute("SELECT 1")
+            print(f"an idle session's next statement: {caught.exception!r}")
+            code, message = caught.exception.args
+            test.assertEqual(code, 1927)
+            test.assertIn("galeratop", message)
+            test.assertIn(words, message)
+        for conn in (self.running_conn, self.idle, self.in_transaction):
+            conn.close()
 
-            # The mariadb CLI (Connector/C) must print galeratop's words too. Connector/C 3.3 takes a
-            # server's ERR packet whose code is a client error's (2001-2061, 5001-...), such as 2013,
-            # for a malformed one and prints "ERROR 2027 (HY000): Received malformed packet" instead.
-            print(f"mariadb CLI (exit {cli.returncode}): {err.strip().splitlines()[-1:]}")
-            self.assertNotEqual(cli.returncode, 0)
-            self.assertIn("galeratop", err)
-            self.assertIn(OUTCOME_UNKNOWN, err)
-            self.assertIn("(08S01)", err)
-        self.lab.start_node(self.VICTIM)
+        # The mariadb CLI (Connector/C) must print galeratop's words too. Connector/C 3.3 takes a
+        # server's ERR packet whose code is a client error's (2001-2061, 5001-...), such as 2013,
+        # for a malformed one and prints "ERROR 2027 (HY000): Received malformed packet" instead.
+        print(f"mariadb CLI (exit {self.cli.returncode}): {err.strip().splitlines()[-1:]}")
+        test.assertNotEqual(self.cli.returncode, 0)
+        test.assertIn("galeratop", err)
+        test.assertIn(OUTCOME_UNKNOWN, err)
+        test.assertIn("(08S01)", err)
 
 
 if __name__ == "__main__":

@@ -236,3 +236,17 @@ TEST_CASE("the TLS options set the certificate and key files, --control-plain-tc
   REQUIRE(p.errors.empty());
   CHECK_FALSE(p.value->control_tls);
 }
+
+TEST_CASE("--io-backend sets [balancer] io_backend and refuses a name it does not know") {
+  config_overrides o;
+  o.nodes = {"127.0.0.1:3311"};
+  o.io_backend = "epoll";
+  const config_result r = apply_overrides(config{}, o);
+  REQUIRE(r.value);
+  CHECK(r.value->balancer.io == io_backend::epoll);
+  o.io_backend = "kqueue";
+  const config_result refused = apply_overrides(config{}, o);
+  REQUIRE_FALSE(refused.value);
+  CHECK(refused.errors.front().key == "--io-backend");
+  CHECK(refused.errors.front().message == "expected \"auto\" or \"io_uring\" or \"epoll\"");
+}

@@ -450,3 +450,19 @@ TEST_CASE("HTTPS for /metrics needs both the certificate and the key, basic auth
   CHECK(only_error(std::string("[agent]\nmetrics = \"\"\nmetrics_basic_auth_users = \"/u\"\n") + std::string(one_node))
             .key == "agent.metrics_basic_auth_users");
 }
+
+TEST_CASE("io_backend is auto by default, takes io_uring or epoll, and names them when it refuses another") {
+  const config_result defaults = parse_config(one_node, "g.toml");
+  REQUIRE(defaults.value);
+  CHECK(defaults.value->balancer.io == io_backend::automatic);
+  for (auto [text, value] : {std::pair{"io_uring", io_backend::io_uring}, {"epoll", io_backend::epoll},
+                             {"auto", io_backend::automatic}}) {
+    const config_result r =
+        parse_config("[balancer]\nio_backend = \"" + std::string(text) + "\"\n" + std::string(one_node), "g.toml");
+    REQUIRE(r.value);
+    CHECK(r.value->balancer.io == value);
+  }
+  const config_error e = only_error("[balancer]\nio_backend = \"uring\"\n" + std::string(one_node));
+  CHECK(e.key == "balancer.io_backend");
+  CHECK(e.message == "expected \"auto\" or \"io_uring\" or \"epoll\"");
+}

@@ -112,3 +112,14 @@ TEST_CASE("going from agent.listen to [[listener]] entries at reload keeps the r
   next.listeners = {{"default", endpoint{"127.0.0.1", 3306}, listener_role::balance, 1}};
   CHECK(keep_start_only_keys(next, running_config).empty());
 }
+
+TEST_CASE("the relay backend is kept at reload, with a warning that it takes effect at restart") {
+  config running_config;
+  running_config.balancer.io = io_backend::epoll;
+  config next = running_config;
+  next.balancer.io = io_backend::io_uring;
+  const auto warnings = keep_start_only_keys(next, running_config);
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0] == "balancer.io_backend changed to \"io_uring\": it takes effect at restart; still \"epoll\"");
+  CHECK(next.balancer.io == io_backend::epoll);
+}
