@@ -4,6 +4,7 @@
 #include <cstring>
 #include <fmt/format.h>
 #include <stdexcept>
+#include <system_error>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -24,7 +25,7 @@ constexpr unsigned completion_entries = 8192;  // multishot receives post many c
 
 // User data: a session's address with the operation in its low two bits (sessions are aligned
 // to 8), or one of these below any address.
-constexpr std::uint64_t ignored_tag = 0;  // cancels: their own completion says nothing we need
+constexpr std::uint64_t ignored_tag = 0;  // cancels and closes: their completions say nothing we need
 constexpr std::uint64_t wake_tag = 1;     // the poll on the commands' eventfd
 constexpr std::uint64_t op_mask = 3;
 
@@ -33,7 +34,7 @@ std::string refusal(const char* call, int error) {
                     : error == ENOSYS ? " (a kernel without io_uring)"
                     : error == EINVAL ? " (a kernel older than 6.1)"
                                       : "";
-  return fmt::format("{}: {}{}", call, std::strerror(error), why);
+  return fmt::format("{}: {}{}", call, std::error_code(error, std::generic_category()).message(), why);
 }
 }  // namespace
 

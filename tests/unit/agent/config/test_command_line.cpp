@@ -237,7 +237,7 @@ TEST_CASE("the TLS options set the certificate and key files, --control-plain-tc
   CHECK_FALSE(p.value->control_tls);
 }
 
-TEST_CASE("--io-backend sets [balancer] io_backend and refuses a name it does not know") {
+TEST_CASE("the option --io-backend sets balancer.io_backend and refuses a name it does not know") {
   config_overrides o;
   o.nodes = {"127.0.0.1:3311"};
   o.io_backend = "epoll";
