@@ -132,7 +132,7 @@ class relay {
 
   // The session protocol, run by the backend's thread.
   bool run_commands();  // false once told to stop; the backend resets the eventfd as it needs
-  /// Bytes `from` sent, already counted: tracks them, and for an orphan answers its client.
+  /// Bytes `from` sent: counts and tracks them, or for an orphan answers its client (and ends it).
   void took(session& s, int from, std::span<const char> bytes);
   /// `from` sent its EOF (eof) or failed. Returns true for an EOF the backend passes on as a
   /// half-close (read_done[from] is set), false when the session ended or lost its node instead.
