@@ -8,6 +8,8 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
+#include <cstring>
+#include <unistd.h>
 
 #include "balancer/core/log.hpp"
 #include "balancer/mysql_packet.hpp"
@@ -54,8 +56,20 @@ struct balancer::session {
   tcp::endpoint to;  // that node's address
   // That node's counters, held by the session: a reload may remove the node meanwhile.
   std::shared_ptr<session_counters> counters;
+  // While the relay's front door dials for it: that relay, which owns the client's descriptor
+  // meanwhile, the dial's token, and where the outcome lands and wakes its coroutine.
+  relay* dialing_by = nullptr;
+  std::uint64_t token = 0;
+  std::optional<relay::dial_outcome> outcome;
+  asio::steady_timer* outcome_wake = nullptr;
+  std::optional<std::string> closed_while_dialing;  // why, for a dial the relay had finished already
 
-  void close() {
+  /// Ends the session before it is relayed; `why` words the node's state ("down: ...").
+  void close(std::string_view why = "closed") {
+    if (dialing_by) {  // the relay closes both sockets; the outcome says so
+      closed_while_dialing = std::string(why);
+      dialing_by->abort_dial(token);
+    }
     std::error_code ignored;
     client.close(ignored);
     server.close(ignored);
@@ -73,20 +87,27 @@ balancer::balancer(asio::io_context& io, balancer_settings settings)
       }()) {
   relay_->set_idle_timeout(settings_.idle_timeout);
   relay_->set_close_timing(settings_.close_idle, settings_.close_patience);
+  if (relay_->serves_front_door())
+    relay_->set_front_door({.dialed = [this](relay::dial_outcome o) { on_dialed(std::move(o)); },
+                            .accepted = [this](std::size_t listener, int fd) { on_accepted(listener, fd); },
+                            .accept_failed = [this](std::size_t, const std::error_code& ec) {
+                              note_shortage("accept", ec);
+                            }});
 }
 
 balancer::~balancer() { stopping_ = true; }
 
 void balancer::listen(std::string name, listener_role role, std::string address, const tcp::endpoint& at) {
-  add_listener(std::move(name), role, std::move(address), [&](listener& l) { l.listen(at); });
+  add_listener(std::move(name), role, std::move(address), [&](listener& l, listener::accepts who) { l.listen(at, who); });
 }
 
 void balancer::adopt(std::string name, listener_role role, std::string address, int fd, const tcp::endpoint& at) {
-  add_listener(std::move(name), role, std::move(address), [&](listener& l) { l.adopt(fd, at); });
+  add_listener(std::move(name), role, std::move(address),
+               [&](listener& l, listener::accepts who) { l.adopt(fd, at, who); });
 }
 
 void balancer::add_listener(std::string name, listener_role role, std::string address,
-                            const std::function<void(listener&)>& open) {
+                            const std::function<void(listener&, listener::accepts)>& open) {
   const std::size_t index = listeners_.size();
   auto slot = std::make_unique<listener_slot>(
       io_, [this, index](tcp::socket client) { on_client(index, std::move(client)); },
@@ -94,12 +115,18 @@ void balancer::add_listener(std::string name, listener_role role, std::string ad
   slot->figures.name = std::move(name);
   slot->figures.role = role;
   slot->figures.address = std::move(address);
-  open(slot->socket);  // throws when it cannot: the listener is not added
+  const bool front_door = relay_->serves_front_door();
+  open(slot->socket, front_door ? listener::accepts::elsewhere : listener::accepts::here);  // throws when it cannot
+  if (front_door) relay_->accept_on(index, slot->socket.native_handle());
   listeners_.push_back(std::move(slot));
 }
 
 void balancer::stop_accepting() {
-  for (auto& l : listeners_) l->socket.stop();
+  for (std::size_t i = 0; i < listeners_.size(); ++i) {
+    // The relay's accept is cancelled before the descriptor closes; the port is free once it is.
+    if (relay_->serves_front_door()) relay_->stop_accepting_on(i);
+    listeners_[i]->socket.stop();
+  }
 }
 
 bool balancer::is_writer_listener(std::size_t listener) const {
@@ -261,7 +288,7 @@ void balancer::close_sessions_of(node_id id, std::string_view why) {
   log_info("node {}: closing {} client session(s) because it is {}", name, connecting.size() + tokens.size(), why);
   // Both only ask: a connecting session detaches itself when its coroutine unwinds, a
   // relayed one when the relay reports its end.
-  for (session* s : connecting) s->close();
+  for (session* s : connecting) s->close(why);
   relay_->close(std::move(tokens), {.at = relay::close_order::when::now, .node = name, .why = std::string(why)});
 }
 
@@ -280,7 +307,7 @@ void balancer::close_all_when_safe(std::string_view why) {
 }
 
 void balancer::close_all_sessions() {
-  for (session* s : connecting_) s->close();
+  for (session* s : connecting_) s->close("cut off by galeratopd's stop");
   for (const held_client& h : held_) h.s->close();
   wake_held();  // they see their client closed and end
   relay_->close_all();
@@ -329,7 +356,7 @@ void balancer::set_writer(std::optional<node_id> writer, std::string why) {
   // Every writer-listener session on another node is asked to end at its next safe point; one
   // still connecting is closed at once (it has sent nothing yet).
   for (session* s : connecting_)
-    if (is_writer_listener(s->listener) && s->node != writer.value_or(0)) s->close();
+    if (is_writer_listener(s->listener) && s->node != writer.value_or(0)) s->close("no longer the writer");
   for (auto& [node, tokens] : stray_writer_tokens()) {
     const node_record* r = table_.find(node);
     const std::string name = r ? r->name() : std::to_string(node);
@@ -381,16 +408,21 @@ void balancer::detach(session& s) {
 
 void balancer::hand_over(session& s) {
   const std::uint64_t token = next_token_++;
-  connecting_.erase(&s);
-  relayed_.emplace(token, relayed_session{s.node, s.listener});
-  s.node = 0;  // the node keeps counting the connection until the relay reports its end
   // Both sockets are non-blocking already (Asio set that for its own operations).
   const int client_fd = s.client.release();
   const int server_fd = s.server.release();
-  relay_->adopt(token, client_fd, server_fd, std::move(s.counters));
+  relay_->adopt(token, client_fd, server_fd, s.counters);
+  took_over(s, token);
+}
+
+void balancer::took_over(session& s, std::uint64_t token) {
+  const node_id node = s.node;
+  connecting_.erase(&s);
+  relayed_.emplace(token, relayed_session{node, s.listener});
+  s.node = 0;  // the node keeps counting the connection until the relay reports its end
   // Drained while it connected, or connected while every session is being closed: it closes at
   // its first safe point like the others.
-  const node_record* r = table_.find(relayed_.at(token).node);
+  const node_record* r = table_.find(node);
   if (r && (r->intent.admin != admin_state::ready || closing_all_))
     relay_->close({token}, {.at = relay::close_order::when::safe_point,
                            .node = r->name(),
@@ -535,8 +567,7 @@ asio::awaitable<bool> balancer::connect_session(session& s, greeting_buffer& gre
     node_record& r = *table_.find(*id);
     const std::string name = r.name();
     attach(s, r);
-    const connect_result c =
-        co_await connect_to_node(s.server, s.to, settings_.connect_timeout, greeting, proxy_header_for(s, r));
+    const connect_result c = co_await connect_once(s, r, greeting);
     got = c.greeting_bytes;
     if (!c.failure) {
       if (node_record* now = table_.find(*id)) ++now->traffic.connections_total;
@@ -544,6 +575,9 @@ asio::awaitable<bool> balancer::connect_session(session& s, greeting_buffer& gre
       co_return true;
     }
     detach(s);
+    // Closed meanwhile (a writer switch, its node lost, the end of a stop): no node is to blame,
+    // and nobody is left to connect for.
+    if (!s.client.is_open()) co_return false;
     short_of_descriptors = c.failure->ours;  // another node would fail the same way
     if (short_of_descriptors) {
       note_shortage("a node connect", c.failure->error);
@@ -557,6 +591,73 @@ asio::awaitable<bool> balancer::connect_session(session& s, greeting_buffer& gre
   if (failures.empty()) failures = table_.unavailable_reason();
   else failures = fmt::format("no Galera node could be reached ({})", failures);
   co_return false;
+}
+
+asio::awaitable<connect_result> balancer::connect_once(session& s, const node_record& r, greeting_buffer& greeting) {
+  if (relay_->serves_front_door()) co_return co_await dial_through_relay(s, proxy_header_for(s, r));
+  co_return co_await connect_to_node(s.server, s.to, settings_.connect_timeout, greeting, proxy_header_for(s, r));
+}
+
+asio::awaitable<connect_result> balancer::dial_through_relay(session& s, std::string proxy_header) {
+  const std::uint64_t token = next_token_++;
+  relay::dial_order order{.token = token,
+                          .client_fd = s.client.release(),  // the relay's until the outcome
+                          .node_length = static_cast<socklen_t>(s.to.size()),
+                          .timeout = settings_.connect_timeout,
+                          .proxy_header = std::move(proxy_header),
+                          .counters = s.counters};
+  std::memcpy(&order.node, s.to.data(), s.to.size());
+  asio::steady_timer wake(io_, asio::steady_timer::time_point::max());
+  s.dialing_by = relay_.get();
+  s.token = token;
+  s.outcome_wake = &wake;
+  dialing_.emplace(token, &s);
+  relay_->dial(std::move(order));
+  while (!s.outcome) co_await wake.async_wait(use_tuple);  // woken by on_dialed
+  relay::dial_outcome outcome = std::move(*std::exchange(s.outcome, std::nullopt));
+  s.dialing_by = nullptr;
+  s.outcome_wake = nullptr;
+  connect_result result;
+  if (outcome.failure) {
+    std::error_code ec;
+    s.client.assign(listeners_[s.listener]->socket.protocol(), outcome.client_fd, ec);
+    if (ec) ::close(outcome.client_fd);  // cannot be: the descriptor was Asio's a moment ago
+    result.failure = std::move(outcome.failure);
+  } else if (outcome.client_gone) {
+    result.failure = connect_failure{.why = "the client left"};  // s.client is closed: nobody to tell
+  }
+  co_return result;
+}
+
+void balancer::on_dialed(relay::dial_outcome outcome) {
+  auto it = dialing_.find(outcome.token);
+  if (it == dialing_.end()) return;  // cannot be: a dial's coroutine waits for its outcome
+  session& s = *it->second;
+  dialing_.erase(it);
+  // A success is a session the relay holds now, which must be known as such before the relay's
+  // report of its end is read (it follows in the same post): it is taken over here, not when its
+  // coroutine resumes.
+  if (!outcome.failure && !outcome.client_gone) {
+    const node_record* r = table_.find(s.node);
+    const std::string name = r ? r->name() : std::to_string(s.node);
+    took_over(s, outcome.token);
+    // Closed after the relay had finished the dial: it closes now, as it would have.
+    if (s.closed_while_dialing)
+      relay_->close({outcome.token}, {.at = relay::close_order::when::now, .node = name, .why = *s.closed_while_dialing});
+  }
+  s.outcome = std::move(outcome);
+  s.outcome_wake->cancel();
+}
+
+void balancer::on_accepted(std::size_t listener, int fd) {
+  tcp::socket client(io_);
+  std::error_code ec;
+  client.assign(listeners_[listener]->socket.protocol(), fd, ec);
+  if (ec) {  // Asio could not watch it (out of memory): as if the accept had failed
+    ::close(fd);
+    return note_shortage("accept", ec);
+  }
+  on_client(listener, std::move(client));
 }
 
 std::string balancer::proxy_header_for(const session& s, const node_record& r) const {
@@ -583,6 +684,8 @@ asio::awaitable<void> balancer::run_session(std::size_t listener, tcp::socket cl
       co_await reject(s.client, rejection::over_limit, "galeratop: too many connections (out of file descriptors)");
     } else if (!connected) {
       if (s.client.is_open()) co_await reject(s.client, rejection::no_node, "galeratop: " + failures);
+    } else if (relay_->serves_front_door()) {
+      handed_over = true;  // the relay passed the greeting on and holds the session
     } else {
       auto [ec, n] = co_await asio::async_write(s.client, asio::buffer(greeting.data(), got), use_tuple);
       // Closed meanwhile: a writer switch closes the sessions still connecting to the old writer.

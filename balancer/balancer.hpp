@@ -71,8 +71,9 @@ struct frontend_counters {
 
 /// The Galera-aware TCP balancer. Every member runs on the one io_context
 /// thread that owns it (DESIGN rule 2): no locks; monitors post observations in.
-/// A session is accepted, routed and connected here; once the node's greeting has been
-/// passed on, its two sockets belong to the relay thread (relay.hpp) until it ends.
+/// A session is routed here, and accepted and connected here too unless the relay serves the
+/// front door (io_uring, relay.hpp), which then does both for it; once the node's greeting has
+/// been passed on, its two sockets belong to the relay thread until it ends.
 class balancer {
  public:
   balancer(asio::io_context& io, balancer_settings settings);
@@ -155,7 +156,7 @@ class balancer {
   };
 
   void add_listener(std::string name, listener_role role, std::string address,
-                    const std::function<void(listener&)>& open);
+                    const std::function<void(listener&, listener::accepts)>& open);
   void on_client(std::size_t listener, asio::ip::tcp::socket client);
   /// Why a client is sent an error instead of a greeting.
   enum class rejection { no_node, over_limit };
@@ -170,6 +171,13 @@ class balancer {
   using greeting_buffer = std::array<char, 1024>;
   asio::awaitable<bool> connect_session(session& s, greeting_buffer& greeting, std::size_t& got,
                                         std::string& failures, bool& short_of_descriptors);
+  /// One attempt to connect `s` to the node it is attached to: on the io thread, or through the
+  /// relay's front door where it serves one (a success there is a session the relay holds).
+  asio::awaitable<connect_result> connect_once(session& s, const node_record& r, greeting_buffer& greeting);
+  asio::awaitable<connect_result> dial_through_relay(session& s, std::string proxy_header);
+  /// The front door's reports (relay::front_door_handlers).
+  void on_accepted(std::size_t listener, int fd);
+  void on_dialed(relay::dial_outcome outcome);
   /// How a client's hold ended.
   enum class hold_end {
     placed,     ///< its listener has a node for it (at once, or after waiting)
@@ -199,6 +207,8 @@ class balancer {
   void attach(session& s, node_record& r);
   void detach(session& s);
   void hand_over(session& s);
+  /// The relay holds the session under `token` from now on (hand_over, or a dial's success).
+  void took_over(session& s, std::uint64_t token);
   void relay_ended(const std::vector<std::uint64_t>& tokens);
   void note_connect_failure(node_id id, const connect_failure& failure);
   /// What a change is judged against: each node's state before it.
@@ -223,6 +233,7 @@ class balancer {
   frontend_counters frontend_;
   std::vector<std::unique_ptr<listener_slot>> listeners_;  // in the order opened; never shrinks
   std::unordered_set<session*> connecting_;             // sessions not handed to the relay yet
+  std::unordered_map<std::uint64_t, session*> dialing_;  // those the relay's front door dials for, by token
   std::unordered_map<std::uint64_t, relayed_session> relayed_;  // every session the relay holds, by token
   writer_route writer_;
   std::optional<node_id> last_writer_;  // the last node writer listeners were sent to

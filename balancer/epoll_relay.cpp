@@ -95,7 +95,7 @@ void epoll_relay::run() {
       }
     }
     ended_.clear();
-    report_ended();
+    report();
   }
 }
 

@@ -13,20 +13,22 @@ using asio::ip::tcp;
 listener::listener(asio::io_context& io, client_handler on_client, failure_handler on_failure)
     : io_(io), on_client_(std::move(on_client)), on_failure_(std::move(on_failure)) {}
 
-void listener::listen(const tcp::endpoint& at) {
+void listener::listen(const tcp::endpoint& at, accepts who) {
+  protocol_ = at.protocol();
   acceptor_.emplace(io_);
   acceptor_->open(at.protocol());
   acceptor_->set_option(tcp::acceptor::reuse_address(true));
   set_client_options();
   acceptor_->bind(at);
   acceptor_->listen(asio::socket_base::max_listen_connections);
-  asio::co_spawn(io_, accept_loop(), asio::detached);
+  if (who == accepts::here) asio::co_spawn(io_, accept_loop(), asio::detached);
 }
 
-void listener::adopt(int fd, const tcp::endpoint& at) {
+void listener::adopt(int fd, const tcp::endpoint& at, accepts who) {
+  protocol_ = at.protocol();
   acceptor_.emplace(io_, at.protocol(), fd);
   set_client_options();
-  asio::co_spawn(io_, accept_loop(), asio::detached);
+  if (who == accepts::here) asio::co_spawn(io_, accept_loop(), asio::detached);
 }
 
 void listener::set_client_options() {

@@ -61,9 +61,11 @@ void relay::stop_thread() {
     for (int fd : s->fd)
       if (fd >= 0) ::close(fd);
   sessions_.clear();
-  for (command& c : commands_)  // handed over after the stop: never adopted, still ours to close
+  for (command& c : commands_) {  // handed over after the stop: never adopted, still ours to close
     if (c.what == command::kind::adopt)
       for (int fd : c.fds) ::close(fd);
+    if (c.what == command::kind::dial) ::close(c.dial->client_fd);
+  }
   commands_.clear();
 }
 
@@ -87,6 +89,18 @@ void relay::keep(std::vector<std::uint64_t> tokens) {
 }
 
 void relay::close_all() { submit({.what = command::kind::close_all}); }
+
+void relay::accept_on(std::size_t listener, int fd) {
+  submit({.what = command::kind::accept_on, .fds = {fd, -1}, .listener = listener});
+}
+
+void relay::stop_accepting_on(std::size_t listener) {
+  submit({.what = command::kind::stop_accepting, .listener = listener});
+}
+
+void relay::dial(dial_order order) { submit({.what = command::kind::dial, .dial = std::move(order)}); }
+
+void relay::abort_dial(std::uint64_t token) { submit({.what = command::kind::abort_dial, .token = token}); }
 
 void relay::submit(command c) {
   bool was_empty;
@@ -117,20 +131,9 @@ bool relay::run_commands() {
         commands_.insert(commands_.begin(), std::make_move_iterator(it + 1), std::make_move_iterator(batch.end()));
         return false;
       }
-      case command::kind::adopt: {
-        std::unique_ptr<session> s = make_session();
-        s->token = c.token;
-        s->counters = std::move(c.counters);
-        s->last_active = tick_;
-        s->quiet_at = now_ns();
-        s->last_from = server;  // its greeting
-        s->fd[client] = c.fds[client];
-        s->fd[server] = c.fds[server];
-        session& added = *s;
-        sessions_.emplace(c.token, std::move(s));
-        start(added);
+      case command::kind::adopt:
+        begin(c.token, c.fds[client], c.fds[server], std::move(c.counters));
         break;
-      }
       case command::kind::close: {
         std::size_t cut = 0;
         for (std::uint64_t token : c.tokens)
@@ -151,14 +154,47 @@ bool relay::run_commands() {
         for (session* s : all) end(*s);
         break;
       }
+      case command::kind::accept_on:
+        start_accepting(c.listener, c.fds[0]);
+        break;
+      case command::kind::stop_accepting:
+        stop_accepting(c.listener);
+        break;
+      case command::kind::dial:
+        start_dial(std::move(*c.dial));
+        break;
+      case command::kind::abort_dial:
+        cancel_dial(c.token);
+        break;
     }
   }
   return true;
 }
 
-void relay::report_ended() {
-  if (!ended_tokens_.empty())
-    asio::post(io_, [this, tokens = std::exchange(ended_tokens_, {})] { on_end_(tokens); });
+void relay::begin(std::uint64_t token, int client_fd, int server_fd, std::shared_ptr<session_counters> counters) {
+  std::unique_ptr<session> s = make_session();
+  s->token = token;
+  s->counters = std::move(counters);
+  s->last_active = tick_;
+  s->quiet_at = now_ns();
+  s->last_from = server;  // its greeting
+  s->fd[client] = client_fd;
+  s->fd[server] = server_fd;
+  session& added = *s;
+  sessions_.emplace(token, std::move(s));
+  start(added);
+}
+
+void relay::report() {
+  if (ended_tokens_.empty() && dialed_.empty() && accepted_.empty() && accept_failures_.empty()) return;
+  asio::post(io_, [this, tokens = std::exchange(ended_tokens_, {}), dialed = std::exchange(dialed_, {}),
+                   accepted = std::exchange(accepted_, {}), failures = std::exchange(accept_failures_, {})] {
+    for (const dial_outcome& d : dialed) front_door_.dialed(d);
+    if (!tokens.empty()) on_end_(tokens);
+    for (auto [listener, fd] : accepted) front_door_.accepted(listener, fd);
+    for (auto [listener, error] : failures)
+      front_door_.accept_failed(listener, std::error_code(error, std::system_category()));
+  });
 }
 
 void relay::took(session& s, int from, std::span<const char> bytes) {

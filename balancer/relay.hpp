@@ -11,10 +11,12 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <sys/socket.h>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "balancer/connect_failure.hpp"
 #include "balancer/core/node_record.hpp"
 #include "balancer/session_tracker.hpp"
 
@@ -38,6 +40,13 @@ namespace galeratop {
 /// from then on only the relay thread touches them. The only ways back are the node's counters
 /// and the end handler, which runs on the io thread once both directions are over. Commands
 /// (adopt, close) queue under a mutex and wake the thread through an eventfd.
+///
+/// The front door: a backend that serves it (io_uring) also accepts the clients and does the
+/// mechanics of connecting each to the node the io thread chose, so that a short session's
+/// accept, connect, greeting and relay share the relay's kernel entries. The decisions stay on
+/// the io thread: an accepted client is handed to it, it picks the node and orders a dial, and
+/// the dial's outcome comes back to it (a failed one with the client's descriptor, for the next
+/// node or the client's error). Every report of a loop round goes to the io thread in one post.
 class relay {
  public:
   /// Called on the io thread with the tokens of sessions that have ended and whose descriptors are closed.
@@ -50,6 +59,47 @@ class relay {
 
   /// "io_uring" or "epoll": what moves the bytes.
   virtual std::string_view backend() const = 0;
+  /// Whether this backend accepts the clients and connects them to their node (the front door);
+  /// where it does not, the io thread does both.
+  virtual bool serves_front_door() const { return false; }
+
+  /// A connect to a node the io thread ordered for a client, up to the node's greeting passed on.
+  struct dial_order {
+    std::uint64_t token = 0;  ///< the session's token, once relayed
+    int client_fd = -1;       ///< the relay's while the dial runs
+    sockaddr_storage node{};  ///< where to connect
+    socklen_t node_length = 0;
+    std::chrono::milliseconds timeout{};  ///< for the TCP connect and the greeting together
+    std::string proxy_header;             ///< sent first when not empty
+    std::shared_ptr<session_counters> counters;
+  };
+  /// What a dial came to.
+  struct dial_outcome {
+    std::uint64_t token = 0;
+    /// The node was not reached (the same words as the io thread's own connect); the client's
+    /// descriptor is the io thread's again.
+    std::optional<connect_failure> failure;
+    int client_fd = -1;
+    /// The dial was aborted, or the client's socket failed as the greeting was written: the
+    /// relay closed both sockets.
+    bool client_gone = false;
+  };
+  /// Where the front door's reports go, on the io thread.
+  struct front_door_handlers {
+    std::function<void(dial_outcome)> dialed;  ///< a success is a session the relay holds from now on
+    std::function<void(std::size_t listener, int fd)> accepted;  ///< the descriptor is the io thread's
+    std::function<void(std::size_t listener, std::error_code)> accept_failed;  ///< retried after accept_pause
+  };
+  /// Sets the handlers, before the first accept or dial.
+  void set_front_door(front_door_handlers handlers) { front_door_ = std::move(handlers); }
+  /// Accepts the clients of this listening socket (multishot) until stop_accepting_on; the io
+  /// thread keeps owning the descriptor. Only where serves_front_door().
+  void accept_on(std::size_t listener, int fd);
+  void stop_accepting_on(std::size_t listener);
+  /// Connects a client to a node, as the order says. Only where serves_front_door().
+  void dial(dial_order order);
+  /// Ends a dial under way: the outcome says client_gone. A token that no longer dials is ignored.
+  void abort_dial(std::uint64_t token);
 
   /// Takes over a connected session: the two descriptors (now owned by the relay) and where its
   /// bytes count (its node's counters, kept alive by the session if the node is removed meanwhile).
@@ -129,6 +179,11 @@ class relay {
   virtual void release_descriptors(session& s) = 0;              // close both sides for good (end)
   virtual void retire(std::unique_ptr<session> s) = 0;           // keep an ended session until no I/O refers to it
   virtual void closing_started() {}                              // the first session waits for a safe point
+  // The front door, for a backend that serves it.
+  virtual void start_accepting(std::size_t /*listener*/, int /*fd*/) {}
+  virtual void stop_accepting(std::size_t /*listener*/) {}
+  virtual void start_dial(dial_order /*order*/) {}
+  virtual void cancel_dial(std::uint64_t /*token*/) {}
 
   // The session protocol, run by the backend's thread.
   bool run_commands();  // false once told to stop; the backend resets the eventfd as it needs
@@ -138,11 +193,17 @@ class relay {
   /// half-close (read_done[from] is set), false when the session ended or lost its node instead.
   bool lost_side(session& s, int from, bool eof);
   void end(session& s);
-  void sweep_idle();
   void sweep_closing();
   bool close_if_safe(session& s, std::int64_t now);
-  /// Hands the tokens of sessions ended in this loop round to the io thread.
-  void report_ended();
+  /// Begins relaying a connected session: what adopt() does, for a session the front door connected.
+  void begin(std::uint64_t token, int client_fd, int server_fd, std::shared_ptr<session_counters> counters);
+  // What the front door has to tell the io thread, reported at the end of the loop round.
+  void report_accepted(std::size_t listener, int fd) { accepted_.emplace_back(listener, fd); }
+  void report_accept_failure(std::size_t listener, int error) { accept_failures_.emplace_back(listener, error); }
+  void report_dialed(dial_outcome outcome) { dialed_.push_back(std::move(outcome)); }
+  /// Hands this loop round's reports to the io thread in one post: the dials' outcomes first, so
+  /// that a session is known there before its end is, then the ended sessions, then the accepts.
+  void report();
   /// Advances the one-second tick of the idle sweep and runs it.
   void tick(std::uint32_t seconds);
   bool anyone_closing() const { return !closing_.empty(); }
@@ -153,15 +214,18 @@ class relay {
 
  private:
   struct command {
-    enum class kind { adopt, close, keep, close_all, stop } what;
+    enum class kind { adopt, close, keep, close_all, accept_on, stop_accepting, dial, abort_dial, stop } what;
     std::uint64_t token = 0;
     int fds[2] = {-1, -1};
     std::shared_ptr<session_counters> counters{};
     std::vector<std::uint64_t> tokens{};
     close_order order{};
+    std::size_t listener = 0;
+    std::optional<dial_order> dial{};
   };
 
   void submit(command c);
+  void sweep_idle();  // on tick()
   void track(session& s, int from, std::span<const char> bytes);
   bool close_ordered(session& s, const close_order& order);
   void release_node(session& s, std::string reason);
@@ -171,6 +235,7 @@ class relay {
 
   asio::io_context& io_;
   end_handler on_end_;
+  front_door_handlers front_door_;
   int wake_fd_ = -1;  // eventfd: commands are waiting
   std::atomic<std::uint32_t> idle_limit_s_{0};
   std::atomic<std::uint32_t> close_idle_ms_{250};
@@ -181,7 +246,10 @@ class relay {
 
   // Relay-thread state below.
   std::unordered_map<std::uint64_t, std::unique_ptr<session>> sessions_;
-  std::vector<std::uint64_t> ended_tokens_;  // handed to the io thread once per loop round
+  std::vector<std::uint64_t> ended_tokens_;  // handed to the io thread once per loop round, as are these:
+  std::vector<dial_outcome> dialed_;
+  std::vector<std::pair<std::size_t, int>> accepted_;         // listener, descriptor
+  std::vector<std::pair<std::size_t, int>> accept_failures_;  // listener, errno
   std::uint32_t tick_ = 0;                   // seconds since start
   std::vector<std::uint64_t> closing_;       // sessions waiting for a safe point (tokens; ended ones are skipped)
 

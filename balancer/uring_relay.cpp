@@ -23,12 +23,6 @@ constexpr std::size_t pause_at = 8;
 constexpr unsigned submission_entries = 1024;
 constexpr unsigned completion_entries = 8192;  // multishot receives post many completions per submission
 
-// User data: a session's address with the operation in its low two bits (sessions are aligned
-// to 8), or one of these below any address.
-constexpr std::uint64_t ignored_tag = 0;  // cancels and closes: their completions say nothing we need
-constexpr std::uint64_t wake_tag = 1;     // the poll on the commands' eventfd
-constexpr std::uint64_t op_mask = 3;
-
 std::string refusal(const char* call, int error) {
   const char* why = error == EPERM    ? " (a seccomp filter, or kernel.io_uring_disabled)"
                     : error == ENOSYS ? " (a kernel without io_uring)"
@@ -92,6 +86,7 @@ void uring_relay::run() {
       const std::int64_t now = now_ns();
       std::int64_t wake_at = next_tick;
       if (anyone_closing()) wake_at = std::min(wake_at, std::max(next_sweep, now));
+      if (const std::int64_t retry = resume_accepts(now); retry != 0) wake_at = std::min(wake_at, retry);
       const std::int64_t wait = std::max<std::int64_t>(wake_at - now, 0);
       __kernel_timespec timeout{wait / 1'000'000'000, wait % 1'000'000'000};
       io_uring_cqe* first = nullptr;
@@ -120,7 +115,7 @@ void uring_relay::run() {
         next_sweep = after + std::chrono::nanoseconds(close_sweep_period).count();
       }
       end_of_round();
-      report_ended();
+      report();
     }
   }
   // The closes of this last round go in; tearing the ring down then cancels every operation
@@ -129,6 +124,7 @@ void uring_relay::run() {
     io_uring_submit(&ring_);
     io_uring_queue_exit(&ring_);
   }
+  close_dials();
   if (buffers_) ::munmap(buffers_, buffer_count * sizeof(io_uring_buf));
   if (buffer_memory_) ::munmap(buffer_memory_, std::size_t{buffer_count} * buffer_size);
   retired_.clear();
@@ -141,8 +137,16 @@ bool uring_relay::handle(const io_uring_cqe& cqe) {
     if (!(cqe.flags & IORING_CQE_F_MORE)) watch_commands();  // the kernel may end a multishot poll
     return run_commands();
   }
-  auto& s = *reinterpret_cast<uring_session*>(data & ~op_mask);
   const auto which = static_cast<op>(data & op_mask);
+  if (which == dial_step) {
+    dialed(*reinterpret_cast<dialing*>(data & ~op_mask), cqe.res);
+    return true;
+  }
+  if (which == accept) {
+    accepted(*reinterpret_cast<listening*>(data & ~op_mask), cqe);
+    return true;
+  }
+  auto& s = *reinterpret_cast<uring_session*>(data & ~op_mask);
   if (which == recv_client || which == recv_server)
     received(s, which == recv_client ? client : server, cqe);
   else

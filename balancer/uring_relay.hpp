@@ -1,9 +1,11 @@
 #pragma once
 
+#include <array>
 #include <future>
-#include <optional>
 #include <liburing.h>
+#include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "balancer/relay.hpp"
 
@@ -23,6 +25,11 @@ namespace galeratop {
 /// share. A direction with 8 chunks waiting (up to 128 KiB) has its receive cancelled, and
 /// re-armed once they are written. When every buffer is out the kernel ends a receive with
 /// ENOBUFS; it is re-armed once buffers come back, and the bytes wait in the socket meanwhile.
+///
+/// It serves the front door too (uring_front_door.cpp): one multishot accept per listener, and
+/// for each dial the io thread orders a connect and a receive of the greeting, each linked to a
+/// timeout, and the send of the greeting to the client, all in the same ring; a short session
+/// costs the io thread no syscall of its own but moving the client's descriptor out of Asio.
 class uring_relay final : public relay {
  public:
   /// Sets up the ring and its buffers on the relay thread and starts relaying. Throws
@@ -32,6 +39,7 @@ class uring_relay final : public relay {
   ~uring_relay() override;
 
   std::string_view backend() const override { return "io_uring"; }
+  bool serves_front_door() const override { return true; }
 
  private:
   /// Received bytes on their way to the other side.
@@ -54,7 +62,40 @@ class uring_relay final : public relay {
     side sides[2];
     std::uint32_t ops = 0;  ///< operations in flight whose user data names this session: it lives until they end
   };
-  enum op : std::uint64_t { recv_client = 0, recv_server = 1, send_client = 2, send_server = 3 };
+  /// A listening socket the ring accepts on.
+  struct listening {
+    std::size_t index = 0;  ///< the balancer's listener
+    int fd = -1;            ///< the io thread's; the ring only accepts on it
+    bool armed = false;     ///< its multishot accept is in flight
+    bool stopped = false;
+    std::int64_t retry_at = 0;  ///< after a failed accept, when to arm it again (ns); 0: not waiting
+  };
+  /// A client on its way to its node. One operation of it is in flight at any time.
+  struct dialing {
+    enum class step { connect, greeting, forward };
+    dial_order order;
+    int server_fd = -1;
+    step at = step::connect;
+    std::int64_t deadline = 0;  ///< the end of order.timeout (ns)
+    __kernel_timespec limit{};  ///< the linked timeout of the step in flight, read at submission
+    std::array<char, 1024> greeting{};  ///< a MySQL greeting is about 100 bytes
+    std::uint32_t got = 0;              ///< of the greeting, received
+    std::uint32_t forwarded = 0;        ///< of those, sent to the client
+    bool aborted = false;
+  };
+  // User data: the address of a session, dialing or listening (all aligned to 16) with the
+  // operation in its low bits, or one of these tags below any address.
+  static constexpr std::uint64_t ignored_tag = 0;  ///< cancels, closes, linked timeouts: nothing to learn
+  static constexpr std::uint64_t wake_tag = 1;     ///< the poll on the commands' eventfd
+  static constexpr std::uint64_t op_mask = 7;
+  enum op : std::uint64_t {
+    recv_client = 0,
+    recv_server = 1,
+    send_client = 2,
+    send_server = 3,
+    dial_step = 4,  ///< the operation in flight of a dialing
+    accept = 5,     ///< a listening's multishot accept
+  };
 
   void run() override;
   std::unique_ptr<session> make_session() override { return std::make_unique<uring_session>(); }
@@ -64,11 +105,26 @@ class uring_relay final : public relay {
   void resume_client(session& s) override;
   void release_descriptors(session& s) override;
   void retire(std::unique_ptr<session> s) override;
+  void start_accepting(std::size_t listener, int fd) override;
+  void stop_accepting(std::size_t listener) override;
+  void start_dial(dial_order order) override;
+  void cancel_dial(std::uint64_t token) override;
 
   static uring_session& as_uring(session& s) { return static_cast<uring_session&>(s); }
   std::string set_up();  // on the relay thread; the kernel's refusal, or "" when the ring is ready
   bool handle(const io_uring_cqe& cqe);  // false once told to stop
   void received(uring_session& s, int from, const io_uring_cqe& cqe);
+  // The front door (uring_front_door.cpp).
+  void arm_accept(listening& l);
+  void accepted(listening& l, const io_uring_cqe& cqe);
+  /// Re-arms the accepts paused after a failure whose pause is over; the earliest pause still
+  /// running (ns), or 0 for none.
+  std::int64_t resume_accepts(std::int64_t now);
+  void dialed(dialing& d, int result);  // the completion of its operation in flight
+  void next_step(dialing& d);           // prepares the operation of d.at, linked to what is left of the timeout
+  void dial_failed(dialing& d, connect_failure failure);
+  void dial_done(dialing& d, bool client_gone);  // adopted, or both closed
+  void close_dials();  // at the end: the descriptors of the dials still under way
   void sent(uring_session& s, int to, int result);
   void took_buffer(uring_session& s, int from, std::uint16_t buffer, std::uint32_t length);
   void arm_receive(uring_session& s, int from);
@@ -94,6 +150,8 @@ class uring_relay final : public relay {
   unsigned buffers_back_ = 0;    // given back in this round, not yet published to the kernel
   std::vector<std::unique_ptr<session>> retired_;  // ended, waiting for their operations to end
   std::vector<std::pair<std::uint64_t, int>> starved_;  // sessions and sides waiting for buffers
+  std::vector<std::unique_ptr<listening>> listening_;  // never shrinks: a few per agent
+  std::unordered_map<std::uint64_t, std::unique_ptr<dialing>> dials_;  // by token
   std::promise<std::string> set_up_result_;
 };
 

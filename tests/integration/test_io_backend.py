@@ -4,6 +4,7 @@ is refused (here by a seccomp filter, as container runtimes install one), and th
 relayed either way, and a reload does not change it."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -34,6 +35,28 @@ class IoBackend(LabTestCase):
         conn.close()
         wait_for(lambda: queries() > before, 5, "the query to be counted")
 
+    def front_door_syscalls(self, agent, sessions=20):
+        """The accept, connect and socket calls galeratopd makes (all its threads, strace -f) while
+        `sessions` clients each connect, run a query and quit."""
+        trace = agent.dir / "front-door.strace"
+        tracer = subprocess.Popen(["strace", "-f", "-e", "trace=accept,accept4,connect,socket", "-o", str(trace),
+                                   "-p", str(agent.proc.pid)], stderr=subprocess.PIPE, text=True)
+        try:
+            self.assertIn("attached", tracer.stderr.readline())  # every thread is traced from here on
+            for _ in range(sessions):
+                conn = app_connect(agent.port)
+                with conn.cursor() as cur:
+                    cur.execute("SELECT 1")
+                conn.close()
+        finally:
+            tracer.send_signal(signal.SIGINT)  # detaches and leaves galeratopd running
+            tracer.communicate(timeout=20)
+        calls = {}
+        for line in trace.read_text().splitlines():
+            if m := re.match(r"\d+\s+(\w+)\(", line):
+                calls[m.group(1)] = calls.get(m.group(1), 0) + 1
+        return calls
+
     def backend(self, agent):
         front = agent.status()["frontend"]
         return front["io_backend"], front["io_backend_why"]
@@ -44,6 +67,12 @@ class IoBackend(LabTestCase):
             self.assertIn("info: sessions are relayed with io_uring", agent.log_path.read_text())
             self.assertEqual(agent.samples("galeratop_relay_backend_info", backend="io_uring"), [1])
             self.assert_relays(agent)
+            # The front door is on the ring too: no thread calls accept or connect; the one call
+            # of its own a session costs is the node socket's socket().
+            calls = self.front_door_syscalls(agent)
+            print(f"\nio_uring, 20 sessions: {calls}")
+            self.assertEqual(calls.get("accept4", 0) + calls.get("accept", 0) + calls.get("connect", 0), 0, calls)
+            self.assertGreaterEqual(calls.get("socket", 0), 20, calls)
 
     def test_io_uring_refused_by_a_seccomp_filter_falls_back_to_epoll_and_says_why(self):
         with Agent(self.lab, metrics=True, balancer_config='io_backend = "auto"',
@@ -75,6 +104,10 @@ class IoBackend(LabTestCase):
                      in agent.log_path.read_text(), 10, "the reload's warning")
             self.assertEqual(self.backend(agent)[0], "epoll")
             self.assert_relays(agent)
+            calls = self.front_door_syscalls(agent)  # on epoll the io thread accepts and connects (Asio)
+            print(f"\nepoll, 20 sessions: {calls}")
+            self.assertGreaterEqual(calls.get("accept4", 0) + calls.get("accept", 0), 20, calls)
+            self.assertGreaterEqual(calls.get("connect", 0), 20, calls)
 
 
 if __name__ == "__main__":
