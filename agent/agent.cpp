@@ -222,7 +222,7 @@ asio::awaitable<void> agent::handle_signals() {
     if (signo == SIGHUP) {
       log_info("SIGHUP: reloading the configuration");
       service_manager::reloading();
-      const auto refused = reload();  // a refusal is logged
+      const auto refused = reload_for("SIGHUP");  // a refusal is logged
       service_manager::ready(refused ? fmt::format("reload refused, the running configuration kept: {}", *refused)
                                      : serving_status());
     } else if (!stopping_) {
@@ -446,11 +446,16 @@ void agent::publish() {
 
   if (balancer_.has_writer_listener()) s->writer = writer_view();
   auto result = model_.update(s->nodes, balancer_.table().unavailable_reason(), s->bootstrap, now, s->writer);
-  for (const advisory& a : result.changes.raised)
+  std::vector<event> happened;
+  for (const advisory& a : result.changes.raised) {
     log_warning("advisory {} ({}){}: {}", a.id, to_string(a.severity),
                 a.nodes.empty() ? "" : fmt::format(" [{}]", fmt::join(a.nodes, ", ")), a.message);
-  for (const advisory& a : result.changes.cleared)
+    happened.push_back(advisory_event(a, true, s->taken_at));
+  }
+  for (const advisory& a : result.changes.cleared) {
     log_info("advisory {} cleared{}", a.id, a.nodes.empty() ? "" : fmt::format(" [{}]", fmt::join(a.nodes, ", ")));
+    happened.push_back(advisory_event(a, false, s->taken_at));
+  }
   s->cluster = std::move(result.cluster);
   s->advisories = std::move(result.advisories);
   const frontend_counters& f = balancer_.frontend();
@@ -470,8 +475,33 @@ void agent::publish() {
   s->intents = sync_state_;
   s->intents.pending = static_cast<std::size_t>(
       std::ranges::count_if(intents_.all(), [](const auto& kv) { return kv.second.pending; }));
+  if (const auto before = published_.load())
+    for (event& e : changes_between(*before, *s)) events_.add(std::move(e));
+  for (event& e : happened) events_.add(std::move(e));
+  if (auto refused = rejections_.note(s->frontend, s->taken_at)) events_.add(std::move(*refused));
+  s->events = events_.last(recent_events);
   published_.publish(std::move(s));
   offer_sync_nodes();
+}
+
+void agent::tell(event_kind kind, std::string node, std::string message, std::string who) {
+  events_.add({.seq = 0,
+               .at = std::chrono::system_clock::now(),
+               .kind = kind,
+               .node = std::move(node),
+               .message = std::move(message),
+               .who = std::move(who)});
+}
+
+std::optional<std::string> agent::reload_for(const std::string& who) {
+  const auto refused = reload();  // logged there
+  if (refused)
+    tell(event_kind::reload, {}, fmt::format("reload refused, the running configuration kept: {}", *refused), who);
+  else
+    tell(event_kind::reload, {}, fmt::format("configuration reloaded: {} node(s)", balancer_.table().records().size()),
+         who);
+  publish();
+  return refused;
 }
 
 asio::awaitable<void> agent::publish_loop() {
@@ -528,8 +558,13 @@ asio::awaitable<json> agent::handle_control(control_request r) {
     switch (r.command) {
       case control_command::status:
         co_return control_ok(r.id, {{"status", status_json()}});
+      case control_command::events: {
+        json events = json::array();
+        for (const event& e : events_.since(r.since)) events.push_back(to_json(e));
+        co_return control_ok(r.id, {{"events", std::move(events)}, {"newest", events_.newest()}});
+      }
       case control_command::reload:
-        if (auto error = reload()) co_return control_fail(r.id, {"reload_refused", *error});
+        if (auto error = reload_for(r.who)) co_return control_fail(r.id, {"reload_refused", *error});
         co_return control_ok(r.id, {{"nodes", balancer_.table().records().size()}});
       case control_command::writer: {
         control_error error;

@@ -12,6 +12,7 @@
 
 #include "agent/cluster/bootstrap_memory.hpp"
 #include "agent/cluster/cluster_model.hpp"
+#include "agent/cluster/event_log.hpp"
 #include "agent/cluster/query_window.hpp"
 #include "agent/cluster/snapshot_slot.hpp"
 #include "agent/config/config.hpp"
@@ -73,8 +74,13 @@ class agent {
   void open_state_and_exporter();
   /// Hands the state files and the control socket to `who`, then becomes it (agent.user).
   void become(const run_as& who);
-  /// Builds a snapshot, runs the cluster model over it and publishes it (io thread).
+  /// Builds a snapshot, runs the cluster model over it and publishes it (io thread); the changes
+  /// since the last one go to the events log.
   void publish();
+  /// Adds an event now (io thread): an operator's request (`who` asked), a reload.
+  void tell(event_kind kind, std::string node, std::string message, std::string who = {});
+  /// reload(), with its outcome in the events log; `who` asked for it ("SIGHUP", or a control client).
+  std::optional<std::string> reload_for(const std::string& who);
   asio::awaitable<void> publish_loop();
   /// Tells systemd's watchdog, from the io thread, that the io thread runs (WatchdogSec=).
   asio::awaitable<void> watchdog_loop(std::chrono::microseconds every);
@@ -162,6 +168,8 @@ class agent {
   mono_clock::time_point writer_retry_at_{};  // after a failed one, the next is not proposed before this
   std::optional<writer_follower> following_;  // what this agent last told the others it follows
   std::map<node_id, query_window> query_windows_;  // the recent query figures of each node, fed by publish()
+  event_log events_;             // what happened, fed by publish() and by the operators' requests
+  rejection_bursts rejections_;  // refused clients, told a burst at a time
   snapshot_slot published_;
   std::unique_ptr<metrics_server> metrics_;  // after published_: its threads read it until they stop
   std::unique_ptr<control_server> control_;  // after the state it serves

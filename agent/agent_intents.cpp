@@ -118,15 +118,25 @@ asio::awaitable<json> agent::change_intent(control_request r, std::string addres
   }
   const intent current = n->intent;
   if (!(wanted == current)) {
+    // Told before it is applied, so that the events it causes (the node's eligibility) follow it.
+    if (current.admin != wanted.admin)
+      tell(event_kind::operator_action, name,
+           fmt::format("admin {} -> {}{}; {} connection(s) open", to_string(current.admin), to_string(wanted.admin),
+                       r.force ? " (forced)" : "", n->connections),
+           r.who);
+    if (current.weight != wanted.weight)
+      tell(event_kind::operator_action, name, fmt::format("weight -> {}", wanted.effective_weight(n->configured_weight)),
+           r.who);
     std::string error;
     // Held only here (not shared, or pending), the state file is its one durable copy: no file, no change.
-    if (!hold_intent(*n, wanted, shared.is_null(), error))
+    if (!hold_intent(*n, wanted, shared.is_null(), error)) {
+      tell(event_kind::operator_action, name, fmt::format("the change above was not applied: {}", error), r.who);
       co_return control_fail(r.id, {"not_persisted", fmt::format("the intent was not applied here: {}", error)});
+    }
     if (current.admin != wanted.admin)
       log_info("node {} ({}): admin {} -> {} {}{}; {} connection(s) open", name, address, to_string(current.admin),
                to_string(wanted.admin), by, r.force ? " (forced)" : "", n->connections);
-    if (current.weight != wanted.weight)
-      log_info("node {} ({}): weight -> {} {}", name, address, n->weight(), by);
+    if (current.weight != wanted.weight) log_info("node {} ({}): weight -> {} {}", name, address, n->weight(), by);
   }
   json answer = control_ok(r.id, {{"changed", !old.same_effect(wanted)},
                                   {"node",

@@ -152,6 +152,7 @@ asio::awaitable<json> agent::move_writer(control_request r, node_id id) {
   answer_writer["epoch"] = w.row ? w.row->epoch : 0;
   log_info("writer: {} ({}) made the writer by the control endpoint, epoch {}", name, address,
            w.row ? w.row->epoch : 0);
+  tell(event_kind::operator_action, name, fmt::format("made the writer, epoch {}", w.row ? w.row->epoch : 0), r.who);
   co_return control_ok(r.id, {{"writer", answer_writer}, {"changed", true}});
 }
 

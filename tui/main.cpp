@@ -17,6 +17,7 @@
 #include "agent/version.hpp"
 #include "balancer/core/weight.hpp"
 #include "tui/control_client.hpp"
+#include "tui/event_text.hpp"
 #include "tui/live_screen.hpp"
 #include "tui/status_table.hpp"
 #include "tui/writer_text.hpp"
@@ -44,6 +45,7 @@ struct options {
   bool json_output = false;
   bool wait = false;
   bool force = false;
+  bool follow = false;
 };
 
 /// --control, else $GALERATOP_CONTROL, else agent.control of the agent's configuration, else the default.
@@ -248,6 +250,44 @@ int health_command(const options& o) {
   return 0;
 }
 
+/// Prints the events after `last`, oldest first, and returns the seq of the newest printed.
+std::uint64_t print_events(const json& events, std::uint64_t last, bool as_json) {
+  for (const json& e : events) {
+    const auto seq = e.value("seq", std::uint64_t{0});
+    if (seq <= last) continue;
+    // --json: one object per line (JSON lines), so that a follower can be piped into jq.
+    std::cout << (as_json ? e.dump() : galeratop::event_line(e, true)) << "\n";
+    last = seq;
+  }
+  std::cout.flush();
+  return last;
+}
+
+int events_command(const options& o) {
+  control_client c(control_target(o), read_token(o), request_timeout, tls_options(o));
+  json answer = c.request({{"cmd", "events"}, {"since", 0}});
+  if (!answer.value("ok", false)) return refused(answer);
+  std::uint64_t last = print_events(answer.at("events"), 0, o.json_output);
+  if (!o.follow) return 0;
+  // Every push carries the latest events; a gap between two pushes (a burst of more than the
+  // push holds) is filled from the whole log.
+  answer = c.request({{"cmd", "subscribe"}});
+  if (!answer.value("ok", false)) return refused(answer);
+  for (json status = answer.at("status");;) {
+    const json& recent = status.at("events");
+    if (!recent.empty() && recent.front().value("seq", std::uint64_t{0}) > last + 1) {
+      json more = c.request({{"cmd", "events"}, {"since", last}});
+      if (!more.value("ok", false)) return refused(more);
+      last = print_events(more.at("events"), last, o.json_output);
+    }
+    last = print_events(recent, last, o.json_output);
+    // Pushes come every monitor interval or so; a long silence means the agent is stuck.
+    auto push = c.next_event(std::chrono::seconds(30));
+    if (!push) throw control_unavailable("galeratopd sent nothing for 30 s");
+    status = push->at("status");
+  }
+}
+
 int reload_command(const options& o) {
   control_client c(control_target(o), read_token(o), request_timeout, tls_options(o));
   json answer = c.request({{"cmd", "reload"}});
@@ -319,6 +359,10 @@ int main(int argc, char** argv) {
       ->option_text("DURATION")
       ->check([](const std::string& v) { return galeratop::parse_duration(v) ? "" : "expected a duration like 30s or 5m"; });
   auto* reload = app.add_subcommand("reload", "Make galeratopd re-read its configuration (as SIGHUP)");
+  auto* events = app.add_subcommand("events", "Print galeratopd's recent events (node states, advisories, "
+                                              "operators' actions, drains, writer, reloads, refused clients)");
+  events->add_flag("--follow,-f", o.follow, "Go on printing each new event as it happens");
+  events->add_flag("--json", o.json_output, "One JSON object per event and line");
   auto* health = app.add_subcommand("health", "Exit 0 only if galeratopd answers and a node is eligible "
                                               "(keepalived track_script)");
 
@@ -331,6 +375,7 @@ int main(int argc, char** argv) {
     if (*status) return status_command(o);
     if (*reload) return reload_command(o);
     if (*health) return health_command(o);
+    if (*events) return events_command(o);
     if (*writer) return writer_command(o);
     for (auto* sub : {drain, undrain, ready, maint, weight})
       if (*sub) return node_command(o, sub->get_name());

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <functional>
 
+#include "tui/event_text.hpp"
 #include "tui/key_map.hpp"
 #include "tui/writer_text.hpp"
 
@@ -476,6 +477,35 @@ std::size_t display_width(std::string_view s) {
       std::ranges::count_if(s, [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
+/// How an event stands out: what went wrong in the warning or error colour, what came right in
+/// the good one, operators' actions as keys are drawn.
+attr event_attr(const json& e) {
+  const std::string kind = e.value("kind", "");
+  const std::string message = e.value("message", "");
+  if (kind == "rejected") return attr::bad;
+  if (kind == "operator") return attr::key;
+  if (kind == "drained") return attr::good;
+  if (kind == "state" || kind == "eligibility" || kind == "writer")
+    return message.find("not eligible") != std::string::npos || message.find("no writer") != std::string::npos
+               ? attr::warn
+               : attr::good;
+  if (kind == "advisory") return message.find(" cleared") != std::string::npos ? attr::good : attr::warn;
+  if (kind == "reload") return message.starts_with("reload refused") ? attr::bad : attr::normal;
+  return attr::normal;
+}
+
+/// The latest events in the lines the rest leaves free (at least one event, or nothing): a
+/// blank, the title, then the newest last, as `galeratop events` prints them.
+std::vector<screen_line> events_pane(const json& status, std::size_t free_lines) {
+  const json events = status.value("events", json::array());
+  if (free_lines < 3 || !events.is_array() || events.empty()) return {};
+  const std::size_t shown = std::min(free_lines - 2, events.size());
+  std::vector<screen_line> out{{}, text_line(fmt::format(" Events (the last {} of galeratop events)", shown), attr::header)};
+  for (std::size_t i = events.size() - shown; i < events.size(); ++i)
+    out.push_back(text_line(" " + event_line(events[i], false), event_attr(events[i])));
+  return out;
+}
+
 std::vector<screen_line> layout_screen(const json& status, const view_state& v, int width, int height,
                                        screen_clock::time_point now, const std::string& version) {
   const auto w = static_cast<std::size_t>(std::max(width, 1));
@@ -494,6 +524,8 @@ std::vector<screen_line> layout_screen(const json& status, const view_state& v, 
   }
   // The last two lines are the message and the footer; the body gives way first, from its end.
   const std::size_t room = h >= 2 ? h - 2 : 0;
+  if (v.mode != screen_mode::help && status.is_object() && body.size() < room)
+    for (auto& l : events_pane(status, room - body.size())) body.push_back(std::move(l));
   if (body.size() > room) {
     const std::size_t hidden = body.size() - room + 1;
     body.resize(room ? room - 1 : 0);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/cluster/event.hpp"
 #include "balancer/core/galera_state.hpp"
 #include "balancer/core/node_record.hpp"
 #include "balancer/core/observation.hpp"
@@ -208,6 +209,11 @@ struct snapshot {
   std::vector<listener_snapshot> listeners;
   std::optional<writer_snapshot> writer;  ///< when the agent has a writer listener
   intents_sync_snapshot intents;
+  std::vector<event> events;  ///< the most recent ones (recent_events), oldest first
 };
+
+/// How many of the latest events a snapshot carries: the screen's pane and a follower's catch-up
+/// between two pushes. `galeratop events` asks for the whole log.
+inline constexpr std::size_t recent_events = 50;
 
 }  // namespace galeratop

@@ -119,6 +119,16 @@ json to_json(const writer_snapshot& w) {
 }
 }  // namespace
 
+json to_json(const event& e) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(e.at.time_since_epoch()).count() % 1000;
+  return {{"seq", e.seq},
+          {"time", fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03}Z", fmt::gmtime(std::chrono::system_clock::to_time_t(e.at)), ms)},
+          {"kind", to_string(e.kind)},
+          {"node", e.node},
+          {"message", e.message},
+          {"who", e.who}};
+}
+
 json to_json(const snapshot& s) {
   json cluster = {{"name", s.cluster.name},
                   {"uuid", s.cluster.uuid},
@@ -139,12 +149,15 @@ json to_json(const snapshot& s) {
                  {"evidence", s.bootstrap->evidence}, {"command", s.bootstrap->command}};
   json listeners = json::array();
   for (const listener_snapshot& l : s.listeners) listeners.push_back(to_json(l));
+  json events = json::array();
+  for (const event& e : s.events) events.push_back(to_json(e));
   return {{"version", s.version},
           {"time", iso_time(s.taken_at)},
           {"uptime_seconds", std::chrono::duration<double>(s.taken_at - s.frontend.started_at).count()},
           {"cluster", cluster},
           {"nodes", nodes},
           {"advisories", advisories},
+          {"events", events},
           {"bootstrap_candidate", bootstrap},
           {"frontend",
            {{"listen", s.frontend.listen},

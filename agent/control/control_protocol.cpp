@@ -10,7 +10,7 @@ namespace galeratop {
 namespace {
 using json = nlohmann::json;
 
-constexpr std::array<std::pair<control_command, std::string_view>, 10> command_names{{
+constexpr std::array<std::pair<control_command, std::string_view>, 11> command_names{{
     {control_command::status, "status"},
     {control_command::subscribe, "subscribe"},
     {control_command::unsubscribe, "unsubscribe"},
@@ -21,6 +21,7 @@ constexpr std::array<std::pair<control_command, std::string_view>, 10> command_n
     {control_command::weight, "weight"},
     {control_command::reload, "reload"},
     {control_command::writer, "writer"},
+    {control_command::events, "events"},
 }};
 
 bool names_a_node(control_command c) {
@@ -92,6 +93,10 @@ control_parse_result parse_control_request(std::string_view line) {
     if (!i->is_number_integer() || i->get<std::int64_t>() < 100 || i->get<std::int64_t>() > 60000)
       return refuse(id, "bad_request", "\"interval_ms\" must be an integer from 100 to 60000");
     r.interval = std::chrono::milliseconds(i->get<std::int64_t>());
+  }
+  if (const json* since = field("since")) {
+    if (!since->is_number_unsigned()) return refuse(id, "bad_request", "\"since\" must be an event's seq (0 or more)");
+    r.since = since->get<std::uint64_t>();
   }
   return {std::move(r), {}, std::move(id)};
 }

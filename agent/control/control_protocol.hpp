@@ -15,12 +15,13 @@ namespace galeratop {
 /// Answers:  {"v":1, "id":ANY, "ok":true, ...} or {"v":1, "id":ANY, "ok":false,
 ///            "error":{"code":"last_node", "message":"..."}}.
 /// Pushes after `subscribe`: {"v":1, "event":"status", "status":{...}}.
+/// `events` answers {"events":[...], "newest":SEQ}: the events after "since", oldest first.
 constexpr int control_protocol_version = 1;
 /// A longer request line is refused and the connection closed: no request needs more.
 constexpr std::size_t control_max_line = 64 * 1024;
 
 /// What a client asks for.
-enum class control_command { status, subscribe, unsubscribe, drain, undrain, ready, maint, weight, reload, writer };
+enum class control_command { status, subscribe, unsubscribe, drain, undrain, ready, maint, weight, reload, writer, events };
 
 /// The wire name of a command.
 std::string_view to_string(control_command c);
@@ -34,6 +35,10 @@ struct control_request {
   std::optional<std::uint32_t> weight;  ///< `weight`: the new weight; nullopt clears the override
   std::chrono::milliseconds interval{0};  ///< `subscribe`: 0 = the agent's monitor interval
   std::string token;  ///< required on TCP
+  std::uint64_t since = 0;  ///< `events`: those after this seq (0: every one kept)
+  /// Who asked, for the events log: "uid 1000 (pid 4242)" or "tcp 10.0.0.5:51234". Set by the
+  /// server from the connection, never read from the request.
+  std::string who;
 };
 
 /// Why a request is refused: a stable code and a sentence.

@@ -68,6 +68,16 @@ std::string peer_text(const tcp::socket& socket) {
   return ec ? "a client" : endpoint_text(peer);
 }
 
+/// Who is at the other end, for the events an operator's request causes.
+std::string who_is(local::socket& socket) {
+  ::ucred peer{};
+  ::socklen_t len = sizeof peer;
+  if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0) return "a local client";
+  return fmt::format("uid {} (pid {})", peer.uid, peer.pid);
+}
+std::string who_is(tcp::socket& socket) { return "tcp " + peer_text(socket); }
+std::string who_is(asio::ssl::stream<tcp::socket>& stream) { return "tcp " + peer_text(stream.next_layer()); }
+
 /// Why the peer of a unix control connection is turned away, or nullopt. The socket's mode
 /// already keeps others out; this holds even when the mode or the directory was loosened by
 /// mistake: only root, galeratopd's own user and agent.control_group's members get in.
@@ -285,9 +295,11 @@ asio::awaitable<void> control_server::refuse(local::socket socket, std::string w
   socket.close(ignored);
 }
 
-asio::awaitable<json> control_server::answer(const control_parse_result& parsed, bool needs_token, client& c) {
+asio::awaitable<json> control_server::answer(const control_parse_result& parsed, bool needs_token, client& c,
+                                             const std::string& who) {
   if (!parsed.request) co_return control_fail(parsed.id, parsed.error);
-  const control_request& r = *parsed.request;
+  control_request r = *parsed.request;
+  r.who = who;
   if (needs_token && !same_token(r.token, settings_.token))
     co_return control_fail(r.id, {"unauthorized", "a TCP request needs the token from agent.control_token_file"});
   if (r.command == control_command::subscribe) {
@@ -314,6 +326,7 @@ asio::awaitable<void> control_server::serve(Socket socket, bool needs_token) {
                                                      socket.lowest_layer().close(ignored);
                                                    },
                                                    std::chrono::steady_clock::now(), false});
+  const std::string who = who_is(socket);
   std::chrono::milliseconds interval = default_interval_;
   auto next_push = std::chrono::steady_clock::now();  // pushes keep their cadence however often the client asks
   asio::steady_timer timer(io_);
@@ -364,7 +377,7 @@ asio::awaitable<void> control_server::serve(Socket socket, bool needs_token) {
           interval = parsed.request->interval.count() > 0 ? parsed.request->interval : default_interval_;
           next_push = std::chrono::steady_clock::now() + interval;
         }
-        const json reply = co_await answer(parsed, needs_token, *me);
+        const json reply = co_await answer(parsed, needs_token, *me, who);
         close_after = reply.contains("error") && reply["error"]["code"] == "unauthorized";
         in.erase(0, eol + 1);
         out = wire_line(reply);

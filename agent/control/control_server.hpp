@@ -83,7 +83,9 @@ class control_server {
   void log_tcp_refusal(const std::string& what);
   /// Answers `forbidden` to a client whose peer credentials are not allowed, then closes.
   asio::awaitable<void> refuse(asio::local::stream_protocol::socket socket, std::string why);
-  asio::awaitable<nlohmann::json> answer(const control_parse_result& parsed, bool needs_token, client& c);
+  /// `who`: the peer, as the events log names it.
+  asio::awaitable<nlohmann::json> answer(const control_parse_result& parsed, bool needs_token, client& c,
+                                         const std::string& who);
 
   asio::io_context& io_;
   control_settings settings_;

@@ -220,6 +220,22 @@ class Agent:
         address = f"127.0.0.1:{self.lab.node(lab_index)['port']}"
         return next(n for n in self.status()["nodes"] if n["address"] == address)
 
+    def events(self):
+        """`galeratop events --json`, parsed, each with "at": its time as a Unix timestamp."""
+        r = self.galeratop("events", "--json")
+        if r.returncode != 0:
+            raise AssertionError(f"galeratop events failed ({r.returncode}): {r.stderr}")
+        out = [json.loads(line) for line in r.stdout.splitlines()]
+        for e in out:
+            e["at"] = datetime.strptime(e["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp()
+        return out
+
+    def wait_event(self, predicate, timeout, what):
+        """The first event `predicate` accepts, once `galeratop events` has one."""
+        found = []
+        wait_for(lambda: found.extend(e for e in self.events() if predicate(e)) or found, timeout, what, interval=0.1)
+        return found[0]
+
     def request(self, obj, timeout=10):
         """One raw protocol request on the unix socket; the parsed answer."""
         with socket.socket(socket.AF_UNIX) as s:

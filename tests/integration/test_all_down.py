@@ -49,6 +49,11 @@ class AllDown(LabTestCase):
             frontend = agent.status()["frontend"]
             self.assertEqual(frontend["waits_served_total"], 0)
             self.assertGreaterEqual(frontend["longest_wait_seconds"], HOLD)
+            # The events log tells refusals a burst at a time: the first at once (the rest of a
+            # burst once per 5 s, unit-tested), with the error they got.
+            refused = agent.wait_event(lambda e: e["kind"] == "rejected", 5, "the refusals' event")
+            print(f"event: {refused['message']}")
+            self.assertRegex(refused["message"], r"^[1-4] client\(s\) refused: [1-4] with ERR 1047 \(no node could take them\)$")
 
             # A long hold, by a reload: a client that arrives now is served once node 1 is back.
             agent.write_config(balancer='hold = "60s"\n')

@@ -34,6 +34,11 @@ class Kill(LabTestCase):
             print(f"down {(down[0] - killed_at) * 1000:.0f} ms after kill -9 ({down[3]})")
             self.assertLess(down[0] - killed_at, 1.0)
             self.assertFalse([t for t in agent.transitions(victim["port"]) if t[0] >= killed_at and t[2] == "suspect"])
+            # The events log says it too, within a second, with the cause.
+            event = agent.wait_event(lambda e: e["node"] == victim["name"] and "-> down" in e["message"]
+                                     and e["at"] >= killed_at - 0.01, 5, "the kill's event")
+            print(f"event {(event['at'] - killed_at) * 1000:.0f} ms after kill -9: {event['node']}: {event['message']}")
+            self.assertLess(event["at"] - killed_at, 1.0)
             sessions.check(self, killed_at_monotonic)
 
             ok_before = load.ok

@@ -1,7 +1,10 @@
 """SIGHUP adds and removes nodes without dropping an open session; a bad configuration at SIGHUP
 is refused, logged with file, line and key, and service continues."""
 
+import json
+import os
 import signal
+import subprocess
 import threading
 import time
 import unittest
@@ -10,6 +13,29 @@ from harness import Agent, LabTestCase, app_connect, node_name_via, wait_for
 
 
 class Reload(LabTestCase):
+    def test_a_follower_of_the_events_sees_each_reload_with_who_asked_and_ends_with_the_agent(self):
+        with Agent(self.lab) as agent:
+            follower = subprocess.Popen([os.environ["GALERATOP"], "--control", str(agent.control), "events", "--follow",
+                                         "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            self.addCleanup(lambda: follower.poll() is None and follower.kill())
+            seen = []
+            reader = threading.Thread(target=lambda: seen.extend(json.loads(l) for l in follower.stdout), daemon=True)
+            reader.start()
+            wait_for(lambda: any(e["kind"] == "eligibility" for e in seen), 10, "the start's events")
+            agent.signal(signal.SIGHUP)
+            self.assertEqual(agent.galeratop("reload").returncode, 0)
+            reloads = wait_for(lambda: [e for e in seen if e["kind"] == "reload"][1:] and
+                               [e for e in seen if e["kind"] == "reload"], 10, "both reloads followed")
+            self.assertEqual([(e["message"], e["who"].split(" (pid")[0]) for e in reloads],
+                             [("configuration reloaded: 3 node(s)", "SIGHUP"),
+                              ("configuration reloaded: 3 node(s)", f"uid {os.getuid()}")])
+            seqs = [e["seq"] for e in seen]
+            self.assertEqual(seqs, list(range(1, len(seqs) + 1)))  # each once, in order, none missed
+        # The agent stopped: the follower says so and exits 1.
+        self.assertEqual(follower.wait(15), 1)
+        reader.join(5)
+        self.assertIn("galeratop:", follower.stderr.read())
+
     def test_reload_adds_and_removes_nodes_without_dropping_a_session(self):
         n1, n2, n3 = (self.lab.node(i) for i in (1, 2, 3))
         agent = Agent(self.lab, nodes=[1, 2])

@@ -1,8 +1,8 @@
 """The live screen in a real terminal (tmux): 12 sessions show as 4/4/4 on three Synced nodes;
 d+y drains the selected node and the screen shows its count falling while `galeratop status
 --json` agrees; u+y readmits it; a CLI drain shows on the screen (one source of truth); the
-agent's last-node refusal shows on the screen; a desynced node turns yellow within about a
-second; a killed agent shows DISCONNECTED and the screen comes back when it restarts; 80x24
+agent's last-node refusal shows on the screen; the events pane shows who drained the node and
+when its last session closed; a desynced node turns yellow, and is an event within a second; a killed agent shows DISCONNECTED and the screen comes back when it restarts; 80x24
 keeps every node on one line; q, Ctrl-C and SIGTERM all exit 0 and leave the terminal usable."""
 
 import os
@@ -97,6 +97,11 @@ class LiveScreen(LabTestCase):
                     print("\n".join(term.screen()[:12]))
             self.assertEqual(seen, [3, 2, 1, 0])
             self.assertIn(f"drain {target}: 0 connection(s) left", term.text())
+            # The events pane, in the lines the table leaves free: who drained it, and when it was done.
+            term.wait_screen(lambda t: f"{target}  drain: its last session closed" in t, 5, "the drained event")
+            drained = term.text()
+            self.assertRegex(drained, rf"operator +{target}  admin ready -> drain; 4 connection\(s\) open \(by uid {os.getuid()} ")
+            print("\n".join(l for l in term.screen() if "Events" in l or re.match(r"^ \d\d:\d\d:\d\d  ", l)))
             self.assertEqual(agent.node_status(2)["connections"], 0)
 
             term.send("u")
@@ -122,7 +127,7 @@ class LiveScreen(LabTestCase):
             term.wait_screen(lambda t: [r[1] for r in rows(t).values()] == ["ready"] * 3, 5, "all ready")
 
             # A desynced node turns yellow: the STATE cell of its row is drawn in colour 33.
-            desynced_at = time.monotonic()
+            desynced_at, desync_wall = time.monotonic(), time.time()
             self.lab.desync(3, True)
 
             def yellow_donor():
@@ -134,6 +139,11 @@ class LiveScreen(LabTestCase):
             wait_for(yellow_donor, 10, "a yellow donor", interval=0.05)
             took = time.monotonic() - desynced_at
             print(f"desync seen on the screen in yellow after {took * 1000:.0f} ms")
+            event = agent.wait_event(lambda e: e["node"] == names[2] and "synced -> donor" in e["message"], 5,
+                                     "the desync's event")
+            print(f"desync event {(event['at'] - desync_wall) * 1000:.0f} ms after the SET: {event['message']}")
+            self.assertLess(event["at"] - desync_wall, 1.0)
+            term.wait_screen(lambda t: f"{names[2]}  synced -> donor" in t, 5, "the desync in the events pane")
             self.lab.desync(3, False)
             term.wait_screen(lambda t: rows(t)[names[2]][0] == "synced", 15, "the node synced again")
 
@@ -152,8 +162,9 @@ class LiveScreen(LabTestCase):
             self.assertLessEqual(len(lines), 24)
             self.assertTrue(all(len(l) <= 80 for l in lines))
             self.assertEqual(sorted(rows("\n".join(lines))), sorted(names))
-            for n in names:
-                self.assertEqual(sum(1 for l in lines if n in l and not l.startswith(" advisor")), 1)
+            for n in names:  # in the table once; the events pane may name it too
+                self.assertEqual(sum(1 for l in lines if n in l and not l.startswith(" advisor")
+                                     and not re.match(r"^ \d\d:\d\d:\d\d  ", l)), 1)
 
             term.send("q")
             term.wait_screen(lambda t: re.search(r"(?m)^-?icanon -?echo", t), 5, "galeratop to exit")

@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <string>
 
 #include "tests/unit/tui/tui_fixtures.hpp"
@@ -320,4 +322,40 @@ TEST_CASE("clients held for a node show on the clients line, in warning, only wh
   CHECK(line_with(lines, " clients: 18 open, 0.0 new/s, 300 accepted, 0 rejected, 3 held for a node"));
   const auto spans = layout_screen(status, v, 120, 35, {}, "0.1.0");
   CHECK(attr_of_text(spans, ", 3 held for a node") == attr::warn);
+}
+
+TEST_CASE("the latest events fill the lines the rest leaves free, newest last, coloured by what they say") {
+  view_state v;
+  v.connected = true;
+  json status = test::three_node_status();
+  status["events"] = json::array();
+  for (int i = 1; i <= 40; ++i)
+    status["events"].push_back({{"seq", i},
+                                {"time", fmt::format("2026-12-02T09:30:{:02}.000Z", i)},
+                                {"kind", i == 40 ? "eligibility" : "operator"},
+                                {"node", "galera-db-02"},
+                                {"message", i == 40 ? "not eligible: drain" : fmt::format("weight -> {}", i)},
+                                {"who", i == 40 ? "" : "uid 1000 (pid 7)"}});
+  const auto layout = layout_screen(status, v, 120, 35, screen_clock::time_point{}, "0.1.0");
+  std::vector<std::string> lines;
+  for (const auto& l : layout) lines.push_back(text_of(l));
+  REQUIRE(lines.size() == 35);
+  const auto title = std::find_if(lines.begin(), lines.end(), [](const std::string& l) { return l.starts_with(" Events"); });
+  REQUIRE(title != lines.end());
+  // Every line between the title and the message line is an event: none left empty, none cut off.
+  const auto first = static_cast<std::size_t>(title - lines.begin()) + 1;
+  const std::size_t shown = lines.size() - 2 - first;
+  CHECK(shown >= 5);
+  CHECK(*title == fmt::format(" Events (the last {} of galeratop events)", shown));
+  CHECK(lines[lines.size() - 3] == " 09:30:40  eligibility galera-db-02  not eligible: drain");
+  CHECK(lines[lines.size() - 4] == " 09:30:39  operator    galera-db-02  weight -> 39 (by uid 1000 (pid 7))");
+  CHECK(lines[first] == fmt::format(" 09:30:{:02}  operator    galera-db-02  weight -> {} (by uid 1000 (pid 7))",
+                                    41 - shown, 41 - shown));
+  CHECK(layout[lines.size() - 3].front().attr == attr::warn);
+  CHECK(layout[lines.size() - 4].front().attr == attr::key);
+  // At 80x24 the table leaves little or nothing: the pane shows what fits, or nothing at all.
+  for (const auto& l : render(status, v, 80, 24)) CHECK(l.find("… more line") == std::string::npos);
+  // No events, no pane.
+  status["events"] = json::array();
+  CHECK_FALSE(line_with(render(status, v, 120, 35), " Events"));
 }

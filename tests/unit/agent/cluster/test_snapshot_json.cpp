@@ -41,3 +41,21 @@ TEST_CASE("without a query in the recent window the node's p99 is null and its r
     CHECK(node["queries_total"] == 0);
   }
 }
+
+TEST_CASE("an event's JSON has its seq, its UTC time to the millisecond, its kind's wire name and who asked") {
+  const event e{.seq = 12,
+                .at = std::chrono::system_clock::time_point{} + std::chrono::milliseconds(1'796'204'403'007),
+                .kind = event_kind::operator_action,
+                .node = "node2",
+                .message = "admin ready -> drain; 4 connection(s) open",
+                .who = "uid 1000 (pid 5834)"};
+  CHECK(to_json(e) == nlohmann::json{{"seq", 12},
+                                     {"time", "2026-12-02T09:40:03.007Z"},
+                                     {"kind", "operator"},
+                                     {"node", "node2"},
+                                     {"message", "admin ready -> drain; 4 connection(s) open"},
+                                     {"who", "uid 1000 (pid 5834)"}});
+  snapshot s;
+  s.events = {e};
+  CHECK(to_json(s).at("events") == nlohmann::json::array({to_json(e)}));
+}

@@ -33,6 +33,13 @@ TEST_CASE("good requests parse with their fields") {
   CHECK(s.request->interval == std::chrono::milliseconds(500));
   CHECK(s.request->id == "tui");
   CHECK(code_of(R"({"cmd":"status"})") == "ok");  // "v" may be left out
+
+  auto e = parse_control_request(R"({"cmd":"events","since":17,"who":"forged"})");
+  REQUIRE(e.request);
+  CHECK(e.request->command == control_command::events);
+  CHECK(e.request->since == 17);
+  CHECK(e.request->who.empty());  // who asked is the server's to say, never the request's
+  CHECK(parse_control_request(R"({"cmd":"events"})").request->since == 0);
 }
 
 TEST_CASE("malformed requests get a code, and keep their id when they had one") {
@@ -52,6 +59,8 @@ TEST_CASE("malformed requests get a code, and keep their id when they had one") 
   CHECK(code_of(R"({"cmd":"weight","node":"n1","weight":-1})") == "bad_request");
   CHECK(code_of(R"({"cmd":"subscribe","interval_ms":5})") == "bad_request");
   CHECK(code_of(R"({"cmd":"status","token":1})") == "bad_request");
+  CHECK(code_of(R"({"cmd":"events","since":-1})") == "bad_request");
+  CHECK(code_of(R"({"cmd":"events","since":"3"})") == "bad_request");
   auto r = parse_control_request(R"({"id":9,"cmd":"explode"})");
   CHECK(r.id == 9);
 }
