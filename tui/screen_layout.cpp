@@ -62,7 +62,10 @@ struct table_context {
   const view_state& v;
   std::uint64_t total_connections = 0;
   std::int64_t max_committed = -1;
-  std::uint32_t max_history = 1;
+  // The sparklines' common scale, so that nodes compare at a glance: the highest in the minute.
+  double max_connections = 1;
+  double max_qps = 1;
+  double max_p99_ms = 1;
   bool writer_settled = true;  ///< no writer-listener session is left on another node than the writer
 };
 
@@ -88,21 +91,22 @@ std::string blocks(double fraction, std::size_t width, bool ascii) {
   return out;
 }
 
-std::string sparkline(const node_history* h, std::size_t width, std::uint32_t top, bool ascii) {
+/// A node's series over the last minute in `width` characters, scaled to `top`.
+std::string sparkline(const std::deque<double>* series, std::size_t width, double top, bool ascii) {
   static constexpr std::array<std::string_view, 8> levels{"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
   static constexpr std::string_view ascii_levels = "_.:-=+*#";
   std::string out;
-  if (!h || h->connections.empty()) return std::string(width, ' ');
+  if (!series || series->empty()) return std::string(width, ' ');
   // Each character covers the same share of the last minute; its height is the peak in it.
   const std::size_t per = (node_history::samples + width - 1) / width;
-  const std::size_t n = h->connections.size();
+  const std::size_t n = series->size();
   const std::size_t chars = (n + per - 1) / per;
   for (std::size_t c = 0; c < width - std::min(width, chars); ++c) out += ' ';
   for (std::size_t c = 0; c < std::min(width, chars); ++c) {
-    std::uint32_t peak = 0;
+    double peak = 0;
     const std::size_t first = n - std::min(n, (std::min(width, chars) - c) * per);
-    for (std::size_t i = first; i < std::min(n, first + per); ++i) peak = std::max(peak, h->connections[i]);
-    const auto level = static_cast<std::size_t>(std::lround(7.0 * peak / std::max<std::uint32_t>(top, 1)));
+    for (std::size_t i = first; i < std::min(n, first + per); ++i) peak = std::max(peak, (*series)[i]);
+    const auto level = static_cast<std::size_t>(std::lround(7.0 * std::clamp(peak / std::max(top, 1e-9), 0.0, 1.0)));
     out += ascii ? std::string(1, ascii_levels[level]) : std::string(levels[level]);
   }
   return out;
@@ -191,7 +195,19 @@ std::vector<column> columns() {
        }},
       {"LAST 60s", 12, false, 4,
        [](const json& n, const table_context& c) {
-         return cell{sparkline(history_of(c, n), 12, c.max_history, c.v.ascii), attr::good};
+         const node_history* h = history_of(c, n);
+         return cell{sparkline(h ? &h->connections : nullptr, 12, c.max_connections, c.v.ascii), attr::good};
+       }},
+      // Queries per second and p99 latency over the last minute: where the width allows (last in).
+      {"QPS 60s", 12, false, 8,
+       [](const json& n, const table_context& c) {
+         const node_history* h = history_of(c, n);
+         return cell{sparkline(h ? &h->qps : nullptr, 12, c.max_qps, c.v.ascii), attr::good};
+       }},
+      {"P99 60s", 12, false, 8,
+       [](const json& n, const table_context& c) {
+         const node_history* h = history_of(c, n);
+         return cell{sparkline(h ? &h->p99_ms : nullptr, 12, c.max_p99_ms, c.v.ascii), attr::warn};
        }},
   };
 }
@@ -208,7 +224,9 @@ std::vector<screen_line> node_table(const json& status, const view_state& v, std
     if (w.is_object() && w.contains("last_committed"))
       ctx.max_committed = std::max(ctx.max_committed, w["last_committed"].get<std::int64_t>());
     if (auto h = v.history.find(n->value("address", "")); h != v.history.end())
-      for (auto c : h->second.connections) ctx.max_history = std::max(ctx.max_history, c);
+      for (auto [series, top] : {std::pair{&h->second.connections, &ctx.max_connections},
+                                 std::pair{&h->second.qps, &ctx.max_qps}, std::pair{&h->second.p99_ms, &ctx.max_p99_ms}})
+        for (double x : *series) *top = std::max(*top, x);
   }
   if (const json* w = writer_of(status)) ctx.writer_settled = w->value("settled", true);
   std::vector<column> all = columns();

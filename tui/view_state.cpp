@@ -47,8 +47,16 @@ void record_status(view_state& v, const json& status, screen_clock::time_point n
     }
     // One sample per second whatever the refresh interval, so the sparkline always spans a minute.
     if (h.last_sample == screen_clock::time_point{} || now - h.last_sample >= std::chrono::seconds(1)) {
-      h.connections.push_back(n.value("connections", 0u));
-      if (h.connections.size() > node_history::samples) h.connections.pop_front();
+      const auto number = [&](const char* key) {
+        auto it = n.find(key);
+        return it != n.end() && it->is_number() ? it->get<double>() : 0.0;
+      };
+      for (auto [series, value] : {std::pair{&h.connections, number("connections")},
+                                   std::pair{&h.qps, number("queries_per_second")},
+                                   std::pair{&h.p99_ms, number("query_p99_ms")}}) {
+        series->push_back(value);
+        if (series->size() > node_history::samples) series->pop_front();
+      }
       h.last_sample = now;
     }
   }

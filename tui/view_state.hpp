@@ -18,11 +18,13 @@ enum class screen_mode { normal, confirm, weight_input, filter_input, help };
 /// The node table's sort orders, in the order `s` cycles through them.
 enum class sort_key { name, state, connections, address };
 
-/// One node's recent past, kept by the client: the connections sparkline and the rates
-/// the agent's cumulative counters give between two status objects.
+/// One node's recent past, kept by the client: the sparklines (connections, queries per second,
+/// p99 latency) and the rates the agent's cumulative counters give between two status objects.
 struct node_history {
   static constexpr std::size_t samples = 60;  ///< one per second: the last minute
-  std::deque<std::uint32_t> connections;       ///< oldest first
+  std::deque<double> connections;              ///< oldest first, as the others
+  std::deque<double> qps;                      ///< the agent's queries per second (its last 5 s)
+  std::deque<double> p99_ms;                   ///< the agent's p99 latency (its last 5 s); 0 when no query ended
   screen_clock::time_point last_sample{};
   // The previous counters and when they were read, for rates.
   std::uint64_t total = 0, bytes_in = 0, bytes_out = 0;

@@ -1,9 +1,11 @@
 """The live screen in a real terminal (tmux): 12 sessions show as 4/4/4 on three Synced nodes;
 d+y drains the selected node and the screen shows its count falling while `galeratop status
---json` agrees; u+y readmits it; a CLI drain shows on the screen (one source of truth); the
-agent's last-node refusal shows on the screen; the events pane shows who drained the node and
-when its last session closed; a desynced node turns yellow, and is an event within a second; a killed agent shows DISCONNECTED and the screen comes back when it restarts; 80x24
-keeps every node on one line; q, Ctrl-C and SIGTERM all exit 0 and leave the terminal usable."""
+--json` agrees; the events pane shows who drained the node and when its last session closed;
+u+y readmits it; a CLI drain shows on the screen (one source of truth); the agent's last-node
+refusal shows on the screen; a desynced node turns yellow, and is an event within a second; a
+killed agent shows DISCONNECTED and the screen comes back when it restarts; 80x24 keeps every
+node on one line, 200x50 adds the minute sparklines of queries and latency; q, Ctrl-C and
+SIGTERM all exit 0 and leave the terminal usable."""
 
 import os
 import re
@@ -165,6 +167,17 @@ class LiveScreen(LabTestCase):
             for n in names:  # in the table once; the events pane may name it too
                 self.assertEqual(sum(1 for l in lines if n in l and not l.startswith(" advisor")
                                      and not re.match(r"^ \d\d:\d\d:\d\d  ", l)), 1)
+
+            # 200x50: every column, the minute sparklines of queries and latency too, and the
+            # events pane in the lines left free.
+            term.resize(200, 50)
+            term.wait_screen(lambda t: "QPS 60s" in t and "P99 60s" in t, 5, "the wide layout")
+            lines = term.screen()
+            self.assertLessEqual(len(lines), 50)
+            self.assertTrue(all(len(l) <= 200 for l in lines))
+            self.assertEqual(sorted(rows("\n".join(lines))), sorted(names))
+            pane = [l for l in lines if re.match(r"^ \d\d:\d\d:\d\d  ", l)]
+            self.assertGreaterEqual(len(pane), 6)  # the restarted agent's start: a state and an eligibility per node
 
             term.send("q")
             term.wait_screen(lambda t: re.search(r"(?m)^-?icanon -?echo", t), 5, "galeratop to exit")

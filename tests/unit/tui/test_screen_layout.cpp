@@ -169,6 +169,37 @@ TEST_CASE("the connections sparkline covers the last minute") {
   CHECK(row->find("▁▁▁▁▁▁██████") != std::string::npos);  // 5 s per character: 30 s idle, then 8
 }
 
+TEST_CASE("where the width allows, each node's queries per second and p99 over the last minute, on one scale") {
+  view_state v;
+  json s = test::three_node_status(0, 0, 0);
+  auto t = screen_clock::time_point{} + std::chrono::hours(1);
+  for (int i = 0; i < 60; ++i) {
+    s["nodes"][0]["queries_per_second"] = i < 30 ? 100.0 : 400.0;  // busier in the second half
+    s["nodes"][1]["queries_per_second"] = 400.0;
+    s["nodes"][0]["query_p99_ms"] = 2.0;
+    s["nodes"][1]["query_p99_ms"] = i < 55 ? 2.0 : 16.0;  // slow at the end
+    s["nodes"][2].erase("query_p99_ms");                   // no query ended: no latency
+    record_status(v, s, t + std::chrono::seconds(i));
+  }
+  auto lines = render(s, v, 200, 35);
+  const std::string* head = line_with(lines, "NODE");
+  REQUIRE(head);
+  CHECK(head->find("QPS 60s") != std::string::npos);
+  CHECK(head->find("P99 60s") != std::string::npos);
+  const std::string* first = line_with(lines, "galera-db-01");
+  const std::string* second = line_with(lines, "galera-db-02");
+  REQUIRE(first);
+  REQUIRE(second);
+  // 5 s per character; 100 of 400 is a quarter: level 2 of 0..7 (lround(1.75)).
+  CHECK(first->find("▃▃▃▃▃▃██████") != std::string::npos);
+  CHECK(second->find("████████████") != std::string::npos);
+  CHECK(second->find("▂▂▂▂▂▂▂▂▂▂▂█") != std::string::npos);  // p99: 2 of 16, then 16 in the last 5 s
+  // Narrower, they are the first columns to go.
+  lines = render(s, v, 160, 35);
+  CHECK(line_with(lines, "NODE")->find("QPS 60s") == std::string::npos);
+  CHECK(line_with(lines, "NODE")->find("LAST 60s") != std::string::npos);
+}
+
 TEST_CASE("the help screen lists every key of the key table") {
   view_state v;
   v.mode = screen_mode::help;
