@@ -53,7 +53,7 @@ TEST_CASE("the events log numbers its events, keeps the newest within its capaci
   CHECK(log.last(10).size() == 3);
 }
 
-TEST_CASE("a state change is one event with the node's reason; an eligibility change alone is another") {
+TEST_CASE("a state change is one event with the node's reason, and an eligibility change alone is another") {
   const snapshot before = with_nodes({node("n1", "h:1", galera_state::synced, true),
                                       node("n2", "h:2", galera_state::synced, true),
                                       node("n3", "h:3", galera_state::synced, true)});
