@@ -638,12 +638,15 @@ void balancer::on_dialed(relay::dial_outcome outcome) {
   // report of its end is read (it follows in the same post): it is taken over here, not when its
   // coroutine resumes.
   if (!outcome.failure && !outcome.client_gone) {
-    const node_record* r = table_.find(s.node);
-    const std::string name = r ? r->name() : std::to_string(s.node);
+    const node_id node = s.node;  // took_over() detaches it
     took_over(s, outcome.token);
     // Closed after the relay had finished the dial: it closes now, as it would have.
-    if (s.closed_while_dialing)
-      relay_->close({outcome.token}, {.at = relay::close_order::when::now, .node = name, .why = *s.closed_while_dialing});
+    if (s.closed_while_dialing) {
+      const node_record* r = table_.find(node);
+      relay_->close({outcome.token}, {.at = relay::close_order::when::now,
+                                      .node = r ? r->name() : std::to_string(node),
+                                      .why = *s.closed_while_dialing});
+    }
   }
   s.outcome = std::move(outcome);
   s.outcome_wake->cancel();

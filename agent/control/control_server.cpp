@@ -68,12 +68,18 @@ std::string peer_text(const tcp::socket& socket) {
   return ec ? "a client" : endpoint_text(peer);
 }
 
-/// Who is at the other end, for the events an operator's request causes.
-std::string who_is(local::socket& socket) {
+/// The unix peer's uid, gid and pid (SO_PEERCRED); nullopt, errno set, when the kernel gives none.
+std::optional<::ucred> peer_credentials(local::socket& socket) {
   ::ucred peer{};
   ::socklen_t len = sizeof peer;
-  if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0) return "a local client";
-  return fmt::format("uid {} (pid {})", peer.uid, peer.pid);
+  if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0) return std::nullopt;
+  return peer;
+}
+
+/// Who is at the other end, for the events an operator's request causes.
+std::string who_is(local::socket& socket) {
+  const auto peer = peer_credentials(socket);
+  return peer ? fmt::format("uid {} (pid {})", peer->uid, peer->pid) : "a local client";
 }
 std::string who_is(tcp::socket& socket) { return "tcp " + peer_text(socket); }
 std::string who_is(asio::ssl::stream<tcp::socket>& stream) { return "tcp " + peer_text(stream.next_layer()); }
@@ -82,12 +88,10 @@ std::string who_is(asio::ssl::stream<tcp::socket>& stream) { return "tcp " + pee
 /// already keeps others out; this holds even when the mode or the directory was loosened by
 /// mistake: only root, galeratopd's own user and agent.control_group's members get in.
 std::optional<std::string> peer_refusal(local::socket& socket, std::optional<gid_t> group) {
-  ::ucred peer{};
-  ::socklen_t len = sizeof peer;
-  if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0)
-    return fmt::format("no peer credentials: {}", std::strerror(errno));
-  if (peer.uid == 0 || peer.uid == ::geteuid() || (group && member_of(peer, *group))) return std::nullopt;
-  return fmt::format("uid {} (pid {}) is not root, galeratopd's user or in agent.control_group", peer.uid, peer.pid);
+  const auto peer = peer_credentials(socket);
+  if (!peer) return fmt::format("no peer credentials: {}", std::strerror(errno));
+  if (peer->uid == 0 || peer->uid == ::geteuid() || (group && member_of(*peer, *group))) return std::nullopt;
+  return fmt::format("uid {} (pid {}) is not root, galeratopd's user or in agent.control_group", peer->uid, peer->pid);
 }
 }  // namespace
 
