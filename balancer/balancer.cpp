@@ -9,6 +9,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <cstring>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "balancer/core/log.hpp"
@@ -473,7 +474,7 @@ void balancer::note_no_shortage() {
 }
 
 void balancer::on_client(std::size_t listener, tcp::socket client) {
-  if (settings_.max_connections != 0 && session_count_ >= settings_.max_connections) {
+  if (at_connection_limit()) {
     // What mysqld does at max_connections: ERR 1040 in place of the greeting, so the
     // client sees why instead of a reset or a hang.
     asio::co_spawn(io_, refuse_over_limit(std::move(client)), asio::detached);
@@ -483,14 +484,26 @@ void balancer::on_client(std::size_t listener, tcp::socket client) {
   asio::co_spawn(io_, run_session(listener, std::move(client)), asio::detached);
 }
 
-asio::awaitable<void> balancer::reject(tcp::socket& client, rejection why, std::string_view message) {
+std::string balancer::count_rejection(rejection why, std::string_view message) {
   ++frontend_.rejected_total;
   const bool over_limit = why == rejection::over_limit;
   ++(over_limit ? frontend_.rejected_limit : frontend_.rejected_no_node);
-  const std::string packet = over_limit ? encode_err_packet(mysql_error::too_many_connections, "08004", message)
-                                        : encode_err_packet(mysql_error::node_unavailable, "08S01", message);
+  return over_limit ? encode_err_packet(mysql_error::too_many_connections, "08004", message)
+                    : encode_err_packet(mysql_error::node_unavailable, "08S01", message);
+}
+
+asio::awaitable<void> balancer::reject(tcp::socket& client, rejection why, std::string_view message) {
+  const std::string packet = count_rejection(why, message);
   // A hundred-odd bytes into an empty socket buffer: the write completes at once, it cannot hang.
   co_await asio::async_write(client, asio::buffer(packet), use_tuple);
+}
+
+void balancer::refuse_at_once(int client_fd) {
+  const std::string packet = count_rejection(rejection::over_limit, "galeratop: too many connections");
+  // A fresh socket's send buffer is empty: the packet goes whole, or the client has already gone
+  // and there is nobody to tell.
+  [[maybe_unused]] const ssize_t sent = ::send(client_fd, packet.data(), packet.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  ::close(client_fd);
 }
 
 asio::awaitable<void> balancer::refuse_over_limit(tcp::socket client) {
@@ -653,6 +666,10 @@ void balancer::on_dialed(relay::dial_outcome outcome) {
 }
 
 void balancer::on_accepted(std::size_t listener, int fd) {
+  // Refused here and now rather than by a coroutine: in a storm of clients beyond max_connections
+  // each would hold its descriptor until its turn came, and the held clients' dials would find
+  // none left (relay::accept_backlog_limit bounds the rest).
+  if (at_connection_limit()) return refuse_at_once(fd);
   tcp::socket client(io_);
   std::error_code ec;
   client.assign(listeners_[listener]->socket.protocol(), fd, ec);

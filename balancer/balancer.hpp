@@ -162,6 +162,11 @@ class balancer {
   enum class rejection { no_node, over_limit };
   asio::awaitable<void> reject(asio::ip::tcp::socket& client, rejection why, std::string_view message);
   asio::awaitable<void> refuse_over_limit(asio::ip::tcp::socket client);
+  void refuse_at_once(int client_fd);  // a front-door client beyond max_connections
+  std::string count_rejection(rejection why, std::string_view message);  // the ERR packet to send
+  bool at_connection_limit() const {
+    return settings_.max_connections != 0 && session_count_ >= settings_.max_connections;
+  }
   void note_shortage(std::string_view where, const std::error_code& ec);
   void note_no_shortage();
   asio::awaitable<void> run_session(std::size_t listener, asio::ip::tcp::socket client);

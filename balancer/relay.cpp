@@ -192,6 +192,7 @@ void relay::report() {
     for (const dial_outcome& d : dialed) front_door_.dialed(d);
     if (!tokens.empty()) on_end_(tokens);
     for (auto [listener, fd] : accepted) front_door_.accepted(listener, fd);
+    unplaced_.fetch_sub(accepted.size(), std::memory_order_relaxed);
     for (auto [listener, error] : failures)
       front_door_.accept_failed(listener, std::error_code(error, std::system_category()));
   });

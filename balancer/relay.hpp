@@ -87,13 +87,15 @@ class relay {
   /// Where the front door's reports go, on the io thread.
   struct front_door_handlers {
     std::function<void(dial_outcome)> dialed;  ///< a success is a session the relay holds from now on
-    std::function<void(std::size_t listener, int fd)> accepted;  ///< the descriptor is the io thread's
+    /// The descriptor is the io thread's, which places the client (a session, counted against
+    /// max_connections) or refuses it and closes the descriptor, before it returns.
+    std::function<void(std::size_t listener, int fd)> accepted;
     std::function<void(std::size_t listener, std::error_code)> accept_failed;  ///< retried after accept_pause
   };
   /// Sets the handlers, before the first accept or dial.
   void set_front_door(front_door_handlers handlers) { front_door_ = std::move(handlers); }
-  /// Accepts the clients of this listening socket (multishot) until stop_accepting_on; the io
-  /// thread keeps owning the descriptor. Only where serves_front_door().
+  /// Accepts the clients of this listening socket until stop_accepting_on, while the io thread's
+  /// backlog is not full; the io thread keeps owning the descriptor. Only where serves_front_door().
   void accept_on(std::size_t listener, int fd);
   void stop_accepting_on(std::size_t listener);
   /// Connects a client to a node, as the order says. Only where serves_front_door().
@@ -198,7 +200,16 @@ class relay {
   /// Begins relaying a connected session: what adopt() does, for a session the front door connected.
   void begin(std::uint64_t token, int client_fd, int server_fd, std::shared_ptr<session_counters> counters);
   // What the front door has to tell the io thread, reported at the end of the loop round.
-  void report_accepted(std::size_t listener, int fd) { accepted_.emplace_back(listener, fd); }
+  void report_accepted(std::size_t listener, int fd) {
+    accepted_.emplace_back(listener, fd);
+    unplaced_.fetch_add(1, std::memory_order_relaxed);
+  }
+  /// Accepted clients the io thread has not placed or refused yet. The backend stops accepting
+  /// while there are accept_backlog_limit of them: a storm beyond max_connections is then left in
+  /// the kernel's listen queue instead of taking the descriptors that the held clients' dials need
+  /// (within reserved_descriptors, connection_limit.hpp).
+  bool accept_backlog_full() const { return unplaced_.load(std::memory_order_relaxed) >= accept_backlog_limit; }
+  static constexpr std::size_t accept_backlog_limit = 64;
   void report_accept_failure(std::size_t listener, int error) { accept_failures_.emplace_back(listener, error); }
   void report_dialed(dial_outcome outcome) { dialed_.push_back(std::move(outcome)); }
   /// Hands this loop round's reports to the io thread in one post: the dials' outcomes first, so
@@ -240,6 +251,7 @@ class relay {
   std::atomic<std::uint32_t> idle_limit_s_{0};
   std::atomic<std::uint32_t> close_idle_ms_{250};
   std::atomic<std::uint32_t> close_patience_ms_{5000};
+  std::atomic<std::size_t> unplaced_{0};  // accepted, reported and not yet handled by the io thread
 
   std::mutex commands_mutex_;
   std::vector<command> commands_;  // guarded by commands_mutex_

@@ -15,64 +15,75 @@ namespace galeratop {
 
 namespace {
 constexpr std::int64_t accept_pause_ns = 100'000'000;  // accept_pause (accept_pause.hpp): EMFILE would spin
+// While the io thread catches up with a full accept backlog. Polled: only a storm of clients
+// fills it, and the io thread places or refuses 64 clients in well under a millisecond.
+constexpr std::int64_t backlog_pause_ns = 1'000'000;
+// Accepts in flight per listening socket: clients that crowd in are taken a batch per loop
+// round. Single-shot ones: a multishot accept takes the whole listen queue (thousands) in one
+// go, and a storm would hold the descriptors the dials need before the io thread could refuse it.
+constexpr unsigned accept_depth = 8;
 
 std::error_code error_of(int result) { return {-result, std::system_category()}; }
 }  // namespace
 
 void uring_relay::start_accepting(std::size_t listener, int fd) {
-  listening& l = *listening_.emplace_back(std::make_unique<listening>(listening{.index = listener, .fd = fd}));
-  arm_accept(l);
+  arm_accepts(*listening_.emplace_back(std::make_unique<listening>(listening{.index = listener, .fd = fd})));
 }
 
 void uring_relay::stop_accepting(std::size_t listener) {
   for (auto& l : listening_) {
     if (l->index != listener || l->stopped) continue;
     l->stopped = true;
-    // The ring holds the listening socket while its accept is armed: the cancel lets it go, so
+    // The ring holds the listening socket while an accept is armed: the cancel lets it go, so
     // that the port is free once the io thread has closed its descriptor.
-    if (l->armed) {
-      io_uring_sqe* e = next_sqe();
-      io_uring_prep_cancel64(e, reinterpret_cast<std::uint64_t>(l.get()) | accept, 0);
-      io_uring_sqe_set_data64(e, ignored_tag);
-    }
+    if (l->armed == 0) continue;
+    io_uring_sqe* e = next_sqe();
+    io_uring_prep_cancel64(e, reinterpret_cast<std::uint64_t>(l.get()) | accept, IORING_ASYNC_CANCEL_ALL);
+    io_uring_sqe_set_data64(e, ignored_tag);
   }
 }
 
-void uring_relay::arm_accept(listening& l) {
-  // The accepted sockets are non-blocking for the relay and inherit TCP_NODELAY and keep-alive
-  // from the listening one (listener.cpp).
-  io_uring_sqe* e = next_sqe();
-  io_uring_prep_multishot_accept(e, l.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-  io_uring_sqe_set_data64(e, reinterpret_cast<std::uint64_t>(&l) | accept);
-  l.armed = true;
-  l.retry_at = 0;
+void uring_relay::arm_accepts(listening& l) {
+  if (l.stopped || l.retry_at != 0) return;
+  // The io thread's backlog (relay::accept_backlog_full) and these in flight bound the
+  // descriptors a storm of clients can hold before it has placed or refused them.
+  while (l.armed < accept_depth && !accept_backlog_full()) {
+    // The accepted sockets are non-blocking for the relay and inherit TCP_NODELAY and keep-alive
+    // from the listening one (listener.cpp).
+    io_uring_sqe* e = next_sqe();
+    io_uring_prep_accept(e, l.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    io_uring_sqe_set_data64(e, reinterpret_cast<std::uint64_t>(&l) | accept);
+    ++l.armed;
+  }
+  if (l.armed == 0) l.retry_at = now_ns() + backlog_pause_ns;  // no completion will call again
 }
 
 void uring_relay::accepted(listening& l, const io_uring_cqe& cqe) {
-  if (!(cqe.flags & IORING_CQE_F_MORE)) l.armed = false;
+  --l.armed;
   if (cqe.res >= 0) {
     if (l.stopped)
       ::close(cqe.res);  // accepted as the listener closed: as if it had come a moment later
     else
       report_accepted(l.index, cqe.res);
-  } else if (cqe.res != -ECANCELED && !l.stopped) {
+  } else if (cqe.res != -ECANCELED && !l.stopped && l.retry_at == 0) {
     // Mostly EMFILE: the listening socket stays readable, so an accept armed again at once would
     // fail at once. The clients wait in the kernel's listen queue meanwhile.
     report_accept_failure(l.index, -cqe.res);
     l.retry_at = now_ns() + accept_pause_ns;
-    return;
   }
-  if (!l.armed && !l.stopped) arm_accept(l);  // the kernel may end a multishot accept (its queue full)
+  arm_accepts(l);
 }
 
 std::int64_t uring_relay::resume_accepts(std::int64_t now) {
   std::int64_t earliest = 0;
   for (auto& l : listening_) {
-    if (l->armed || l->stopped || l->retry_at == 0) continue;
-    if (l->retry_at <= now)
-      arm_accept(*l);
-    else if (earliest == 0 || l->retry_at < earliest)
-      earliest = l->retry_at;
+    if (l->stopped || l->retry_at == 0) continue;
+    if (l->retry_at <= now) {
+      l->retry_at = 0;
+      arm_accepts(*l);
+      if (l->retry_at == 0) continue;
+    }
+    if (earliest == 0 || l->retry_at < earliest) earliest = l->retry_at;
   }
   return earliest;
 }

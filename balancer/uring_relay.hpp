@@ -26,7 +26,7 @@ namespace galeratop {
 /// re-armed once they are written. When every buffer is out the kernel ends a receive with
 /// ENOBUFS; it is re-armed once buffers come back, and the bytes wait in the socket meanwhile.
 ///
-/// It serves the front door too (uring_front_door.cpp): one multishot accept per listener, and
+/// It serves the front door too (uring_front_door.cpp): a few accepts in flight per listener, and
 /// for each dial the io thread orders a connect and a receive of the greeting, each linked to a
 /// timeout, and the send of the greeting to the client, all in the same ring; a short session
 /// costs the io thread no syscall of its own but moving the client's descriptor out of Asio.
@@ -66,9 +66,10 @@ class uring_relay final : public relay {
   struct listening {
     std::size_t index = 0;  ///< the balancer's listener
     int fd = -1;            ///< the io thread's; the ring only accepts on it
-    bool armed = false;     ///< its multishot accept is in flight
+    unsigned armed = 0;     ///< its accepts in flight
     bool stopped = false;
-    std::int64_t retry_at = 0;  ///< after a failed accept, when to arm it again (ns); 0: not waiting
+    /// After a failed accept or with the accept backlog full, when to arm it again (ns); 0: not waiting
+    std::int64_t retry_at = 0;
   };
   /// A client on its way to its node. One operation of it is in flight at any time.
   struct dialing {
@@ -94,7 +95,7 @@ class uring_relay final : public relay {
     send_client = 2,
     send_server = 3,
     dial_step = 4,  ///< the operation in flight of a dialing
-    accept = 5,     ///< a listening's multishot accept
+    accept = 5,     ///< one of a listening's accepts
   };
 
   void run() override;
@@ -115,10 +116,10 @@ class uring_relay final : public relay {
   bool handle(const io_uring_cqe& cqe);  // false once told to stop
   void received(uring_session& s, int from, const io_uring_cqe& cqe);
   // The front door (uring_front_door.cpp).
-  void arm_accept(listening& l);
+  void arm_accepts(listening& l);  // up to accept_depth in flight, unless paused
   void accepted(listening& l, const io_uring_cqe& cqe);
-  /// Re-arms the accepts paused after a failure whose pause is over; the earliest pause still
-  /// running (ns), or 0 for none.
+  /// Re-arms the accepts whose pause is over (after a failure, or the backlog full and now not);
+  /// the earliest pause still running (ns), or 0 for none.
   std::int64_t resume_accepts(std::int64_t now);
   void dialed(dialing& d, int result);  // the completion of its operation in flight
   void next_step(dialing& d);           // prepares the operation of d.at, linked to what is left of the timeout
