@@ -432,6 +432,11 @@ void agent::publish() {
     w.add(now, n.queries_total, n.query_latency.cumulative);
     n.queries_per_second = w.queries_per_second();
     n.query_p99_seconds = w.p99();
+    n.query_p50_seconds = w.quantile(0.5);
+    if (const auto e = events_.newest_of(event_kind::operator_action, n.name)) {
+      n.intent_by = e->who;
+      n.intent_changed = e->at;
+    }
     n.writer = balancer_.writer().node == r.id;
     s->nodes.push_back(std::move(n));
   }

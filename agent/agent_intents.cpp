@@ -182,11 +182,15 @@ void agent::adopt_row(const node_record& n, const std::optional<shared_intent>& 
   const intent before = n.intent;
   const intent next = adopted(row);
   std::string error;
+  if (!before.same_effect(next)) {
+    // Another agent's operator: told here too, so that this agent's events and node detail say who.
+    const std::string change = fmt::format("admin {} -> {}{} (shared intent version {})", to_string(before.admin),
+                                           to_string(next.admin),
+                                           next.weight ? fmt::format(", weight {}", *next.weight) : "", next.version);
+    tell(event_kind::operator_action, n.name(), change, fmt::format("{} in galeratop.intents", changed_by(row)));
+    log_info("node {}: {} by {}", n.address, change, changed_by(row));
+  }
   hold_intent(n, next, false, error);  // the cluster keeps it: applied even when the file cannot be written
-  if (!before.same_effect(next))
-    log_info("node {}: admin {} -> {}{} by {} (shared intent version {})", n.address, to_string(before.admin),
-             to_string(next.admin), next.weight ? fmt::format(", weight {}", *next.weight) : "", changed_by(row),
-             next.version);
 }
 
 void agent::on_intent_read(intent_read r) {

@@ -21,6 +21,11 @@ constexpr std::array bindings{
     key_binding{"Up/k", {key{key::up}, ch('k'), none}, action::select_up, "select the node above", false, "↑↓",
                 "select"},
     key_binding{"Down/j", {key{key::down}, ch('j'), none}, action::select_down, "select the node below"},
+    key_binding{"Enter", {key{key::enter}, none, none}, action::detail,
+                "the selected node's detail: wsrep figures over the last minute, sessions, monitor failures, intent",
+                false, "Enter", "detail", false, key_binding::footer_in::table},
+    key_binding{"Esc", {key{key::escape}, none, none}, action::back, "back from the node detail to the table", false,
+                "Esc", "back", false, key_binding::footer_in::detail},
     key_binding{"Home/g/PgUp", {key{key::home}, ch('g'), key{key::page_up}}, action::select_first,
                 "select the first node"},
     key_binding{"End/G/PgDn", {key{key::end}, ch('G'), key{key::page_down}}, action::select_last,
@@ -60,14 +65,6 @@ void move_selection(view_state& v, const json& status, int delta, bool to_end = 
   v.selected = nodes[static_cast<std::size_t>(next)]->value("address", "");
 }
 
-const json* selected_node(const view_state& v, const json& status) {
-  const auto nodes = visible_nodes(v, status);
-  if (nodes.empty()) return nullptr;
-  for (const json* n : nodes)
-    if (n->value("address", "") == v.selected) return n;
-  return nodes.front();
-}
-
 void say(view_state& v, std::string text, bool error = false) {
   v.message = std::move(text);
   v.message_is_error = error;
@@ -101,6 +98,13 @@ reaction apply(view_state& v, action a, const json& status) {
     case action::select_down: move_selection(v, status, +1); break;
     case action::select_first: move_selection(v, status, -1, true); break;
     case action::select_last: move_selection(v, status, +1, true); break;
+    case action::detail:
+      if (selected_node(v, status))
+        v.detail = true;
+      else
+        say(v, "no node selected", true);
+      break;
+    case action::back: v.detail = false; break;
     case action::drain: ask(v, status, "drain"); break;
     case action::ready: ask(v, status, "ready"); break;
     case action::maint: ask(v, status, "maint"); break;

@@ -24,7 +24,7 @@ struct key {
 
 /// What a key asks for (htop's Action): handlers change the view or ask for a request; they never draw.
 enum class action {
-  select_up, select_down, select_first, select_last,
+  select_up, select_down, select_first, select_last, detail, back,
   drain, ready, maint, weight, writer,
   sort_next, sort_previous, filter,
   faster, slower, pause, help, quit,
@@ -41,6 +41,8 @@ struct key_binding {
   std::string_view footer_keys{};   ///< how the footer shows it ("↑↓" for both select keys); empty: not in it
   std::string_view footer_word{};   ///< its word in the footer
   bool writer = false;  ///< needs a writer listener: left out of the footer, and refused, when the agent has none
+  /// Which view's footer shows it (the keys work in both).
+  enum class footer_in { both, table, detail } footer_view = footer_in::both;
 };
 
 /// Every key of the screen, in the order the help screen and the footer list them.

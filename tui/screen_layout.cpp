@@ -10,48 +10,12 @@
 
 #include "tui/event_text.hpp"
 #include "tui/key_map.hpp"
+#include "tui/node_detail.hpp"
 #include "tui/writer_text.hpp"
 
 namespace galeratop {
 namespace {
 using json = nlohmann::json;
-
-/// Cuts a UTF-8 string to `width` columns.
-std::string cut(std::string_view s, std::size_t width) {
-  std::size_t cols = 0, i = 0;
-  for (; i < s.size(); ++i) {
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
-      if (cols == width) break;
-      ++cols;
-    }
-  }
-  return std::string(s.substr(0, i));
-}
-
-std::string pad(std::string_view s, std::size_t width, bool right = false) {
-  std::string t = cut(s, width);
-  const std::string fill(width - display_width(t), ' ');
-  return right ? fill + t : t + fill;
-}
-
-std::string rate(double v) {
-  if (v < 10) return fmt::format("{:.1f}", v);
-  return fmt::format("{:.0f}", v);
-}
-
-std::string bytes(double v) {
-  constexpr std::array units{"", "K", "M", "G", "T"};
-  std::size_t u = 0;
-  while (v >= 1000 && u + 1 < units.size()) v /= 1024, ++u;
-  return u == 0 ? fmt::format("{:.0f}", v) : fmt::format("{:.1f}{}", v, units[u]);
-}
-
-attr state_attr(const std::string& state) {
-  if (state == "synced") return attr::good;
-  if (state == "down" || state == "non_primary") return attr::bad;
-  if (state == "unknown") return attr::dim;
-  return attr::warn;  // suspect, donor, joining, joined, initialized: alive but not a full member, or late
-}
 
 attr severity_attr(const std::string& severity) {
   return severity == "critical" ? attr::bad : severity == "warning" ? attr::warn : attr::normal;
@@ -88,27 +52,6 @@ std::string blocks(double fraction, std::size_t width, bool ascii) {
   const auto filled = static_cast<std::size_t>(std::lround(std::clamp(fraction, 0.0, 1.0) * static_cast<double>(width)));
   std::string out;
   for (std::size_t i = 0; i < width; ++i) out += i < filled ? (ascii ? "#" : "█") : (ascii ? "." : "·");
-  return out;
-}
-
-/// A node's series over the last minute in `width` characters, scaled to `top`.
-std::string sparkline(const std::deque<double>* series, std::size_t width, double top, bool ascii) {
-  static constexpr std::array<std::string_view, 8> levels{"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
-  static constexpr std::string_view ascii_levels = "_.:-=+*#";
-  std::string out;
-  if (!series || series->empty()) return std::string(width, ' ');
-  // Each character covers the same share of the last minute; its height is the peak in it.
-  const std::size_t per = (node_history::samples + width - 1) / width;
-  const std::size_t n = series->size();
-  const std::size_t chars = (n + per - 1) / per;
-  for (std::size_t c = 0; c < width - std::min(width, chars); ++c) out += ' ';
-  for (std::size_t c = 0; c < std::min(width, chars); ++c) {
-    double peak = 0;
-    const std::size_t first = n - std::min(n, (std::min(width, chars) - c) * per);
-    for (std::size_t i = first; i < std::min(n, first + per); ++i) peak = std::max(peak, (*series)[i]);
-    const auto level = static_cast<std::size_t>(std::lround(7.0 * std::clamp(peak / std::max(top, 1e-9), 0.0, 1.0)));
-    out += ascii ? std::string(1, ascii_levels[level]) : std::string(levels[level]);
-  }
   return out;
 }
 
@@ -196,23 +139,21 @@ std::vector<column> columns() {
       {"LAST 60s", 12, false, 4,
        [](const json& n, const table_context& c) {
          const node_history* h = history_of(c, n);
-         return cell{sparkline(h ? &h->connections : nullptr, 12, c.max_connections, c.v.ascii), attr::good};
+         return cell{sparkline(h ? &h->of(figure::connections) : nullptr, 12, c.max_connections, c.v.ascii), attr::good};
        }},
       // Queries per second and p99 latency over the last minute: where the width allows (last in).
       {"QPS 60s", 12, false, 8,
        [](const json& n, const table_context& c) {
          const node_history* h = history_of(c, n);
-         return cell{sparkline(h ? &h->qps : nullptr, 12, c.max_qps, c.v.ascii), attr::good};
+         return cell{sparkline(h ? &h->of(figure::qps) : nullptr, 12, c.max_qps, c.v.ascii), attr::good};
        }},
       {"P99 60s", 12, false, 8,
        [](const json& n, const table_context& c) {
          const node_history* h = history_of(c, n);
-         return cell{sparkline(h ? &h->p99_ms : nullptr, 12, c.max_p99_ms, c.v.ascii), attr::warn};
+         return cell{sparkline(h ? &h->of(figure::p99_ms) : nullptr, 12, c.max_p99_ms, c.v.ascii), attr::warn};
        }},
   };
 }
-
-screen_line text_line(std::string text, attr a = attr::normal) { return {span{std::move(text), a}}; }
 
 /// The node table: a header and one line per visible node, with the columns that fit.
 std::vector<screen_line> node_table(const json& status, const view_state& v, std::size_t width) {
@@ -224,9 +165,9 @@ std::vector<screen_line> node_table(const json& status, const view_state& v, std
     if (w.is_object() && w.contains("last_committed"))
       ctx.max_committed = std::max(ctx.max_committed, w["last_committed"].get<std::int64_t>());
     if (auto h = v.history.find(n->value("address", "")); h != v.history.end())
-      for (auto [series, top] : {std::pair{&h->second.connections, &ctx.max_connections},
-                                 std::pair{&h->second.qps, &ctx.max_qps}, std::pair{&h->second.p99_ms, &ctx.max_p99_ms}})
-        for (double x : *series) *top = std::max(*top, x);
+      for (auto [f, top] : {std::pair{figure::connections, &ctx.max_connections}, std::pair{figure::qps, &ctx.max_qps},
+                            std::pair{figure::p99_ms, &ctx.max_p99_ms}})
+        for (double x : h->second.of(f)) *top = std::max(*top, x);
   }
   if (const json* w = writer_of(status)) ctx.writer_settled = w->value("settled", true);
   std::vector<column> all = columns();
@@ -449,6 +390,7 @@ screen_line footer(const view_state& v, const json& status) {
   screen_line out;
   for (const key_binding& b : key_table()) {
     if (b.footer_keys.empty() || (v.readonly && b.admin) || (b.writer && !writer_of(status))) continue;
+    if (b.footer_view == (v.detail ? key_binding::footer_in::table : key_binding::footer_in::detail)) continue;
     out.push_back({fmt::format(" {}", b.footer_keys), attr::key});
     out.push_back({fmt::format(" {} ", b.footer_word), attr::normal});
   }
@@ -475,25 +417,7 @@ std::vector<screen_line> help_screen(const view_state& v, const json& status) {
   return out;
 }
 
-/// Cuts a line to `width` columns.
-screen_line clip(screen_line line, std::size_t width) {
-  screen_line out;
-  std::size_t used = 0;
-  for (span& s : line) {
-    if (used >= width) break;
-    const std::size_t w = display_width(s.text);
-    if (used + w > width) s.text = cut(s.text, width - used);
-    used += display_width(s.text);
-    out.push_back(std::move(s));
-  }
-  return out;
-}
 }  // namespace
-
-std::size_t display_width(std::string_view s) {
-  return static_cast<std::size_t>(
-      std::ranges::count_if(s, [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
 
 /// How an event stands out: what went wrong in the warning or error colour, what came right in
 /// the good one, operators' actions as keys are drawn.
@@ -512,15 +436,23 @@ attr event_attr(const json& e) {
   return attr::normal;
 }
 
-/// The latest events in the lines the rest leaves free (at least one event, or nothing): a
-/// blank, the title, then the newest last, as `galeratop events` prints them.
-std::vector<screen_line> events_pane(const json& status, std::size_t free_lines) {
-  const json events = status.value("events", json::array());
-  if (free_lines < 3 || !events.is_array() || events.empty()) return {};
+/// The latest events (of one node, unless `node` is empty) in the lines the rest leaves free (at
+/// least one event, or nothing): a blank, the title, then the newest last, as `galeratop events`
+/// prints them.
+std::vector<screen_line> events_pane(const json& status, std::size_t free_lines, const std::string& node) {
+  const json all = status.value("events", json::array());
+  if (free_lines < 3 || !all.is_array()) return {};
+  std::vector<const json*> events;
+  for (const json& e : all)
+    if (node.empty() || e.value("node", "") == node) events.push_back(&e);
+  if (events.empty()) return {};
   const std::size_t shown = std::min(free_lines - 2, events.size());
-  std::vector<screen_line> out{{}, text_line(fmt::format(" Events (the last {} of galeratop events)", shown), attr::header)};
+  std::vector<screen_line> out{
+      {}, text_line(node.empty() ? fmt::format(" Events (the last {} of galeratop events)", shown)
+                                 : fmt::format(" Events of {} (the last {} of galeratop events)", node, shown),
+                    attr::header)};
   for (std::size_t i = events.size() - shown; i < events.size(); ++i)
-    out.push_back(text_line(" " + event_line(events[i], false), event_attr(events[i])));
+    out.push_back(text_line(" " + event_line(*events[i], false), event_attr(*events[i])));
   return out;
 }
 
@@ -529,12 +461,16 @@ std::vector<screen_line> layout_screen(const json& status, const view_state& v, 
   const auto w = static_cast<std::size_t>(std::max(width, 1));
   const auto h = static_cast<std::size_t>(std::max(height, 1));
   std::vector<screen_line> body;
+  const json* detailed = v.detail && status.is_object() ? selected_node(v, status) : nullptr;
   if (v.mode == screen_mode::help) {
     body = help_screen(v, status);
   } else {
     body = header(status, v, w, now, version);
     body.push_back({});
-    if (status.is_object()) {
+    if (detailed) {
+      const std::size_t room = h > body.size() + 2 ? h - body.size() - 2 : 0;  // the message and footer lines
+      for (auto& l : node_detail(status, *detailed, v, w, room)) body.push_back(std::move(l));
+    } else if (status.is_object()) {
       for (auto& l : node_table(status, v, w)) body.push_back(std::move(l));
       body.push_back({});
       for (auto& l : below_table(status)) body.push_back(std::move(l));
@@ -543,7 +479,8 @@ std::vector<screen_line> layout_screen(const json& status, const view_state& v, 
   // The last two lines are the message and the footer; the body gives way first, from its end.
   const std::size_t room = h >= 2 ? h - 2 : 0;
   if (v.mode != screen_mode::help && status.is_object() && body.size() < room)
-    for (auto& l : events_pane(status, room - body.size())) body.push_back(std::move(l));
+    for (auto& l : events_pane(status, room - body.size(), detailed ? detailed->value("name", "") : ""))
+      body.push_back(std::move(l));
   if (body.size() > room) {
     const std::size_t hidden = body.size() - room + 1;
     body.resize(room ? room - 1 : 0);

@@ -33,6 +33,12 @@ std::vector<event> event_log::since(std::uint64_t seq) const {
   return {events_.begin() + static_cast<std::ptrdiff_t>(skip), events_.end()};
 }
 
+std::optional<event> event_log::newest_of(event_kind kind, std::string_view node) const {
+  const auto it = std::find_if(events_.rbegin(), events_.rend(),
+                               [&](const event& e) { return e.kind == kind && e.node == node; });
+  return it == events_.rend() ? std::nullopt : std::optional<event>(*it);
+}
+
 std::vector<event> event_log::last(std::size_t n) const {
   const std::size_t take = std::min(n, events_.size());
   return {events_.end() - static_cast<std::ptrdiff_t>(take), events_.end()};

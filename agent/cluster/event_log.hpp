@@ -25,6 +25,8 @@ class event_log {
   std::vector<event> since(std::uint64_t seq) const;
   /// The last `n`, oldest first.
   std::vector<event> last(std::size_t n) const;
+  /// The newest of this kind about this node, if the log still holds one.
+  std::optional<event> newest_of(event_kind kind, std::string_view node) const;
   /// The number of the newest; 0 before the first.
   std::uint64_t newest() const { return next_seq_ - 1; }
 

@@ -49,6 +49,7 @@ node_snapshot snapshot_of(const node_record& r) {
   n.cluster_name = last.cluster_name;
   n.poll = r.monitor.poll;
   n.monitor_errors = r.monitor.errors;
+  n.recent_monitor_errors.assign(r.monitor.recent.entries().begin(), r.monitor.recent.entries().end());
   return n;
 }
 

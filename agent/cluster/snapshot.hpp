@@ -43,6 +43,10 @@ struct node_snapshot {
   std::chrono::system_clock::time_point admin_since{};  ///< when the operator last changed `admin`; epoch if never
   std::uint64_t intent_version = 0;  ///< the version of the node's row in galeratop.intents; 0 = none
   bool intent_pending = false;       ///< its intent changed here and is not in the cluster yet
+  /// Who last changed its intent and when, from the newest operator event about it still in the
+  /// event log; empty and epoch when there is none (set before this agent started, or long ago).
+  std::string intent_by;
+  std::chrono::system_clock::time_point intent_changed{};
   std::uint32_t weight = 1;
   std::uint32_t writer_priority = 1;  ///< writer listeners prefer the highest; 0 = never the writer
   bool proxy_protocol = false;        ///< its sessions start with a PROXY v2 header naming the client
@@ -60,6 +64,7 @@ struct node_snapshot {
   query_histogram query_latency;    ///< from each command to the end of its response
   double queries_per_second = 0;    ///< over the last ~5 s (query_window); 0 at the first publish
   std::optional<double> query_p99_seconds;  ///< over the last ~5 s (query_window); empty when no query ended in them
+  std::optional<double> query_p50_seconds;  ///< the median, likewise
   std::int64_t in_transaction = 0;          ///< sessions inside a transaction now
   std::int64_t opaque = 0;                  ///< sessions the relay cannot follow now (TLS, compression)
   std::uint64_t opaque_total = 0;           ///< sessions that became opaque
@@ -75,6 +80,7 @@ struct node_snapshot {
   std::string cluster_name;  ///< @@wsrep_cluster_name
   poll_histogram poll;
   std::uint64_t monitor_errors = 0;  ///< failed checks since the node was added
+  std::vector<monitor_errors::entry> recent_monitor_errors;  ///< the last few, oldest first
 };
 
 /// A node's record as the snapshot shows it (its counters read as they are now).

@@ -39,6 +39,7 @@ json to_json(const node_snapshot& n, std::chrono::system_clock::time_point now) 
             {"queries_total", n.queries_total},
             {"queries_per_second", n.queries_per_second},
             {"query_p99_ms", n.query_p99_seconds ? json(*n.query_p99_seconds * 1000) : json(nullptr)},
+            {"query_p50_ms", n.query_p50_seconds ? json(*n.query_p50_seconds * 1000) : json(nullptr)},
             {"in_transaction", n.in_transaction},
             {"opaque", n.opaque},
             {"opaque_total", n.opaque_total},
@@ -51,7 +52,13 @@ json to_json(const node_snapshot& n, std::chrono::system_clock::time_point now) 
               {"latency_ms", std::chrono::duration<double, std::milli>(n.check_latency).count()}}},
             {"wsrep_node_name", n.node_name}};
   j["admin_since"] = n.admin_since.time_since_epoch().count() == 0 ? json(nullptr) : iso_time(n.admin_since);
-  j["intent"] = {{"version", n.intent_version}, {"pending", n.intent_pending}};
+  j["intent"] = {{"version", n.intent_version},
+                 {"pending", n.intent_pending},
+                 {"by", n.intent_by.empty() ? json(nullptr) : json(n.intent_by)},
+                 {"changed", n.intent_changed.time_since_epoch().count() == 0 ? json(nullptr) : iso_time(n.intent_changed)}};
+  json& recent = j["monitor"]["recent_errors"] = json::array();
+  for (const monitor_errors::entry& e : n.recent_monitor_errors)
+    recent.push_back({{"error", e.error}, {"count", e.count}, {"first", iso_time(e.first)}, {"last", iso_time(e.last)}});
   // Drain progress: what is left on a node taken out of rotation, and for how long it has been out.
   if (n.admin != admin_state::ready)
     j["drain"] = {{"remaining", n.connections},
@@ -72,7 +79,9 @@ json to_json(const node_snapshot& n, std::chrono::system_clock::time_point now) 
                   {"connected", st.connected},
                   {"last_committed", st.last_committed}};
     // What the live screen shows per node, as numbers (absent when the server does not report it).
-    for (const char* key : {"wsrep_local_recv_queue", "wsrep_local_send_queue", "wsrep_flow_control_paused"})
+    // The counters give the screen its rates (certification failures, BF aborts, commits per second).
+    for (const char* key : {"wsrep_local_recv_queue", "wsrep_local_send_queue", "wsrep_flow_control_paused",
+                            "wsrep_local_cert_failures", "wsrep_local_bf_aborts", "wsrep_local_commits"})
       if (auto it = st.raw.find(key); it != st.raw.end())
         if (auto v = parse_status_value(it->second)) j["wsrep"][std::string(key).substr(6)] = *v;
   } else {

@@ -74,6 +74,7 @@ void wsrep_monitor::run(std::stop_token stop) {
     obs.node_name = node_name;
     obs.cluster_name = cluster_name;
     obs.at = mono_clock::now();
+    obs.wall_at = std::chrono::system_clock::now();
     const bool ok = obs.status.has_value();
     sink_(std::move(obs));
 

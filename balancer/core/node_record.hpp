@@ -8,6 +8,7 @@
 
 #include "balancer/core/health_tracker.hpp"
 #include "balancer/core/intent.hpp"
+#include "balancer/core/monitor_errors.hpp"
 #include "balancer/core/observation.hpp"
 #include "balancer/core/poll_histogram.hpp"
 
@@ -50,6 +51,7 @@ struct monitor_figures {
   observation last;          ///< the latest check
   poll_histogram poll;       ///< how long the successful checks took
   std::uint64_t errors = 0;  ///< failed checks since the node was added
+  monitor_errors recent;     ///< the last few failures, for the screen's node detail
 };
 
 /// Where a configured HOST:PORT resolved to, once at start or reload: the data path never waits for DNS.

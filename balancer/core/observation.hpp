@@ -12,6 +12,7 @@ namespace galeratop {
 /// The result of one monitor check of one node.
 struct observation {
   mono_clock::time_point at{};
+  std::chrono::system_clock::time_point wall_at{};  ///< `at` on the wall clock, for the times operators read
   std::optional<wsrep_status> status;  ///< empty: the check failed, see `error`
   std::string error;                   ///< the client library's message when the check failed
   /// The check failed for want of an answer within the monitor's timeout: the node may only be

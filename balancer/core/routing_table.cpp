@@ -45,8 +45,10 @@ void routing_table::observe(node_id id, observation obs) {
   monitor_figures& m = r->monitor;
   if (obs.status)
     m.poll.record(std::chrono::duration<double>(obs.latency).count());
-  else
+  else {
     ++m.errors;
+    m.recent.add(obs.error, obs.wall_at);
+  }
   if (obs.node_name.empty()) obs.node_name = m.last.node_name;
   m.last = std::move(obs);
   r->tracker.observe(m.last, peers);

@@ -36,7 +36,9 @@ class Drain(LabTestCase):
                 c.close()
 
     def test_drain_wait_survives_health_reload_and_restarts(self):
-        with Agent(self.lab) as agent:
+        # close_idle 1 s rather than 250 ms: the idle session must still be there when the status
+        # after the drain is read, which a loaded CI machine once took longer than 250 ms to do.
+        with Agent(self.lab, balancer_config='close_idle = "1s"') as agent:
             name = agent.node_status(2)["name"]
             # Six held sessions, two per node: two of them are on the node to drain.
             held = [app_connect(agent.port) for _ in range(6)]
@@ -80,7 +82,7 @@ class Drain(LabTestCase):
                 with in_trx.cursor() as cur:  # the transaction goes on on its node, untouched
                     cur.execute("SELECT @@wsrep_node_name")
                     self.assertEqual(cur.fetchone()[0], name)
-                    cur.execute("SELECT SLEEP(1)")  # longer than close_idle: in a transaction it is no safe point
+                    cur.execute("SELECT SLEEP(1.5)")  # longer than close_idle: in a transaction it is no safe point
                 self.assertEqual(agent.node_status(2)["connections"], 1)
                 self.assertIsNone(waiter.poll())
                 in_trx.commit()

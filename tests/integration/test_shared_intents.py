@@ -46,8 +46,15 @@ class SharedIntents(LabTestCase):
         admin, version, by = self.row(1)
         self.assertEqual(admin, "drain")
         self.assertIn(f"127.0.0.1:{self.a.port}", by)  # the agent that made the change is named
-        self.assertEqual(self.b.node_status(1)["intent"], {"version": version, "pending": False})
-        self.assertTrue(any(f"admin ready -> drain by {by}" in line for _, _, line in self.b.lines()))
+        intent = self.b.node_status(1)["intent"]
+        self.assertEqual((intent["version"], intent["pending"]), (version, False))
+        # B says who gave the drain: A's operator, through the table (the node detail shows it).
+        self.assertEqual(intent["by"], f"{by} in galeratop.intents")
+        self.assertIsNotNone(intent["changed"])
+        event = self.b.wait_event(lambda e: e["kind"] == "operator" and e["node"] == "node1", 5, "B's operator event")
+        self.assertEqual(event["message"], f"admin ready -> drain (shared intent version {version})")
+        self.assertTrue(any(f"admin ready -> drain (shared intent version {version}) by {by}" in line
+                            for _, _, line in self.b.lines()))
         # The agents read the table through nodes in rotation: a drained node is about to be stopped.
         for agent in (self.a, self.b):
             wait_for(lambda: agent.status()["intents"]["from"] not in ("", self.address(1)), 3,

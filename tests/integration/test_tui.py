@@ -2,7 +2,9 @@
 d+y drains the selected node and the screen shows its count falling while `galeratop status
 --json` agrees; the events pane shows who drained the node and when its last session closed;
 u+y readmits it; a CLI drain shows on the screen (one source of truth); the agent's last-node
-refusal shows on the screen; a desynced node turns yellow, and is an event within a second; a
+refusal shows on the screen; Enter shows a node's detail, whose figures (sessions in a
+transaction, last committed, receive queue, failed checks, who changed its intent and when) are
+those of `galeratop status --json`, and Esc goes back; a desynced node turns yellow, and is an event within a second; a
 killed agent shows DISCONNECTED and the screen comes back when it restarts; 80x24 keeps every
 node on one line, 200x50 adds the minute sparklines of queries and latency; q, Ctrl-C and
 SIGTERM all exit 0 and leave the terminal usable."""
@@ -13,6 +15,8 @@ import shlex
 import signal
 import time
 import unittest
+
+import pymysql
 
 from harness import Agent, LabTestCase, node_of, Tmux, app_connect, wait_for
 
@@ -127,6 +131,7 @@ class LiveScreen(LabTestCase):
             for n in names[:2]:
                 self.assertEqual(agent.galeratop("ready", n).returncode, 0)
             term.wait_screen(lambda t: [r[1] for r in rows(t).values()] == ["ready"] * 3, 5, "all ready")
+            self._detail(agent, term, names, held)
 
             # A desynced node turns yellow: the STATE cell of its row is drawn in colour 33.
             desynced_at, desync_wall = time.monotonic(), time.time()
@@ -184,6 +189,50 @@ class LiveScreen(LabTestCase):
             text = term.text()
             self.assertIn("EXIT=0", text)
             self.assertRegex(text, r"(?m)^icanon echo\s*$")  # cooked mode and echo are back
+
+
+    def _detail(self, agent, term, names, held):
+        """Enter on the third node (selected by G above), then on the second: the node detail's
+        figures are those of `galeratop status --json`; Esc goes back to the table."""
+        def on_third(c):
+            try:
+                return node_of(c) == names[2]
+            except pymysql.err.OperationalError:  # closed by the drains above
+                return False
+        third = [c for c in held if on_third(c)]
+        self.assertEqual(len(third), 4)
+        for c in third[:2]:
+            c.begin()
+        wait_for(lambda: agent.node_status(3)["in_transaction"] == 2, 5, "two sessions in a transaction")
+        term.send("Enter")
+        shown = term.wait_screen(lambda t: "SESSIONS 4 open: 2 in a transaction, 2 outside one, 0 opaque" in t and t, 5,
+                                 "the third node's detail")
+        print("\n".join(term.screen()))
+        self.assertIn(f" {names[2]}  127.0.0.1:", shown)
+        self.assertNotIn("ADDRESS", shown)  # the table gave way
+
+        def matches(number_on_screen, figure):
+            def check():
+                n = agent.node_status(3)
+                m = re.search(number_on_screen, term.text())
+                return m and float(m.group(1)) == float(figure(n))  # wsrep figures arrive as doubles
+            return check
+        wait_for(matches(r"last committed (\d+)", lambda n: n["wsrep"]["last_committed"]), 5, "last committed as in status")
+        wait_for(matches(r"recv queue +(\d+) ", lambda n: n["wsrep"]["local_recv_queue"]), 5, "the receive queue")
+        wait_for(matches(r"(\d+) failed check\(s\)", lambda n: n["monitor"]["errors_total"]), 5, "failed checks")
+        wait_for(matches(r"per listener: \S+ (\d+)", lambda n: n["connections"]), 5, "the listener's sessions")
+        # The second node: drained from this screen, then drained and readied by the CLI; its
+        # intent says who changed it last (the CLI's ready) and when, as status does.
+        term.send("k")
+        intent = agent.node_status(2)["intent"]
+        self.assertRegex(intent["by"], rf"^uid {os.getuid()} \(pid \d+\)$")
+        line = term.wait_screen(lambda t: f" {names[1]}  127.0.0.1:" in t and "intent:" in t and t, 5,
+                                "the second node's detail")
+        self.assertIn(f"changed {intent['changed'][11:19]} by {intent['by']}", line)
+        term.send("Escape")
+        term.wait_screen(lambda t: len(rows(t)) == 3, 5, "the table back")
+        for c in third[:2]:
+            c.commit()
 
 
 if __name__ == "__main__":

@@ -162,7 +162,7 @@ TEST_CASE("the connections sparkline covers the last minute") {
     s["nodes"][0]["connections"] = i < 30 ? 0 : 8;
     record_status(v, s, t + std::chrono::seconds(i));
   }
-  CHECK(v.history.at("127.0.0.1:3311").connections.size() == 60);
+  CHECK(v.history.at("127.0.0.1:3311").of(figure::connections).size() == 60);
   const auto lines = render(s, v, 200, 35);
   const std::string* row = line_with(lines, "galera-db-01");
   REQUIRE(row);
@@ -212,9 +212,9 @@ TEST_CASE("the help screen lists every key of the key table") {
 TEST_CASE("the footer is the key table's, in its order, without the admin keys when read-only") {
   view_state v;
   CHECK(render(test::three_node_status(), v, 120, 35).back() ==
-        " q quit  ↑↓ select  d drain  u ready  m maint  w weight  s sort  / filter  p pause  ? help ");
+        " q quit  ↑↓ select  Enter detail  d drain  u ready  m maint  w weight  s sort  / filter  p pause  ? help ");
   v.readonly = true;
-  CHECK(render(test::three_node_status(), v, 120, 35).back() == " q quit  ↑↓ select  s sort  / filter  p pause  ? help ");
+  CHECK(render(test::three_node_status(), v, 120, 35).back() == " q quit  ↑↓ select  Enter detail  s sort  / filter  p pause  ? help ");
 }
 
 namespace {
@@ -323,9 +323,9 @@ TEST_CASE("without a writer listener there is no W column, writer line or listen
 TEST_CASE("the writer key is in the footer and the help only where it can act") {
   view_state v;
   CHECK(render(test::writer_status(), v, 140, 35).back() ==
-        " q quit  ↑↓ select  d drain  u ready  m maint  w weight  W writer  s sort  / filter  p pause  ? help ");
+        " q quit  ↑↓ select  Enter detail  d drain  u ready  m maint  w weight  W writer  s sort  / filter  p pause  ? help ");
   v.readonly = true;
-  CHECK(render(test::writer_status(), v, 140, 35).back() == " q quit  ↑↓ select  s sort  / filter  p pause  ? help ");
+  CHECK(render(test::writer_status(), v, 140, 35).back() == " q quit  ↑↓ select  Enter detail  s sort  / filter  p pause  ? help ");
   v.readonly = false;
   v.mode = screen_mode::help;
   CHECK(line_with(render(test::three_node_status(), v, 140, 35),

@@ -162,3 +162,22 @@ TEST_CASE("an advisory is an event when raised, with its severity, and when clea
   CHECK(raised.message == "two_node_no_arbitrator raised (warning): two nodes and no arbitrator");
   CHECK(advisory_event(a, false, t0).message == "two_node_no_arbitrator cleared");
 }
+
+TEST_CASE("the newest operator event about a node says who last changed its intent, while the log holds it") {
+  event_log log(4);
+  const auto op = [](std::string node, std::string who) {
+    return event{.seq = 0, .at = t0, .kind = event_kind::operator_action, .node = std::move(node),
+                 .message = "admin ready -> drain", .who = std::move(who)};
+  };
+  log.add(op("db1", "uid 1000 (pid 1)"));
+  log.add(op("db2", "tcp 127.0.0.1:5000"));
+  log.add(op("db1", "uid 0 (pid 2)"));
+  log.add(an_event("configuration reloaded"));
+  CHECK(log.newest_of(event_kind::operator_action, "db1")->who == "uid 0 (pid 2)");
+  CHECK(log.newest_of(event_kind::operator_action, "db2")->who == "tcp 127.0.0.1:5000");
+  CHECK_FALSE(log.newest_of(event_kind::operator_action, "db3"));
+  CHECK_FALSE(log.newest_of(event_kind::drained, "db1"));
+  // Pushed out of the log, it is no longer known: nobody is named rather than a guess.
+  for (int i = 0; i < 4; ++i) log.add(an_event("reload"));
+  CHECK_FALSE(log.newest_of(event_kind::operator_action, "db1"));
+}

@@ -298,6 +298,7 @@ TEST_CASE("a check goes into its node's record: the latency into the poll histog
   CHECK(m.poll.cumulative[0] == 0);  // above 0.5 ms
   CHECK(m.poll.cumulative[1] == 1);  // within 1 ms
   CHECK(m.errors == 1);
+  CHECK(m.recent.entries().size() == 1);
   CHECK_FALSE(m.last.status);
   t.observe(7, seen());  // a node a reload removed: nothing to record
   CHECK(t.records().size() == 1);
