@@ -26,6 +26,9 @@ constexpr std::array bindings{
                 false, "Enter", "detail", false, key_binding::footer_in::table},
     key_binding{"Esc", {key{key::escape}, none, none}, action::back, "back from the node detail to the table", false,
                 "Esc", "back", false, key_binding::footer_in::detail},
+    key_binding{"Tab", {ch('\t'), none, none}, action::next_agent,
+                "show the next agent's view, with several --control; the admin keys ask the agent shown", false,
+                "Tab", "agent", false, key_binding::footer_in::both, true},
     key_binding{"Home/g/PgUp", {key{key::home}, ch('g'), key{key::page_up}}, action::select_first,
                 "select the first node"},
     key_binding{"End/G/PgDn", {key{key::end}, ch('G'), key{key::page_down}}, action::select_last,
@@ -105,6 +108,12 @@ reaction apply(view_state& v, action a, const json& status) {
         say(v, "no node selected", true);
       break;
     case action::back: v.detail = false; break;
+    case action::next_agent:
+      if (v.agents.size() > 1)
+        r.next_agent = true;
+      else
+        say(v, "one agent: give --control once per agent to follow several", true);
+      break;
     case action::drain: ask(v, status, "drain"); break;
     case action::ready: ask(v, status, "ready"); break;
     case action::maint: ask(v, status, "maint"); break;

@@ -24,7 +24,7 @@ struct key {
 
 /// What a key asks for (htop's Action): handlers change the view or ask for a request; they never draw.
 enum class action {
-  select_up, select_down, select_first, select_last, detail, back,
+  select_up, select_down, select_first, select_last, detail, back, next_agent,
   drain, ready, maint, weight, writer,
   sort_next, sort_previous, filter,
   faster, slower, pause, help, quit,
@@ -43,6 +43,7 @@ struct key_binding {
   bool writer = false;  ///< needs a writer listener: left out of the footer, and refused, when the agent has none
   /// Which view's footer shows it (the keys work in both).
   enum class footer_in { both, table, detail } footer_view = footer_in::both;
+  bool agents = false;  ///< needs several agents (--control more than once): in the footer only then
 };
 
 /// Every key of the screen, in the order the help screen and the footer list them.
@@ -55,6 +56,7 @@ std::optional<action> action_for(const key& k);
 struct reaction {
   bool quit = false;
   bool resubscribe = false;                ///< the refresh interval changed
+  bool next_agent = false;                 ///< show the next agent (view_state::focus is the live loop's to move)
   std::optional<nlohmann::json> request;   ///< a control request to send (confirmed admin action)
 };
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "tui/control_client.hpp"
 
@@ -9,8 +10,8 @@ namespace galeratop {
 
 /// What `galeratop` without a subcommand is started with.
 struct live_options {
-  std::string control;  ///< unix socket path or HOST:PORT
-  std::string token;    ///< for TCP
+  std::vector<std::string> controls;  ///< unix socket paths or HOST:PORTs, one per agent; at least one
+  std::string token;    ///< for TCP, the same for every agent
   control_tls_options tls;  ///< for TCP: TLS, and how the agent's certificate is checked
   std::chrono::milliseconds interval{1000};
   bool readonly = false;

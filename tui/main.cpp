@@ -30,7 +30,8 @@ constexpr const char* default_config = "/etc/galeratop/galeratopd.toml";
 constexpr auto request_timeout = std::chrono::seconds(5);
 
 struct options {
-  std::string control;
+  std::vector<std::string> controls;  ///< --control, once per agent (several only for the live screen)
+  std::string control_file;           ///< --control-file: more agents, one per line
   std::string token_file;
   std::string ca_file;
   bool insecure = false;
@@ -50,13 +51,32 @@ struct options {
 
 /// --control, else $GALERATOP_CONTROL, else agent.control of the agent's configuration, else the default.
 std::string control_target(const options& o) {
-  if (!o.control.empty()) return o.control;
+  if (!o.controls.empty()) return o.controls.front();
   if (const char* env = std::getenv("GALERATOP_CONTROL"); env && *env) return env;
   if (std::ifstream(o.config_file)) {
     auto r = galeratop::load_config_file(o.config_file);
     if (r.value && !r.value->control.empty()) return r.value->control;
   }
   return galeratop::config{}.control;
+}
+
+/// The agents the live screen follows: every --control, then every line of --control-file (blank
+/// lines and # comments skipped); when there are none, the one control_target() finds.
+std::vector<std::string> live_targets(const options& o) {
+  std::vector<std::string> out = o.controls;
+  if (!o.control_file.empty()) {
+    std::ifstream in(o.control_file);
+    if (!in) throw CLI::ValidationError("--control-file", "cannot read " + o.control_file);
+    for (std::string line; std::getline(in, line);) {
+      const auto first = line.find_first_not_of(" \t");
+      if (first == std::string::npos || line[first] == '#') continue;
+      out.push_back(line.substr(first, line.find_last_not_of(" \t\r") - first + 1));
+    }
+    if (out.size() == o.controls.size())
+      throw CLI::ValidationError("--control-file", o.control_file + " names no agent (one PATH or HOST:PORT per line)");
+  }
+  if (out.empty()) out.push_back(control_target(o));
+  return out;
 }
 
 std::string read_token(const options& o) {
@@ -304,10 +324,15 @@ int main(int argc, char** argv) {
   app.set_version_flag("-V,--version", fmt::format("galeratop {}", galeratop::version));
   app.require_subcommand(0, 1);
   options o;
-  app.add_option("--control", o.control,
+  app.add_option("--control", o.controls,
                  "galeratopd's control endpoint: a unix socket PATH or HOST:PORT (TCP over TLS, needs --token-file); "
-                 "default $GALERATOP_CONTROL, else agent.control in --config, else /run/galeratop/control.sock")
-      ->option_text("PATH|HOST:PORT");
+                 "default $GALERATOP_CONTROL, else agent.control in --config, else /run/galeratop/control.sock. "
+                 "The live screen takes it once per agent (Tab shows the next)")
+      ->option_text("PATH|HOST:PORT")
+      ->allow_extra_args(false);
+  app.add_option("--control-file", o.control_file,
+                 "Live screen: more agents to follow, one control endpoint per line (# comments)")
+      ->option_text("FILE");
   app.add_option("--token-file", o.token_file, "File whose first line is the TCP control token")->option_text("FILE");
   auto* ca_file = app.add_option("--ca-file", o.ca_file, "TCP control: trust the agent's certificate only if this "
                                  "CA (PEM) signed it; default the system's CAs")->option_text("FILE");
@@ -371,6 +396,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  if (app.get_subcommands().size() == 1 && (o.controls.size() > 1 || !o.control_file.empty())) {
+    std::fprintf(stderr, "galeratop: %s asks one agent: give --control once (several are for the live screen)\n",
+                 app.get_subcommands().front()->get_name().c_str());
+    return 2;
+  }
   try {
     if (*status) return status_command(o);
     if (*reload) return reload_command(o);
@@ -379,14 +409,18 @@ int main(int argc, char** argv) {
     if (*writer) return writer_command(o);
     for (auto* sub : {drain, undrain, ready, maint, weight})
       if (*sub) return node_command(o, sub->get_name());
+    std::vector<std::string> targets = live_targets(o);  // a bad --control-file is told before the terminal is
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
       std::fprintf(stderr, "galeratop: the live screen needs a terminal; for scripts use a subcommand (status, ...)\n");
       return 2;
     }
-    galeratop::live_options live{control_target(o), read_token(o), tls_options(o),
+    galeratop::live_options live{std::move(targets), read_token(o), tls_options(o),
                                  *galeratop::parse_duration(o.interval), o.readonly,
                                  std::getenv("NO_COLOR") == nullptr || !*std::getenv("NO_COLOR")};
     return galeratop::run_live_screen(live);
+  } catch (const CLI::ValidationError& e) {
+    std::fprintf(stderr, "galeratop: %s\n", e.what());
+    return 2;
   } catch (const control_unavailable& e) {
     std::fprintf(stderr, "galeratop: %s\n", e.what());
     return 1;

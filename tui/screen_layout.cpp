@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <functional>
 
+#include "tui/agent_pair.hpp"
 #include "tui/event_text.hpp"
 #include "tui/key_map.hpp"
 #include "tui/node_detail.hpp"
@@ -391,6 +392,7 @@ screen_line footer(const view_state& v, const json& status) {
   for (const key_binding& b : key_table()) {
     if (b.footer_keys.empty() || (v.readonly && b.admin) || (b.writer && !writer_of(status))) continue;
     if (b.footer_view == (v.detail ? key_binding::footer_in::table : key_binding::footer_in::detail)) continue;
+    if (b.agents && v.agents.size() < 2) continue;
     out.push_back({fmt::format(" {}", b.footer_keys), attr::key});
     out.push_back({fmt::format(" {} ", b.footer_word), attr::normal});
   }
@@ -466,6 +468,7 @@ std::vector<screen_line> layout_screen(const json& status, const view_state& v, 
     body = help_screen(v, status);
   } else {
     body = header(status, v, w, now, version);
+    for (auto& l : agents_lines(v)) body.push_back(std::move(l));
     body.push_back({});
     if (detailed) {
       const std::size_t room = h > body.size() + 2 ? h - body.size() - 2 : 0;  // the message and footer lines

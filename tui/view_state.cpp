@@ -55,9 +55,9 @@ double figure_now(figure f, const json& node, const node_history* h) {
   return 0;
 }
 
-void record_status(view_state& v, const json& status, screen_clock::time_point now) {
+void record_status(node_histories& history, const json& status, screen_clock::time_point now) {
   for (const json& n : nodes_of(status)) {
-    node_history& h = v.history[n.value("address", "")];
+    node_history& h = history[n.value("address", "")];
     const auto total = n.value("connections_total", std::uint64_t{0});
     const auto in = n.value("bytes_in", std::uint64_t{0});
     const auto out = n.value("bytes_out", std::uint64_t{0});

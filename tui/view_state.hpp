@@ -49,6 +49,17 @@ struct node_history {
   const std::deque<double>& of(figure f) const { return series[static_cast<std::size_t>(f)]; }
 };
 
+/// Node histories by node address: one agent's view of the nodes over the last minute.
+using node_histories = std::map<std::string, node_history>;
+
+/// One of several agents the screen follows (`galeratop --control A --control B`): what the
+/// agents line compares.
+struct agent_glance {
+  std::string control;  ///< as given on the command line
+  bool connected = false;
+  nlohmann::json status;  ///< its latest status; null before the first
+};
+
 /// A figure as it is now: from the node's status object, or for a rate from its history (which
 /// may be null: 0 then). Pure.
 double figure_now(figure f, const nlohmann::json& node, const node_history* h);
@@ -74,11 +85,15 @@ struct view_state {
   bool connected = false;
   std::string disconnect_reason;
   screen_clock::time_point disconnected_since{};
-  std::map<std::string, node_history> history;  ///< by address
+  node_histories history;  ///< of the agent shown
+  /// With several agents, every one in command-line order, and the one shown (whose status the
+  /// screen draws, and whom the admin keys ask); empty with one agent.
+  std::vector<agent_glance> agents;
+  std::size_t focus = 0;
 };
 
 /// Records a status object into the per-node histories (sparkline, rates). Pure: `now` is given.
-void record_status(view_state& v, const nlohmann::json& status, screen_clock::time_point now);
+void record_status(node_histories& history, const nlohmann::json& status, screen_clock::time_point now);
 
 /// The nodes as shown: filtered and sorted by the view. Pure.
 std::vector<const nlohmann::json*> visible_nodes(const view_state& v, const nlohmann::json& status);

@@ -7,7 +7,9 @@ transaction, last committed, receive queue, failed checks, who changed its inten
 those of `galeratop status --json`, and Esc goes back; a desynced node turns yellow, and is an event within a second; a
 killed agent shows DISCONNECTED and the screen comes back when it restarts; 80x24 keeps every
 node on one line, 200x50 adds the minute sparklines of queries and latency; q, Ctrl-C and
-SIGTERM all exit 0 and leave the terminal usable."""
+SIGTERM all exit 0 and leave the terminal usable. With two agents (--control twice), the screen
+says whether they agree, Tab shows the other, its admin keys ask that one, and a drain one agent
+keeps to itself is named as a disagreement."""
 
 import os
 import re
@@ -73,6 +75,46 @@ class LiveScreen(LabTestCase):
                     term.wait_screen(lambda t: re.search(r"(?m)^-?icanon -?echo", t), 5, f"galeratop to end on {how}")
                     self.assertIn("EXIT=0", term.text(), how)
                     self.assertRegex(term.text(), r"(?m)^icanon echo\s*$", how)
+
+    def test_two_agents_their_disagreement_and_tab(self):
+        """galeratop --control A --control-file F (naming B): the agents line says they agree; Tab shows B, whose
+        intents are kept local (shared = false), and d+y drains a node on B alone: the screen names
+        the disagreement; u+y on B ends it."""
+        with Agent(self.lab) as a, Agent(self.lab, intents_group=a.intents_group, intents_config="shared = false") as b:
+            target = a.node_status(2)["name"]
+            # A command asks one agent; a file that names none is refused.
+            several = a.galeratop("--control", str(b.control), "status")
+            self.assertEqual(several.returncode, 2)
+            self.assertIn("status asks one agent", several.stderr)
+            agents_file = a.dir / "agents"
+            agents_file.write_text("# the other agent of the pair\n\n")
+            empty = a.galeratop("--control-file", str(agents_file))
+            self.assertEqual(empty.returncode, 2)
+            self.assertIn("names no agent", empty.stderr)
+            agents_file.write_text(f"# the other agent of the pair\n\n  {b.control}\n")
+            command = (f"LANG=C.UTF-8 {shlex.quote(os.environ['GALERATOP'])} --control {shlex.quote(str(a.control))} "
+                       f"--control-file {shlex.quote(str(agents_file))} --interval 250ms")
+            with Tmux(command, 120, 35) as term:
+                term.wait_screen(lambda t: "agree on intents and the writer" in t and len(rows(t)) == 3, 15, "two agents")
+                self.assertIn(f"[1] {a.control}", term.text())
+                term.send("Tab")
+                term.wait_screen(lambda t: f"agent [2] {b.control}" in t, 5, "agent B shown")
+                term.send("j", "d")
+                term.wait_screen(lambda t: f"drain {target} (" in t and "[y/N]" in t, 5, "the drain question")
+                term.send("y")
+                disagree = term.wait_screen(lambda t: "DISAGREE (1)" in t and t, 5, "the disagreement")
+                print("\n".join(term.screen()[:12]))
+                self.assertIn(f"{target} (127.0.0.1:{self.lab.node(2)['port']}) admin: ready on [1], drain on [2]", disagree)
+                self.assertEqual(rows(disagree)[target][1], "drain")  # B's table
+                self.assertEqual((a.node_status(2)["admin"], b.node_status(2)["admin"]), ("ready", "drain"))
+                term.send("Tab")
+                term.wait_screen(lambda t: f"agent [1] {a.control}" in t and rows(t)[target][1] == "ready", 5,
+                                 "agent A shown, node ready there")
+                term.send("Tab", "u")
+                term.wait_screen(lambda t: "[y/N]" in t, 5, "the ready question")
+                term.send("y")
+                term.wait_screen(lambda t: "agree on intents and the writer" in t, 5, "the agents agreeing again")
+                self.assertEqual(b.node_status(2)["admin"], "ready")
 
     def _run(self, agent, names, held):
         with Tmux(screen_command(agent), 120, 35) as term:

@@ -22,7 +22,7 @@ TEST_CASE("the key table maps keys to actions, and lists every action once") {
   CHECK_FALSE(action_for(key::of('x')));
   std::set<action> listed;
   for (const key_binding& b : key_table()) CHECK(listed.insert(b.what).second);
-  CHECK(listed.size() == 19);
+  CHECK(listed.size() == 20);
 }
 
 TEST_CASE("d asks first, and only y drains: Enter and other keys mean No") {

@@ -8,24 +8,11 @@
 
 using namespace galeratop;
 using json = nlohmann::json;
+using test::line_with;
+using test::render;
+using test::text_of;
 
 namespace {
-std::vector<std::string> render(const json& status, const view_state& v, int w, int h) {
-  std::vector<std::string> out;
-  for (const auto& l : layout_screen(status, v, w, h, screen_clock::time_point{}, "0.1.0")) {
-    std::string s;
-    for (const span& sp : l) s += sp.text;
-    out.push_back(s);
-  }
-  return out;
-}
-
-const std::string* line_with(const std::vector<std::string>& lines, std::string_view what) {
-  for (const auto& l : lines)
-    if (l.find(what) != std::string::npos) return &l;
-  return nullptr;
-}
-
 /// galera-db-02 with sessions, counters, an operator's drain and monitor failures, as galeratopd
 /// writes it; `commits` and `cert` are its wsrep counters.
 json detailed_status(double commits, double cert) {
@@ -120,7 +107,7 @@ TEST_CASE("the node detail's figures: now, a minute's sparkline, and rates from 
   const auto t = screen_clock::time_point{} + std::chrono::hours(1);
   // 60 s of 50 commits a second, and 1 certification failure a second in the last 10.
   for (int i = 0; i <= 60; ++i)
-    record_status(v, detailed_status(1000 + 50.0 * i, i <= 50 ? 2 : 2 + (i - 50)), t + std::chrono::seconds(i));
+    record_status(v.history, detailed_status(1000 + 50.0 * i, i <= 50 ? 2 : 2 + (i - 50)), t + std::chrono::seconds(i));
   const auto lines = render(detailed_status(4000, 12), v, 120, 35);
   const auto row = [&](std::string_view label) {
     const std::string* l = line_with(lines, fmt::format("  {}", label));

@@ -9,31 +9,17 @@
 
 using namespace galeratop;
 using json = nlohmann::json;
+using test::line_with;
+using test::render;
+using test::text_of;
 
 namespace {
-std::string text_of(const screen_line& l) {
-  std::string s;
-  for (const span& sp : l) s += sp.text;
-  return s;
-}
-
-std::vector<std::string> render(const json& status, const view_state& v, int w, int h) {
-  std::vector<std::string> out;
-  for (const auto& l : layout_screen(status, v, w, h, screen_clock::time_point{}, "0.1.0")) out.push_back(text_of(l));
-  return out;
-}
-
 std::size_t count(const std::string& s, std::string_view what) {
   std::size_t n = 0;
   for (auto p = s.find(what); p != std::string::npos; p = s.find(what, p + what.size())) ++n;
   return n;
 }
 
-const std::string* line_with(const std::vector<std::string>& lines, std::string_view what) {
-  for (const auto& l : lines)
-    if (l.find(what) != std::string::npos) return &l;
-  return nullptr;
-}
 }  // namespace
 
 TEST_CASE("at 120x35 the screen has every important column and fits") {
@@ -160,7 +146,7 @@ TEST_CASE("the connections sparkline covers the last minute") {
   auto t = screen_clock::time_point{} + std::chrono::hours(1);
   for (int i = 0; i < 60; ++i) {
     s["nodes"][0]["connections"] = i < 30 ? 0 : 8;
-    record_status(v, s, t + std::chrono::seconds(i));
+    record_status(v.history, s, t + std::chrono::seconds(i));
   }
   CHECK(v.history.at("127.0.0.1:3311").of(figure::connections).size() == 60);
   const auto lines = render(s, v, 200, 35);
@@ -179,7 +165,7 @@ TEST_CASE("where the width allows, each node's queries per second and p99 over t
     s["nodes"][0]["query_p99_ms"] = 2.0;
     s["nodes"][1]["query_p99_ms"] = i < 55 ? 2.0 : 16.0;  // slow at the end
     s["nodes"][2].erase("query_p99_ms");                   // no query ended: no latency
-    record_status(v, s, t + std::chrono::seconds(i));
+    record_status(v.history, s, t + std::chrono::seconds(i));
   }
   auto lines = render(s, v, 200, 35);
   const std::string* head = line_with(lines, "NODE");

@@ -3,10 +3,12 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/cluster/snapshot_json.hpp"
 #include "tests/unit/agent/cluster/model_fixtures.hpp"
+#include "tui/screen_layout.hpp"
 
 namespace galeratop::test {
 
@@ -77,6 +79,27 @@ inline nlohmann::json writer_status() {
   w.agents = {{"agent-b", "127.0.0.1:3312", 7, 1.5, true}};
   s.writer = w;
   return to_json(s);
+}
+
+/// A screen line's text, its attributes dropped.
+inline std::string text_of(const screen_line& l) {
+  std::string s;
+  for (const span& sp : l) s += sp.text;
+  return s;
+}
+
+/// The whole screen laid out at `w` x `h`, as text lines.
+inline std::vector<std::string> render(const nlohmann::json& status, const view_state& v, int w, int h) {
+  std::vector<std::string> out;
+  for (const auto& l : layout_screen(status, v, w, h, screen_clock::time_point{}, "0.1.0")) out.push_back(text_of(l));
+  return out;
+}
+
+/// The first line that contains `what`; null when none does.
+inline const std::string* line_with(const std::vector<std::string>& lines, std::string_view what) {
+  for (const auto& l : lines)
+    if (l.find(what) != std::string::npos) return &l;
+  return nullptr;
 }
 
 }  // namespace galeratop::test
