@@ -4,6 +4,7 @@
 #include <array>
 #include <fmt/format.h>
 
+#include "tui/event_text.hpp"
 #include "tui/field_text.hpp"
 #include "tui/writer_text.hpp"
 
@@ -47,10 +48,10 @@ constexpr int separator = 5, totals = 4, why_line = 3, older_failure = 2, listen
 
 constexpr std::size_t label_width = 21, value_width = 8;
 
-/// "12:03:04" of an ISO time from the agent ("2026-12-02T12:03:04.123Z"), as the events show it.
+/// The time of day of one of the agent's times, as the events show it; "-" without one.
 std::string clock_of(const json& j, const char* key) {
-  const std::string t = j.value(key, "");
-  return t.size() >= 19 ? t.substr(11, 8) : "-";
+  const std::string t = time_of_day(j.value(key, ""));
+  return t.empty() ? "-" : t;
 }
 
 ranked_lines identity(const json& n) {
