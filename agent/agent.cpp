@@ -25,7 +25,7 @@
 #include "agent/descriptor_limit.hpp"
 #include "agent/service_manager.hpp"
 #include "agent/version.hpp"
-#include "balancer/address_text.hpp"
+#include "balancer/net/address_text.hpp"
 #include "balancer/core/clock.hpp"
 #include "balancer/core/log.hpp"
 #include "exporters/metrics_server.hpp"

@@ -19,7 +19,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "balancer/connection_limit.hpp"
+#include "balancer/net/connection_limit.hpp"
 #include "balancer/core/balancer_settings.hpp"
 #include "balancer/core/routing_table.hpp"
 #include "balancer/listener.hpp"

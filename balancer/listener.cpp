@@ -5,7 +5,7 @@
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
 
-#include "balancer/accept_pause.hpp"
+#include "balancer/net/accept_pause.hpp"
 
 namespace galeratop {
 using asio::ip::tcp;

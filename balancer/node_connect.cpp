@@ -8,7 +8,7 @@
 #include <asio/write.hpp>
 #include <fmt/format.h>
 
-#include "balancer/connection_limit.hpp"
+#include "balancer/net/connection_limit.hpp"
 #include "balancer/mysql_packet.hpp"
 
 namespace galeratop {

@@ -3,7 +3,7 @@
 #include <array>
 #include <cstdint>
 
-#include "balancer/address_text.hpp"
+#include "balancer/net/address_text.hpp"
 
 namespace galeratop {
 namespace {

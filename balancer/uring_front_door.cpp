@@ -7,14 +7,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "balancer/connection_limit.hpp"
+#include "balancer/net/accept_pause.hpp"
+#include "balancer/net/connection_limit.hpp"
 #include "balancer/mysql_packet.hpp"
 #include "balancer/uring_relay.hpp"
 
 namespace galeratop {
 
 namespace {
-constexpr std::int64_t accept_pause_ns = 100'000'000;  // accept_pause (accept_pause.hpp): EMFILE would spin
+// After a failed accept (EMFILE would spin): the same pause as every accept loop of the agent.
+constexpr std::int64_t accept_pause_ns = std::chrono::nanoseconds(accept_pause).count();
 // While the io thread catches up with a full accept backlog. Polled: only a storm of clients
 // fills it, and the io thread places or refuses 64 clients in well under a millisecond.
 constexpr std::int64_t backlog_pause_ns = 1'000'000;

@@ -16,7 +16,7 @@
 #include <sstream>
 
 #include "agent/config/secret_file.hpp"
-#include "balancer/accept_pause.hpp"
+#include "balancer/net/accept_pause.hpp"
 #include "balancer/core/log.hpp"
 #include "exporters/http_request.hpp"
 #include "exporters/metric_families.hpp"

@@ -26,9 +26,9 @@
 #include <stdexcept>
 
 #include "agent/control/tls_failure.hpp"
-#include "balancer/accept_pause.hpp"
-#include "balancer/address_text.hpp"
-#include "balancer/connection_limit.hpp"
+#include "balancer/net/accept_pause.hpp"
+#include "balancer/net/address_text.hpp"
+#include "balancer/net/connection_limit.hpp"
 #include "balancer/core/log.hpp"
 
 namespace galeratop {

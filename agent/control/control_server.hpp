@@ -16,7 +16,7 @@
 #include <sys/types.h>
 
 #include "agent/control/control_protocol.hpp"
-#include "agent/control/descriptor_reserve.hpp"
+#include "balancer/net/descriptor_reserve.hpp"
 
 namespace galeratop {
 

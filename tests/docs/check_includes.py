@@ -17,6 +17,7 @@ from pathlib import Path
 LAYERS = [
     "balancer/core",  # pure: states, wsrep status, health, routing, the node record, clock, log
     "agent/config",   # configuration file, command line, endpoints, durations, secrets
+    "balancer/net",   # socket plumbing shared by listeners, control and metrics: no session logic
     "balancer",       # the data path: listener, connect + greeting, relay, MySQL packets
     "agent/monitor",  # Connector/C sessions and the wsrep monitor threads
     "agent/cluster",  # snapshot, its JSON, the cluster model, advisories, bootstrap memory

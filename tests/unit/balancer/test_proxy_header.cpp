@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "balancer/address_text.hpp"
+#include "balancer/net/address_text.hpp"
 #include "balancer/proxy_header.hpp"
 
 using namespace galeratop;

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "balancer/connection_limit.hpp"
+#include "balancer/net/connection_limit.hpp"
 
 using namespace galeratop;
 

@@ -1,4 +1,4 @@
-#include "balancer/address_text.hpp"
+#include "balancer/net/address_text.hpp"
 
 #include <fmt/format.h>
 

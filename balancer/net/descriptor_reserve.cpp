@@ -1,4 +1,4 @@
-#include "agent/control/descriptor_reserve.hpp"
+#include "balancer/net/descriptor_reserve.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
