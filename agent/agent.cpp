@@ -26,6 +26,7 @@
 #include "agent/service_manager.hpp"
 #include "agent/version.hpp"
 #include "balancer/net/address_text.hpp"
+#include "balancer/net/connection_limit.hpp"
 #include "balancer/core/clock.hpp"
 #include "balancer/core/log.hpp"
 #include "exporters/metrics_server.hpp"
@@ -66,7 +67,7 @@ std::optional<asio::ip::tcp::endpoint> resolve(asio::io_context& io, const endpo
 }  // namespace
 
 agent::agent(config initial, config_loader reload)
-    : balancer_(io_, initial.balancer),
+    : balancer_(io_, initial.balancer, [this](node_id) { on_drained(); }),
       config_(std::move(initial)),
       loader_(std::move(reload)),
       model_(config_.cluster),
@@ -426,7 +427,7 @@ void agent::publish() {
   s->taken_at = std::chrono::system_clock::now();
   const auto now = mono_clock::now();
   for (const node_record& r : balancer_.table().records()) {
-    node_snapshot n = snapshot_of(r);
+    node_snapshot n = snapshot_of(r, balancer_.table().intents_known());
     // The counters say what happened since the start; the window, what happens now.
     query_window& w = query_windows_[r.id];
     w.add(now, n.queries_total, n.query_latency.cumulative);
@@ -486,7 +487,15 @@ void agent::publish() {
   if (auto refused = rejections_.note(s->frontend, s->taken_at)) events_.add(std::move(*refused));
   s->events = events_.last(recent_events);
   published_.publish(std::move(s));
+  if (control_) control_->status_changed();
   offer_sync_nodes();
+}
+
+void agent::on_drained() {
+  // `drain --wait` and the screen learn it now, not at the next tick and push: the event, the
+  // status and the push follow the relay's report of the last session's end within milliseconds.
+  publish();
+  if (control_) control_->push_now();
 }
 
 void agent::tell(event_kind kind, std::string node, std::string message, std::string who) {

@@ -82,6 +82,8 @@ class agent {
   /// reload(), with its outcome in the events log; `who` asked for it ("SIGHUP", or a control client).
   std::optional<std::string> reload_for(const std::string& who);
   asio::awaitable<void> publish_loop();
+  /// A node out of rotation has lost its last session: published and pushed at once.
+  void on_drained();
   /// Tells systemd's watchdog, from the io thread, that the io thread runs (WatchdogSec=).
   asio::awaitable<void> watchdog_loop(std::chrono::microseconds every);
   /// The status object of the last publish (the control endpoint's `status` and `subscribe`); null before it.

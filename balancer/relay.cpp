@@ -12,6 +12,7 @@
 
 #include "balancer/core/log.hpp"
 #include "balancer/mysql_packet.hpp"
+#include "balancer/safe_point.hpp"
 
 namespace galeratop {
 
@@ -33,7 +34,6 @@ constexpr std::string_view link_failure = "08S01";
 
 /// The whole COM_QUIT packet: lets a node end a session we close without logging an aborted connection.
 constexpr char com_quit[] = {1, 0, 0, 0, 1};
-constexpr std::uint8_t com_ping = 0x0e;
 
 /// Writes a packet of ours straight to a socket, outside the backend's I/O. Only ever done where
 /// nothing else waits to be written to it, so the packet cannot interleave with relayed bytes;
@@ -308,16 +308,12 @@ bool relay::close_ordered(session& s, const close_order& order) {
 }
 
 bool relay::close_if_safe(session& s, std::int64_t now) {
-  const session_tracker& t = s.tracker;
-  const std::int64_t idle = std::int64_t{close_idle_ms_.load(std::memory_order_relaxed)} * 1'000'000;
-  const std::int64_t patience = std::int64_t{close_patience_ms_.load(std::memory_order_relaxed)} * 1'000'000;
-  bool safe;
-  if (t.opaque())  // a request/response protocol: the server spoke last and nobody since
-    safe = s.last_from == server && now - s.quiet_at >= idle;
-  else  // a pool's ping says it is about to use the connection: the next safe point is after that use
-    safe = t.at_safe_point() &&
-           (now - s.quiet_at >= idle || (now - s.closing_at >= patience && t.last_command() != com_ping));
-  if (!safe || queued(s, client) || queued(s, server)) return false;
+  const close_timing timing{.quiet = now - s.quiet_at,
+                            .waited = now - s.closing_at,
+                            .idle = std::int64_t{close_idle_ms_.load(std::memory_order_relaxed)} * 1'000'000,
+                            .patience = std::int64_t{close_patience_ms_.load(std::memory_order_relaxed)} * 1'000'000};
+  if (!at_close_point(s.tracker, s.last_from == server, timing) || queued(s, client) || queued(s, server))
+    return false;
   s.counters->safe_closes.fetch_add(1, std::memory_order_relaxed);
   release_node(s, fmt::format("galeratop: node {} is {}: this connection was closed before this statement, nothing "
                               "was executed; connect again",

@@ -17,6 +17,7 @@
 #include "agent/version.hpp"
 #include "balancer/core/weight.hpp"
 #include "tui/control_client.hpp"
+#include "tui/drain_wait.hpp"
 #include "tui/event_text.hpp"
 #include "tui/live_screen.hpp"
 #include "tui/status_table.hpp"
@@ -103,50 +104,37 @@ int refused(const json& answer) {
   return 1;
 }
 
-const json* find_node(const json& status, const std::string& address) {
-  for (const json& n : status.at("nodes"))
-    if (n.value("address", "") == address) return &n;
-  return nullptr;
-}
-
-/// Follows the agent's pushes until the node has no connection left, or the timeout.
+/// Follows the agent's pushes until the node has no connection left, or the timeout. The agent
+/// pushes the status the moment the node's last session ends, so this returns within a few ms.
 int wait_until_empty(control_client& c, const json& node, std::chrono::milliseconds timeout) {
   const std::string address = node.at("address");
   const std::string name = node.at("name");
   const auto start = std::chrono::steady_clock::now();
   json answer = c.request({{"cmd", "subscribe"}});
   if (!answer.value("ok", false)) return refused(answer);
-  std::optional<json> status = answer.at("status");
-  std::int64_t last = -1;
+  json status = answer.at("status");
+  std::int64_t said = -1;
   for (;;) {
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (status) {
-      const json* n = find_node(*status, address);
-      if (!n) {
-        std::fprintf(stderr, "galeratop: %s is no longer configured\n", name.c_str());
-        return 1;
-      }
-      if (n->value("admin", "") == "ready") {
-        std::fprintf(stderr, "galeratop: %s was put back to ready while draining\n", name.c_str());
-        return 1;
-      }
-      const auto left = n->value("connections", std::int64_t{0});
-      if (left == 0) {
-        std::printf("%s drained: no connection left after %.1f s\n", name.c_str(), elapsed);
+    const auto elapsed =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    const galeratop::drain_progress p = galeratop::drain_wait_progress(status, name, address, elapsed, timeout);
+    switch (p.state) {
+      case galeratop::drain_wait::drained:
+        std::printf("%s\n", p.text.c_str());
         return 0;
-      }
-      if (left != last) std::printf("%s: %lld connection(s) left (%.0f s)\n", name.c_str(), static_cast<long long>(left), elapsed);
-      std::fflush(stdout);
-      last = left;
+      case galeratop::drain_wait::readied:
+      case galeratop::drain_wait::removed:
+      case galeratop::drain_wait::timed_out:
+        std::fprintf(stderr, "galeratop: %s\n", p.text.c_str());
+        return 1;
+      case galeratop::drain_wait::draining:
+        if (p.left != said) std::printf("%s\n", p.text.c_str());
+        std::fflush(stdout);
+        said = p.left;
+        break;
     }
-    const auto remaining = timeout - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-    if (remaining.count() <= 0) {
-      std::fprintf(stderr, "galeratop: %s still has %lld connection(s) after %s; it stays drained\n", name.c_str(),
-                   static_cast<long long>(last), galeratop::format_duration(timeout).c_str());
-      return 1;
-    }
-    auto event = c.next_event(std::min<std::chrono::milliseconds>(remaining, request_timeout));
-    status = event ? std::optional<json>(event->at("status")) : std::nullopt;
+    if (auto event = c.next_event(std::min<std::chrono::milliseconds>(timeout - elapsed, request_timeout)))
+      status = event->at("status");
   }
 }
 

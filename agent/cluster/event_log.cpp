@@ -45,15 +45,6 @@ std::vector<event> event_log::last(std::size_t n) const {
 }
 
 namespace {
-/// Why a node takes no new clients, in the words of the node table's eligibility column.
-std::string not_eligible_because(const node_snapshot& n) {
-  if (n.suspect) return fmt::format("suspect: {}", n.reason);
-  if (!n.up) return n.reason;
-  if (n.admin != admin_state::ready) return std::string(to_string(n.admin));
-  if (n.weight == 0) return "weight 0";
-  return "avoided: another node can take its clients (donor policy)";
-}
-
 const node_snapshot* same_node(const snapshot& s, const node_snapshot& n) {
   auto it = std::ranges::find(s.nodes, n.address, &node_snapshot::address);
   return it == s.nodes.end() ? nullptr : &*it;
@@ -75,7 +66,7 @@ std::vector<event> changes_between(const snapshot& before, const snapshot& after
     else if (was->eligible != n.eligible || was->suspect != n.suspect)
       add(event_kind::eligibility, n.name,
           n.eligible ? fmt::format("eligible ({})", to_string(n.state))
-                     : fmt::format("not eligible: {}", not_eligible_because(n)));
+                     : fmt::format("not eligible: {}", exclusion_phrase(n.excluded, n.admin, n.reason)));
     if (n.admin != admin_state::ready && was->admin == n.admin && was->connections > 0 && n.connections == 0)
       add(event_kind::drained, n.name, fmt::format("{}: its last session closed", to_string(n.admin)));
   }

@@ -2,7 +2,7 @@
 
 namespace galeratop {
 
-node_snapshot snapshot_of(const node_record& r) {
+node_snapshot snapshot_of(const node_record& r, bool intents_known) {
   node_snapshot n;
   n.name = r.name();
   n.address = r.address;
@@ -14,6 +14,7 @@ node_snapshot snapshot_of(const node_record& r) {
   n.suspicions_total = r.tracker.suspicions();
   n.reason = h.reason;
   n.eligible = r.eligible;
+  n.excluded = exclusion_of(r.eligible, h, r.intent.admin, intents_known, r.weight());
   n.admin = r.intent.admin;
   n.admin_since = r.intent.since;
   n.intent_version = r.intent.version;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "agent/cluster/event.hpp"
+#include "balancer/core/eligibility.hpp"
 #include "balancer/core/galera_state.hpp"
 #include "balancer/core/node_record.hpp"
 #include "balancer/core/observation.hpp"
@@ -39,6 +40,7 @@ struct node_snapshot {
   bool suspect = false;   ///< its checks stopped getting an answer in time: no new connections, open ones kept
   std::uint64_t suspicions_total = 0;  ///< how many times it became suspect
   bool eligible = false;  ///< takes new connections now (health, admin, weight, donor policy)
+  exclusion excluded = exclusion::none;  ///< why it does not, when it does not
   admin_state admin = admin_state::ready;
   std::chrono::system_clock::time_point admin_since{};  ///< when the operator last changed `admin`; epoch if never
   std::uint64_t intent_version = 0;  ///< the version of the node's row in galeratop.intents; 0 = none
@@ -83,8 +85,9 @@ struct node_snapshot {
   std::vector<monitor_errors::entry> recent_monitor_errors;  ///< the last few, oldest first
 };
 
-/// A node's record as the snapshot shows it (its counters read as they are now).
-node_snapshot snapshot_of(const node_record& r);
+/// A node's record as the snapshot shows it (its counters read as they are now);
+/// `intents_known`: the routing table's, which says why a node is not eligible.
+node_snapshot snapshot_of(const node_record& r, bool intents_known = true);
 
 /// Nodes that see the same cluster view: same state uuid, conf_id and status.
 struct partition {

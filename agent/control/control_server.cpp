@@ -24,6 +24,7 @@
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
 #include <stdexcept>
+#include <utility>
 
 #include "agent/control/tls_failure.hpp"
 #include "balancer/net/accept_pause.hpp"
@@ -299,6 +300,21 @@ asio::awaitable<void> control_server::refuse(local::socket socket, std::string w
   socket.close(ignored);
 }
 
+std::shared_ptr<const std::string> control_server::push_line() {
+  if (!push_line_)
+    push_line_ = std::make_shared<const std::string>(
+        wire_line({{"v", control_protocol_version}, {"event", "status"}, {"status", status_()}}));
+  return push_line_;
+}
+
+void control_server::push_now() {
+  for (client& c : clients_) {
+    if (!c.subscribed) continue;
+    c.push_due = true;
+    if (c.waiting) c.waiting->cancel();  // its wait ends at once; the push follows
+  }
+}
+
 asio::awaitable<json> control_server::answer(const control_parse_result& parsed, bool needs_token, client& c,
                                              const std::string& who) {
   if (!parsed.request) co_return control_fail(parsed.id, parsed.error);
@@ -336,6 +352,7 @@ asio::awaitable<void> control_server::serve(Socket socket, bool needs_token) {
   asio::steady_timer timer(io_);
   std::string in;
   std::string out;
+  std::shared_ptr<const std::string> pushing;  // the push being written, shared by every subscriber
   // Before the first line: a TLS client's handshake, or on plain TCP a TLS client turned away. The
   // client is in clients_ already, so that a shutdown or the client limit can close it meanwhile.
   bool refused = false;
@@ -349,16 +366,20 @@ asio::awaitable<void> control_server::serve(Socket socket, bool needs_token) {
       std::size_t eol = in.find('\n');
       if (eol == std::string::npos) {
         if (me->subscribed)
-          timer.expires_at(next_push);
+          timer.expires_at(me->push_due ? std::chrono::steady_clock::now() : next_push);
         else
           timer.expires_after(settings_.idle_timeout);
+        me->waiting = &timer;
         auto r = co_await (asio::async_read_until(socket, asio::dynamic_buffer(in, control_max_line + 1), '\n',
                                                   use_tuple) ||
                            timer.async_wait(use_tuple));
+        me->waiting = nullptr;
         if (r.index() == 1) {
           if (!me->subscribed) break;  // idle too long
-          next_push += interval;
-          out = wire_line({{"v", control_protocol_version}, {"event", "status"}, {"status", status_()}});
+          // A push asked for out of turn leaves the cadence as it was.
+          if (std::exchange(me->push_due, false) == false || std::chrono::steady_clock::now() >= next_push)
+            next_push += interval;
+          pushing = push_line();
         } else {
           auto [ec, n] = std::get<0>(r);
           if (ec == asio::error::not_found) {
@@ -388,7 +409,9 @@ asio::awaitable<void> control_server::serve(Socket socket, bool needs_token) {
       }
       // A client that does not read its answers (or pushes) is closed, not buffered for.
       timer.expires_after(settings_.write_timeout);
-      auto w = co_await (asio::async_write(socket, asio::buffer(out), use_tuple) || timer.async_wait(use_tuple));
+      const std::string& line = pushing ? *pushing : out;
+      auto w = co_await (asio::async_write(socket, asio::buffer(line), use_tuple) || timer.async_wait(use_tuple));
+      pushing.reset();
       if (w.index() == 1 || std::get<0>(std::get<0>(w)) || close_after) break;
     }
   } catch (const std::exception& e) {

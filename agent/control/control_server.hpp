@@ -6,6 +6,7 @@
 #include <asio/local/stream_protocol.hpp>
 #include <asio/ssl/context.hpp>
 #include <asio/ssl/stream.hpp>
+#include <asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
 #include <list>
@@ -57,12 +58,21 @@ class control_server {
   /// Serves new TLS clients with `tls` (a reloaded certificate and key); clients already connected
   /// keep the context they started with. Io thread; ignored when TCP control is plain.
   void set_tls(std::shared_ptr<asio::ssl::context> tls);
+  /// A new status has been published: the next push takes it (built once for every subscriber).
+  void status_changed() { push_line_.reset(); }
+  /// Pushes the current status to every subscriber now, outside its cadence: something a client
+  /// waits for has happened (a drained node's last session has ended).
+  void push_now();
 
  private:
   struct client {
     std::function<void()> close;
     std::chrono::steady_clock::time_point last_active;
     bool subscribed = false;
+    bool push_due = false;  ///< push_now() asked for a push before the next one on its cadence
+    /// While it waits for a request line or its next push: the timer of that wait, which push_now()
+    /// cancels to push at once. Null meanwhile (a write's timeout must not be cut short).
+    asio::steady_timer* waiting = nullptr;
   };
   using client_list = std::list<client>;
 
@@ -86,11 +96,14 @@ class control_server {
   /// `who`: the peer, as the events log names it.
   asio::awaitable<nlohmann::json> answer(const control_parse_result& parsed, bool needs_token, client& c,
                                          const std::string& who);
+  /// The status push line of the status published last, built at its first push.
+  std::shared_ptr<const std::string> push_line();
 
   asio::io_context& io_;
   control_settings settings_;
   request_handler handle_;
   status_source status_;
+  std::shared_ptr<const std::string> push_line_;  // null: to be built from the status published last
   std::chrono::milliseconds default_interval_;
   std::optional<asio::local::stream_protocol::acceptor> unix_;
   std::optional<asio::ip::tcp::acceptor> tcp_;

@@ -32,6 +32,11 @@ const node_record* routing_table::find(node_id id) const {
   return it == records_.end() ? nullptr : &*it;
 }
 
+std::string routing_table::name_of(node_id id) const {
+  const node_record* r = find(id);
+  return r ? r->name() : std::to_string(id);
+}
+
 const node_record* routing_table::find_address(std::string_view address) const {
   auto it = std::ranges::find(records_, address, &node_record::address);
   return it == records_.end() ? nullptr : &*it;

@@ -28,6 +28,8 @@ class routing_table {
   const node_record* find(node_id id) const;
   /// The node configured at HOST:PORT `address` (the key the state file and the shared table use).
   const node_record* find_address(std::string_view address) const;
+  /// The node's name for a log line or a client's error; its id for one a reload has removed.
+  std::string name_of(node_id id) const;
   /// Every node, in the order they were configured.
   std::span<node_record> records() { return records_; }
   std::span<const node_record> records() const { return records_; }

@@ -125,12 +125,13 @@ class Agent:
         if IO_BACKEND and "io_backend" not in balancer:
             balancer += f'\nio_backend = "{IO_BACKEND}"\n'
         metrics = f"{self.host}:{self.metrics_port}" if self.metrics_port else ""
+        default_interval = "" if "interval" in monitor else 'interval = "250ms"\n'
         listen = "" if self.listeners else f'listen = "{self.listen or f"{self.host}:{self.port}"}"\n'
         text = (
             f'[agent]\n{listen}control = "{self.control}"\nmetrics = "{metrics}"\n'
             f'state_dir = "{self.dir / "state"}"\nshutdown_grace = "10s"\n{extra}\n'
             f'[monitor]\nuser = "{self.lab.monitor_user}"\npassword_file = "{self.lab.monitor_password_file}"\n'
-            f'interval = "250ms"\ntimeout = "1s"\n{monitor}\n'
+            f'{default_interval}timeout = "1s"\n{monitor}\n'
             f'[balancer]\nconnect_timeout = "1s"\n{balancer}\n'
             f'[intents]\ngroup = "{self.intents_group}"\n{self.intents_config}\n'
         )

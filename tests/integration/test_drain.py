@@ -135,6 +135,46 @@ class Drain(LabTestCase):
                 for c in sessions:
                     c.close()
 
+    def test_drain_wait_returns_the_moment_the_last_session_ends(self):
+        # A 3 s monitor interval: the status is published and pushed on it. drain --wait does not
+        # wait for the next tick and push (up to two intervals): the agent pushes the moment the
+        # drained node's last session ends.
+        with Agent(self.lab, monitor_config='interval = "3s"') as agent:
+            name = agent.node_status(2)["name"]
+            held = [app_connect(agent.port) for _ in range(3)]
+            try:
+                last = next(c for c in held if node_of(c) == name)
+                with last.cursor() as cur:  # a transaction keeps it open through the drain
+                    cur.execute("BEGIN")
+                    cur.execute("SELECT 1")
+                self.assertEqual(agent.galeratop("drain", name).returncode, 0)
+                waiter = subprocess.Popen([os.environ["GALERATOP"], "--control", str(agent.control), "drain", name,
+                                           "--wait", "--timeout", "60s"], stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE, text=True)
+                try:
+                    # Its first line comes from the status it subscribed with: it follows the pushes now.
+                    self.assertEqual(waiter.stdout.readline().strip(), f"{name}: 1 connection(s) left (0 s)")
+                    ended_wall = time.time()
+                    ended = time.monotonic()
+                    last.close()  # COM_QUIT: the node ends the session, the relay reports its end
+                    out, err = waiter.communicate(timeout=10)
+                    returned_after = time.monotonic() - ended
+                finally:
+                    if waiter.poll() is None:
+                        waiter.kill()
+                        waiter.wait()
+                self.assertEqual(waiter.returncode, 0, err)
+                self.assertIn(f"{name} drained: no connection left", out)
+                drained = agent.wait_event(lambda e: e["kind"] == "drained" and e["node"] == name, 5,
+                                           "the drained event")
+                print(f"drain --wait returned {returned_after * 1000:.0f} ms after the last session ended; the "
+                      f"drained event came {(drained['at'] - ended_wall) * 1000:.0f} ms after it (monitor interval 3 s)")
+                self.assertLess(returned_after, 0.5)
+            finally:
+                for c in held:
+                    if c.open:
+                        c.close()
+
     def test_the_last_node_is_not_drained_without_force(self):
         # A short hold: the client that finds every node drained is refused after it.
         with Agent(self.lab, balancer_config='hold = "500ms"\n') as agent:

@@ -25,7 +25,10 @@ class Shutdown(LabTestCase):
 
             t = threading.Thread(target=sleeper)
             t.start()
-            time.sleep(0.2)  # let the query reach the server before the signal
+            # The signal must come while the statement runs on its node: wait until a node runs it.
+            sleeping = "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO = 'SELECT SLEEP(3)'"
+            wait_for(lambda: any(self.lab.sql(n["index"], sleeping)[0][0] != "0" for n in self.lab.nodes), 2,
+                     "the SLEEP running on a node")
             agent.signal(signal.SIGTERM)
             wait_for(lambda: any("SIGTERM" in l[2] for l in agent.lines()), 5, "the SIGTERM log line")
             with self.assertRaises(Exception):

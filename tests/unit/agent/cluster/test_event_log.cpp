@@ -19,6 +19,7 @@ node_snapshot node(std::string name, std::string address, galera_state state, bo
   n.state = state;
   n.up = state == galera_state::synced || state == galera_state::donor;
   n.eligible = eligible;
+  n.excluded = eligible ? exclusion::none : n.up ? exclusion::avoided : exclusion::unhealthy;
   n.reason = "wsrep_local_state_comment=" + std::string(to_string(state));
   return n;
 }
@@ -60,6 +61,7 @@ TEST_CASE("a state change is one event with the node's reason, and an eligibilit
   node_snapshot desynced = node("n2", "h:2", galera_state::donor, false);
   node_snapshot suspect = node("n3", "h:3", galera_state::synced, false);
   suspect.suspect = true;
+  suspect.excluded = exclusion::suspect;
   suspect.reason = "no answer for 1 s";
   const snapshot after = with_nodes({node("n1", "h:1", galera_state::synced, true), desynced, suspect}, t0 + 1s);
   const auto events = changes_between(before, after);
