@@ -1,15 +1,16 @@
-#include "agent/intents/writer_table.hpp"
+#include "agent/writer/writer_table.hpp"
 
 #include <fmt/format.h>
 
-#include "agent/intents/server_errors.hpp"
+#include "agent/store/server_errors.hpp"
 
 namespace galeratop {
 namespace {
 
-// The comments are what a DBA finds with SHOW CREATE TABLE.
-constexpr const char* create_schema_sql = "CREATE DATABASE IF NOT EXISTS galeratop";
-constexpr const char* create_writer_sql =
+// The comments are what a DBA finds with SHOW CREATE TABLE. Both tables are created together:
+// the first change of the writer row, or the first report of an agent, creates them.
+constexpr std::string_view create_writer_tables[] = {
+    "CREATE DATABASE IF NOT EXISTS galeratop",
     "CREATE TABLE IF NOT EXISTS galeratop.writer ("
     " agent_group VARCHAR(64) NOT NULL COMMENT 'the [intents] group of the galeratopd agents that follow the row',"
     " node VARCHAR(255) NOT NULL COMMENT 'the writer''s configured address, HOST:PORT',"
@@ -18,8 +19,7 @@ constexpr const char* create_writer_sql =
     " reason VARCHAR(255) NOT NULL DEFAULT '' COMMENT 'why the writer changed',"
     " changed_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6),"
     " PRIMARY KEY (agent_group)"
-    ") ENGINE=InnoDB COMMENT='galeratopd: the writer of writer listeners, see galeratopd(8)'";
-constexpr const char* create_agents_sql =
+    ") ENGINE=InnoDB COMMENT='galeratopd: the writer of writer listeners, see galeratopd(8)'",
     "CREATE TABLE IF NOT EXISTS galeratop.writer_agents ("
     " agent_group VARCHAR(64) NOT NULL,"
     " agent VARCHAR(255) NOT NULL COMMENT 'host, first listener and pid of a galeratopd',"
@@ -27,18 +27,16 @@ constexpr const char* create_agents_sql =
     " epoch BIGINT UNSIGNED NOT NULL COMMENT 'the epoch of galeratop.writer it follows',"
     " seen_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6),"
     " PRIMARY KEY (agent_group, agent)"
-    ") ENGINE=InnoDB COMMENT='galeratopd: the writer each agent follows, to tell when they disagree'";
+    ") ENGINE=InnoDB COMMENT='galeratopd: the writer each agent follows, to tell when they disagree'",
+};
 constexpr const char* row_columns =
     "node, epoch, changed_by, reason, TIMESTAMPDIFF(MICROSECOND, changed_at, NOW(6)) DIV 1000";
-
-bool create_tables(mysql_session& s, std::string& error) {
-  return s.execute(create_schema_sql, error) && s.execute(create_writer_sql, error) &&
-         s.execute(create_agents_sql, error);
-}
+// Read or changed, a row this version cannot parse is called the same.
+constexpr std::string_view unreadable_row = "the row of galeratop.writer cannot be read";
 
 }  // namespace
 
-writer_read read_writer(mysql_session& s, std::string_view group) {
+writer_read read_writer(sql_session& s, std::string_view group) {
   writer_read r;
   const std::string where = fmt::format("agent_group = {}", s.quote(group));
   auto rows = s.query(fmt::format("SELECT {} FROM galeratop.writer WHERE {}", row_columns, where), r.error);
@@ -53,7 +51,7 @@ writer_read read_writer(mysql_session& s, std::string_view group) {
     r.row = parse_writer_row(rows->front(), why);
     if (!r.row) {
       // Never guessed at: an agent that cannot read the row acts as one that cannot reach it.
-      r.error = fmt::format("the row of galeratop.writer cannot be read: {}", why);
+      r.error = fmt::format("{}: {}", unreadable_row, why);
       return r;
     }
   }
@@ -73,51 +71,28 @@ writer_read read_writer(mysql_session& s, std::string_view group) {
   return r;
 }
 
-std::optional<writer_write> try_write_writer(mysql_session& s, std::string_view group, const writer_change& c,
-                                             std::string_view by, bool& created) {
-  std::string error;
-  auto failed = [&](std::string why) -> std::optional<writer_write> {
-    if (lost_a_race(s.last_errno())) {
-      roll_back(s);
-      return std::nullopt;
-    }
-    return writer_write{writer_write::kind::failed, std::nullopt, std::move(why), ""};
+row_cas<writer_row> writer_compare_and_set(std::string group, writer_change c, std::string by) {
+  return {
+      "galeratop.writer",
+      unreadable_row,
+      create_writer_tables,
+      [group](const sql_session& s) {
+        return fmt::format("SELECT {} FROM galeratop.writer WHERE agent_group = {} FOR UPDATE", row_columns,
+                           s.quote(group));
+      },
+      parse_writer_row,
+      [c, by](const std::optional<writer_row>& current) { return apply_writer_change(current, c, by); },
+      [group](const sql_session& s, const writer_row& n) {
+        return fmt::format(
+            "INSERT INTO galeratop.writer (agent_group, node, epoch, changed_by, reason) VALUES ({}, {}, {}, {}, {}) "
+            "ON DUPLICATE KEY UPDATE node = VALUES(node), epoch = VALUES(epoch), changed_by = VALUES(changed_by), "
+            "reason = VALUES(reason)",
+            s.quote(group), s.quote(n.node), n.epoch, s.quote(n.changed_by), s.quote(n.reason.substr(0, 255)));
+      },
   };
-  if (!s.execute("START TRANSACTION", error)) return failed(error);
-  auto rows = s.query(fmt::format("SELECT {} FROM galeratop.writer WHERE agent_group = {} FOR UPDATE", row_columns,
-                                  s.quote(group)),
-                      error);
-  if (!rows && table_missing(s.last_errno()) && !created) {
-    roll_back(s);
-    created = true;
-    if (!create_tables(s, error)) return failed(fmt::format("cannot create galeratop.writer: {}", error));
-    return std::nullopt;
-  }
-  if (!rows) return failed(error);
-  std::optional<writer_row> current;
-  if (!rows->empty() && !(current = parse_writer_row(rows->front(), error))) {
-    roll_back(s);
-    return writer_write{writer_write::kind::failed, std::nullopt,
-                        fmt::format("the row of galeratop.writer cannot be read: {}", error), ""};
-  }
-  const writer_outcome o = apply_writer_change(current, c, by);
-  if (o.result != writer_outcome::kind::written) {
-    roll_back(s);
-    return writer_write{o.result == writer_outcome::kind::conflict ? writer_write::kind::conflict
-                                                                    : writer_write::kind::unchanged,
-                        o.row, "", ""};
-  }
-  const writer_row& n = *o.row;
-  const std::string upsert = fmt::format(
-      "INSERT INTO galeratop.writer (agent_group, node, epoch, changed_by, reason) VALUES ({}, {}, {}, {}, {}) "
-      "ON DUPLICATE KEY UPDATE node = VALUES(node), epoch = VALUES(epoch), changed_by = VALUES(changed_by), "
-      "reason = VALUES(reason)",
-      s.quote(group), s.quote(n.node), n.epoch, s.quote(n.changed_by), s.quote(n.reason.substr(0, 255)));
-  if (!s.execute(upsert, error) || !s.execute("COMMIT", error)) return failed(error);
-  return writer_write{writer_write::kind::written, o.row, "", ""};
 }
 
-bool report_following(mysql_session& s, std::string_view group, std::string_view agent, const writer_follower& f,
+bool report_following(sql_session& s, std::string_view group, std::string_view agent, const writer_follower& f,
                       std::string& error) {
   const std::string upsert = fmt::format(
       "INSERT INTO galeratop.writer_agents (agent_group, agent, node, epoch) VALUES ({}, {}, {}, {}) "
@@ -125,10 +100,10 @@ bool report_following(mysql_session& s, std::string_view group, std::string_view
       s.quote(group), s.quote(agent), s.quote(f.node), f.epoch);
   if (s.execute(upsert, error)) return true;
   if (!table_missing(s.last_errno())) return false;
-  return create_tables(s, error) && s.execute(upsert, error).has_value();
+  return create_tables(s, create_writer_tables, error) && s.execute(upsert, error).has_value();
 }
 
-void forget_stopped_agents(mysql_session& s, std::string_view group) {
+void forget_stopped_agents(sql_session& s, std::string_view group) {
   std::string ignored;
   s.execute(fmt::format("DELETE FROM galeratop.writer_agents WHERE agent_group = {} AND "
                         "seen_at < NOW(6) - INTERVAL 1 HOUR", s.quote(group)),
