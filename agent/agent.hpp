@@ -19,11 +19,11 @@
 #include "agent/control/control_protocol.hpp"
 #include "agent/intents/intent_decisions.hpp"
 #include "agent/intents/intent_store.hpp"
-#include "agent/intents/intent_sync.hpp"
 #include "agent/monitor/mysql_session.hpp"
 #include "agent/monitor/wsrep_monitor.hpp"
 #include "agent/privilege_drop.hpp"
 #include "agent/state_file.hpp"
+#include "agent/writer/intent_sync.hpp"
 #include "balancer/balancer.hpp"
 
 namespace galeratop {
@@ -106,8 +106,9 @@ class agent {
   /// Starts sharing intents through the cluster ([intents] shared).
   void start_intent_sync();
   void open_routing();  // the first read of the shared intents is done (or failed): nodes may take clients
-  /// Applies what the cluster's table says (io thread): adopts changed rows, pushes pending intents.
-  void on_intent_read(intent_read r);
+  /// Applies what the cluster's table says (io thread): adopts changed rows, pushes pending intents;
+  /// `writer` is the writer's read of the same round (intent_sync::read_sink).
+  void on_intent_read(intent_read r, std::optional<writer_read> writer);
   /// Makes the node's intent what the cluster's row says (none: the default), and logs a change.
   void adopt_row(const node_record& n, const std::optional<shared_intent>& row);
   /// Writes an intent held here (pending, or older than the table) if the row is still at `expected_version`.

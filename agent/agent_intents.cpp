@@ -164,7 +164,11 @@ void agent::start_intent_sync() {
   agent_id_ = fmt::format("{} {} pid {}", host, config_.effective_listeners().front().address.to_string(), ::getpid());
   sync_ = std::make_unique<intent_sync>(
       intent_sync_settings{config_.intents.group, agent_id_, config_.monitor.interval, config_.has_writer_listener()},
-      [this](intent_read r) { asio::post(io_, [this, r = std::move(r)]() mutable { on_intent_read(std::move(r)); }); });
+      [this](intent_read r, std::optional<writer_read> w) {
+        asio::post(io_, [this, r = std::move(r), w = std::move(w)]() mutable {
+          on_intent_read(std::move(r), std::move(w));
+        });
+      });
   log_info("intents shared through the cluster (galeratop.intents, group \"{}\")", config_.intents.group);
 }
 
@@ -193,8 +197,8 @@ void agent::adopt_row(const node_record& n, const std::optional<shared_intent>& 
   hold_intent(n, next, false, error);  // the cluster keeps it: applied even when the file cannot be written
 }
 
-void agent::on_intent_read(intent_read r) {
-  if (balancer_.has_writer_listener()) on_writer_read(r.writer, r.error);
+void agent::on_intent_read(intent_read r, std::optional<writer_read> writer) {
+  if (balancer_.has_writer_listener()) on_writer_read(writer, r.error);
   switch (read_watch_.note(r.ok, mono_clock::now())) {
     case intent_read_watch::news::readable:
       log_info("intents: galeratop.intents read from {} (group \"{}\", {} row(s)); changes are shared", r.from,

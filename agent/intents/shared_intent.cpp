@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include <limits>
 
-#include "agent/intents/column_number.hpp"
+#include "agent/store/column_number.hpp"
 
 namespace galeratop {
 

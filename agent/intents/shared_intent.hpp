@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/intents/shared_writer.hpp"
+#include "agent/store/row_write.hpp"
 #include "balancer/core/intent.hpp"
 
 namespace galeratop {
@@ -37,15 +37,9 @@ struct intent_change {
 /// override (set, or cleared); the bookkeeping (version, pending) is kept.
 intent with_change(intent i, const intent_change& c);
 
-/// What a change does to the current row (nullopt: none yet).
-struct change_outcome {
-  enum class kind {
-    written,    ///< `row` is the new row, one version up
-    unchanged,  ///< the row already says it; `row` is the current one (none when nullopt)
-    conflict,   ///< expected_version is not the row's: the row (`row`, or none) wins
-  } result = kind::unchanged;
-  std::optional<shared_intent> row;
-};
+/// What a change does to the current row: written one version up, unchanged, or a conflict
+/// when expected_version is not the row's.
+using change_outcome = row_outcome<shared_intent>;
 
 /// Applies `c` to `current`; `by` names this agent. Pure: the cluster transaction does the I/O.
 change_outcome apply_change(const std::optional<shared_intent>& current, const intent_change& c, std::string_view by);
@@ -67,7 +61,7 @@ reconcile_action reconcile(const intent& local, const std::optional<shared_inten
 /// `row` as the local intent to hold (its version recorded, not pending); the default for no row.
 intent adopted(const std::optional<shared_intent>& row);
 
-/// Parses one row of galeratop.intents as intent_sync reads it (node, admin, weight, since_ms, version, changed_by);
+/// Parses one row of galeratop.intents as intent_table reads it (node, admin, weight, since_ms, version, changed_by);
 /// nullopt with `error` for a row this version cannot read (it is then ignored, never guessed).
 std::optional<shared_intent> parse_shared_intent(const std::vector<std::optional<std::string>>& columns,
                                                  std::string& error);
@@ -88,15 +82,9 @@ struct intent_read {
   bool table_exists = false;  ///< false before the first change creates it (or after a DROP)
   std::vector<shared_intent> rows;  ///< the group's rows
   std::vector<unreadable_intent> unreadable;  ///< rows ignored: their nodes keep the intent held here
-  std::optional<writer_read> writer;  ///< galeratop.writer, read in the same round when the agent has writer listeners
 };
 
-/// How a change ended.
-struct intent_write {
-  enum class kind { written, unchanged, conflict, failed } result = kind::failed;
-  std::optional<shared_intent> row;  ///< the row as it is after the change (conflict: the row that won)
-  std::string error;                 ///< failed: why the cluster could not be written
-  std::string on;                    ///< the node it was written through
-};
+/// How a change ended on the cluster.
+using intent_write = row_write<shared_intent>;
 
 }  // namespace galeratop

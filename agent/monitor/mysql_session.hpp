@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "agent/config/endpoint.hpp"
+#include "agent/monitor/sql_session.hpp"
 
 struct st_mysql;
 
@@ -24,29 +25,23 @@ struct mysql_login {
   friend bool operator==(const mysql_login&, const mysql_login&) = default;
 };
 
-/// One column of a result row; nullopt for SQL NULL.
-using mysql_value = std::optional<std::string>;
-using mysql_row = std::vector<mysql_value>;
-
 /// A blocking Connector/C connection with a timeout on every call. The only user of <mysql.h>
 /// (DESIGN section 3): every client library error comes back as a value with its error number,
-/// never as an exception. Used from one thread at a time (a monitor's or the intent sync's).
-class mysql_session {
+/// never as an exception. Used from one thread at a time (a monitor's or the sync thread's).
+class mysql_session final : public sql_session {
  public:
   /// Connects over TCP; nullptr with `error` when it cannot.
   static std::unique_ptr<mysql_session> open(const mysql_login& login, std::string& error);
-  ~mysql_session();
-  mysql_session(const mysql_session&) = delete;
-  mysql_session& operator=(const mysql_session&) = delete;
+  ~mysql_session() override;
 
-  /// Runs a statement that returns rows; nullopt with `error` (and last_errno()) on failure.
-  std::optional<std::vector<mysql_row>> query(const std::string& sql, std::string& error);
-  /// Runs a statement without rows; the affected row count, or nullopt with `error`.
-  std::optional<std::uint64_t> execute(const std::string& sql, std::string& error);
-  /// The server's error number of the last failed call (e.g. 1213 deadlock, 1146 no such table).
-  unsigned last_errno() const { return last_errno_; }
-  /// `text` as a quoted SQL string literal, escaped for this connection's character set.
-  std::string quote(std::string_view text) const;
+  /// sql_session::query, through Connector/C.
+  std::optional<std::vector<mysql_row>> query(const std::string& sql, std::string& error) override;
+  /// sql_session::execute, through Connector/C.
+  std::optional<std::uint64_t> execute(const std::string& sql, std::string& error) override;
+  /// sql_session::last_errno: mysql_errno of the last failed call.
+  unsigned last_errno() const override { return last_errno_; }
+  /// sql_session::quote: mysql_real_escape_string, in quotes.
+  std::string quote(std::string_view text) const override;
 
   /// Connector/C for the life of the process: mysql_library_init when it is made (it is not
   /// thread-safe: before any thread uses a session), mysql_library_end when it goes. Make one

@@ -21,7 +21,9 @@ LAYERS = [
     "balancer",       # the data path: listener, connect + greeting, relay, MySQL packets
     "agent/monitor",  # Connector/C sessions and the wsrep monitor threads
     "agent/cluster",  # snapshot, its JSON, the cluster model, advisories, bootstrap memory
-    "agent/intents",  # operator intents: the store, pure decisions, the shared table and its sync
+    "agent/store",    # galeratop's rows in the cluster: the one compare-and-set, its retries, the session
+    "agent/intents",  # operator intents: the store, pure decisions, the shared table's rows and SQL
+    "agent/writer",   # the writer election: the pure plan, the writer rows' SQL, the sync thread
     "agent/control",  # the control protocol and its server
     "exporters",      # snapshot -> metric families, the /metrics server
     "agent",          # galeratopd itself: start, reload, publish, stop; the service plumbing

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "agent/intents/shared_writer.hpp"
+#include "agent/writer/shared_writer.hpp"
 #include "tests/unit/balancer/core/fixtures.hpp"
 
 using namespace galeratop;

@@ -1,10 +1,10 @@
-#include "agent/intents/shared_writer.hpp"
+#include "agent/writer/shared_writer.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
 #include <limits>
 
-#include "agent/intents/column_number.hpp"
+#include "agent/store/column_number.hpp"
 #include "balancer/core/writer_rule.hpp"
 
 namespace galeratop {

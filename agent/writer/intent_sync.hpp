@@ -4,8 +4,8 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
-#include <memory>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <thread>
@@ -13,6 +13,8 @@
 
 #include "agent/intents/shared_intent.hpp"
 #include "agent/monitor/mysql_session.hpp"
+#include "agent/store/store_session.hpp"
+#include "agent/writer/shared_writer.hpp"
 
 namespace galeratop {
 
@@ -24,14 +26,22 @@ struct intent_sync_settings {
   bool writer = false;  ///< also read galeratop.writer (the agent has writer listeners)
 };
 
-/// Keeps `galeratop.intents` (and `galeratop.writer`, for writer listeners) and the agent in step, on a thread of its own because the client
-/// library blocks (DESIGN rule 2): reads the group's rows every interval (with wsrep_sync_wait,
-/// so a read sees every change committed before it) and runs changes as transactions, creating
-/// the schema on first use. Talks to one node at a time, one the agent says can be written.
+/// The sync thread (DESIGN section 3): keeps `galeratop.intents` (and `galeratop.writer`, for
+/// writer listeners) and the agent in step, on a thread of its own because the client library
+/// blocks (DESIGN rule 2). Reads the group's rows every interval (with wsrep_sync_wait, so a read
+/// sees every change committed before it) and runs changes through store_session's
+/// compare-and-set. Talks to one node at a time, one the agent says can be written.
+///
+/// It lives in agent/writer, not agent/intents, because it serves both: the writer row is read in
+/// the same round and on the same session as the intents (a writer read never sees an older
+/// cluster than the intents beside it), and agent/writer is the lowest folder that sees both
+/// tables. The SQL is each table's own (intent_table.hpp, writer_table.hpp); this is the thread.
 class intent_sync {
  public:
-  /// Both are called on the sync thread: they must only hand the value over (asio::post).
-  using read_sink = std::function<void(intent_read)>;
+  /// All are called on the sync thread: they must only hand the value over (asio::post).
+  /// A read carries the writer's read of the same round when the agent has writer listeners and
+  /// the intents could be read (nullopt otherwise: the intents' error says why).
+  using read_sink = std::function<void(intent_read, std::optional<writer_read>)>;
   using write_done = std::function<void(intent_write)>;
   using writer_done = std::function<void(writer_write)>;
 
@@ -53,26 +63,17 @@ class intent_sync {
 
  private:
   void run(std::stop_token stop);
-  /// A session to one of `nodes`: the current one while it is among them, else the next that answers.
-  mysql_session* connect(const std::vector<mysql_login>& nodes, std::string& error);
-  intent_read read();
-  /// Runs `attempt` (one transaction on the session; nullopt: retry) on a usable node until it
-  /// ends, within a few attempts and seconds; the outcome says through which node.
-  template <class Write, class Attempt>
-  Write with_retries(Attempt attempt);
-  /// One attempt at the change's transaction; nullopt when it should be retried.
-  std::optional<intent_write> try_write(const intent_change& change, bool& created);
+  /// The nodes last offered, taken under the lock.
+  std::vector<mysql_login> nodes();
+  /// One round of reads on the session: the intents, then the writer's tables.
+  void read_round(const std::vector<mysql_login>& nodes);
   /// Tells galeratop.writer_agents what this agent follows, when it is due.
   void report_following_if_due();
-  bool create_table(std::string& error);
-  std::string where_group() const;
 
   intent_sync_settings settings_;
   read_sink on_read_;
   // Sync thread only:
-  std::unique_ptr<mysql_session> session_;
-  mysql_login session_login_;
-  std::size_t next_node_ = 0;
+  store_session session_;
   bool had_nodes_ = false;  // the agent has offered a node at least once
   // Guarded by mutex_:
   std::mutex mutex_;

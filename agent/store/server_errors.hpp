@@ -1,15 +1,17 @@
 #pragma once
 
-#include "agent/monitor/mysql_session.hpp"
+#include <string>
+
+#include "agent/monitor/sql_session.hpp"
 
 namespace galeratop {
 
-// What the shared tables' SQL reacts to (mysqld_error.h), in one place for both tables.
+// What the SQL of galeratop's rows reacts to (mysqld_error.h), in one place for every table.
 
 inline constexpr unsigned er_bad_db = 1049;         ///< no schema `galeratop` yet
 inline constexpr unsigned er_no_such_table = 1146;  ///< no table yet
 inline constexpr unsigned er_lock_deadlock = 1213;  ///< also Galera's certification failure: another node won
-inline constexpr unsigned er_lock_wait_timeout = 1205;
+inline constexpr unsigned er_lock_wait_timeout = 1205;  ///< another transaction held the row's lock too long
 
 /// The schema or the table does not exist yet: nobody has written to it.
 inline bool table_missing(unsigned e) { return e == er_no_such_table || e == er_bad_db; }
@@ -17,7 +19,7 @@ inline bool table_missing(unsigned e) { return e == er_no_such_table || e == er_
 inline bool lost_a_race(unsigned e) { return e == er_lock_deadlock || e == er_lock_wait_timeout; }
 
 /// Ends the open transaction without its changes; if that fails the connection is gone and the next statement says so.
-inline void roll_back(mysql_session& s) {
+inline void roll_back(sql_session& s) {
   std::string ignored;
   s.execute("ROLLBACK", ignored);
 }

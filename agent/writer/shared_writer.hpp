@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/store/row_write.hpp"
 #include "balancer/core/node_record.hpp"
 
 namespace galeratop {
@@ -36,25 +37,16 @@ struct writer_change {
   std::string reason;
 };
 
-/// What a compare-and-set does to the current row (nullopt: none yet); `by` names this agent.
-struct writer_outcome {
-  enum class kind {
-    written,    ///< `row` is the new row, one epoch up
-    unchanged,  ///< the row already names that node at the expected epoch
-    conflict,   ///< the row moved on since: `row` (or none) wins, and is what to follow
-  } result = kind::unchanged;
-  std::optional<writer_row> row;
-};
+/// What a compare-and-set does to the current row: written one epoch up, unchanged when the row
+/// already names that node at the expected epoch, or a conflict when the row moved on since
+/// (then the row, or none, wins and is what to follow).
+using writer_outcome = row_outcome<writer_row>;
+/// Applies `c` to `current` (nullopt: none yet); `by` names this agent. Pure: the cluster transaction does the I/O.
 writer_outcome apply_writer_change(const std::optional<writer_row>& current, const writer_change& c,
                                    std::string_view by);
 
 /// How a compare-and-set ended on the cluster.
-struct writer_write {
-  enum class kind { written, unchanged, conflict, failed } result = kind::failed;
-  std::optional<writer_row> row;  ///< the row after it (conflict: the row that won)
-  std::string error;              ///< failed: why the cluster could not be written
-  std::string on;                 ///< the node it was written through
-};
+using writer_write = row_write<writer_row>;
 
 /// One agent's row of galeratop.writer_agents: the writer it follows.
 struct writer_follower {
