@@ -89,6 +89,13 @@ class balancer {
   /// asked on the agent's tick, since a hung node's checks may not end for a whole timeout.
   bool expire_suspects(mono_clock::time_point now) { return admin_.expire_suspects(now); }
 
+  /// Samples every node's query counters into its record's window of recent figures (the agent's tick).
+  void sample_queries(mono_clock::time_point now) { table_.sample_queries(now); }
+  /// Marks a node whose intent held here is being written to the shared table (or no longer is).
+  void set_intent_in_flight(node_id id, bool in_flight) {
+    if (node_record* r = table_.find(id)) r->intent_in_flight = in_flight;
+  }
+
   /// Sessions currently open, connecting ones included.
   std::size_t session_count() const { return sessions_.size(); }
   /// Closes every session at its next safe point, as a drain does (the start of a shutdown).

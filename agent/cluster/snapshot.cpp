@@ -29,12 +29,11 @@ node_snapshot snapshot_of(const node_record& r, bool intents_known) {
   n.bytes_in = live.in.load(std::memory_order_relaxed);
   n.bytes_out = live.out.load(std::memory_order_relaxed);
   n.queries_total = live.queries.load(std::memory_order_relaxed);
-  // The relay counts each bucket apart; summing them here keeps the buckets cumulative whatever
-  // it counts between two loads.
-  std::uint64_t timed = 0;
-  for (std::size_t i = 0; i < live.latency.size(); ++i)
-    n.query_latency.cumulative[i] = timed += live.latency[i].load(std::memory_order_relaxed);
-  n.query_latency.sum = static_cast<double>(live.latency_sum_us.load(std::memory_order_relaxed)) / 1e6;
+  n.query_latency = r.query_latency();
+  // The counters say what happened since the start; the window, what happens now.
+  n.queries_per_second = r.recent_queries.queries_per_second();
+  n.query_p99_seconds = r.recent_queries.p99();
+  n.query_p50_seconds = r.recent_queries.quantile(0.5);
   n.in_transaction = live.in_transaction.load(std::memory_order_relaxed);
   n.opaque = live.opaque.load(std::memory_order_relaxed);
   n.opaque_total = live.opaque_total.load(std::memory_order_relaxed);

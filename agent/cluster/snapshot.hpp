@@ -13,22 +13,10 @@
 #include "balancer/core/node_record.hpp"
 #include "balancer/core/observation.hpp"
 #include "balancer/core/poll_histogram.hpp"
+#include "balancer/core/query_window.hpp"
 #include "balancer/core/wsrep_status.hpp"
 
 namespace galeratop {
-
-/// Queries by latency, cumulative the way Prometheus counts buckets: [i] is the queries that took at
-/// most query_latency_bounds[i]; the last one (+Inf) is every query timed.
-using query_buckets = std::array<std::uint64_t, query_latency_bounds.size() + 1>;
-
-/// A node's query latencies as one Prometheus histogram.
-struct query_histogram {
-  query_buckets cumulative{};  ///< never decreasing from one bucket to the next
-  double sum = 0;              ///< seconds
-
-  /// Every query timed (the +Inf bucket).
-  std::uint64_t count() const { return cumulative.back(); }
-};
 
 /// One configured node: health, operator intent, traffic and its latest check.
 struct node_snapshot {

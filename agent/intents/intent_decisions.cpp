@@ -19,13 +19,20 @@ std::optional<std::string> last_node_refusal(const routing_table& table, node_id
                      what, r->name(), table.others_summary(id));
 }
 
-std::vector<intent_sync_step> plan_intent_sync(std::span<const node_record> nodes, const intent_read& read,
-                                               const std::set<std::string, std::less<>>& pushing) {
+share_outcome after_share(const intent_write& w, const intent& current, const intent_change& c) {
+  if (w.result == intent_write::kind::written || w.result == intent_write::kind::unchanged)
+    return {.wanted = adopted(w.row), .shared = true, .written = w.result == intent_write::kind::written, .held_why = {}};
+  intent held = with_change(current, c);
+  held.pending = true;  // its version stays the one it was made from: the compare-and-set's base
+  return {.wanted = held, .shared = false, .written = false, .held_why = w.error.empty() ? "conflict" : w.error};
+}
+
+std::vector<intent_sync_step> plan_intent_sync(std::span<const node_record> nodes, const intent_read& read) {
   std::map<std::string_view, const shared_intent*> rows;
   for (const shared_intent& row : read.rows) rows.emplace(row.node, &row);
   std::vector<intent_sync_step> steps;
   for (const node_record& n : nodes) {
-    if (pushing.contains(n.address)) continue;
+    if (n.intent_in_flight) continue;
     if (std::ranges::any_of(read.unreadable, [&](const unreadable_intent& u) { return u.node == n.address; })) continue;
     const auto it = rows.find(n.address);
     const std::optional<shared_intent> row = it == rows.end() ? std::nullopt : std::optional(*it->second);

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <optional>
-#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -22,6 +21,20 @@ namespace galeratop {
 std::optional<std::string> last_node_refusal(const routing_table& table, node_id id, const intent& wanted,
                                              donor_policy donors);
 
+/// What an operator's change comes to once the cluster has answered its compare-and-set.
+struct share_outcome {
+  intent wanted;          ///< the intent to hold now
+  bool shared = false;    ///< the cluster's row says it now (written by this change, or already)
+  bool written = false;   ///< this change wrote the row
+  std::string held_why;   ///< not shared: why the cluster could not take it ("conflict" when it lost a race)
+};
+
+/// The rule for an operator's change `c` after the cluster answered `w`: written or unchanged,
+/// the node holds the cluster's row; otherwise the change holds here, pending, on top of
+/// `current` (the intent the node has now: the wait may have let another change in), with the
+/// version it was made from, the base of the compare-and-set that shares it later.
+share_outcome after_share(const intent_write& w, const intent& current, const intent_change& c);
+
 /// One thing to do to bring a node's intent in step with the shared table.
 struct intent_sync_step {
   node_id id = 0;
@@ -30,10 +43,9 @@ struct intent_sync_step {
 };
 
 /// What a read of the shared table asks of each node (reconcile() for each), skipping the
-/// nodes whose change is being written (`pushing`, by address: that write's outcome decides)
-/// and those whose row this version cannot read (an unreadable row must not undo a drain).
-std::vector<intent_sync_step> plan_intent_sync(std::span<const node_record> nodes, const intent_read& read,
-                                               const std::set<std::string, std::less<>>& pushing);
+/// nodes whose change is being written (intent_in_flight: that write's outcome decides) and
+/// those whose row this version cannot read (an unreadable row must not undo a drain).
+std::vector<intent_sync_step> plan_intent_sync(std::span<const node_record> nodes, const intent_read& read);
 
 /// The nodes the intent sync may read and write the table through, best first: those in
 /// rotation (a drained node is usually about to be stopped, and the sync would lose its

@@ -9,7 +9,7 @@
 
 namespace galeratop {
 
-// The SQL of galeratop.intents, run by the sync thread (intent_sync) on its session, which has
+// The SQL of galeratop.intents, run by the sync thread (sync_thread) on its session, which has
 // causal reads (wsrep_sync_wait). Failures are values, never exceptions.
 
 /// Reads the group's rows; a missing table is an empty one, not an error. `from` is left to the caller.

@@ -150,4 +150,18 @@ std::optional<writer_follower> parse_writer_follower(const std::vector<std::opti
   return f;
 }
 
+std::optional<writer_refusal> writer_move_refusal(const node_record& n, const writer_facts& facts,
+                                                  std::string_view read_error) {
+  if (!can_write(n))
+    return writer_refusal{"cannot_write",
+                          fmt::format("{} cannot be the writer: it must be Synced, eligible and have a writer_priority "
+                                      "above 0 ({} {}{})",
+                                      n.name(), to_string(n.tracker.current().state), to_string(n.intent.admin),
+                                      n.writer_priority == 0 ? ", writer_priority 0" : "")};
+  if (!facts.fresh)
+    return writer_refusal{"writer_unknown", fmt::format("galeratop.writer cannot be read now ({}): the writer is not "
+                                                        "moved", read_error)};
+  return std::nullopt;
+}
+
 }  // namespace galeratop

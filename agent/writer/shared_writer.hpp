@@ -96,6 +96,19 @@ struct writer_facts {
 /// but proposes nothing, and routes nothing once that node cannot write (safety).
 writer_plan plan_writer(std::span<const node_record> nodes, const writer_facts& facts);
 
+/// Why an operator may not make `n` the writer now (`galeratop writer NODE`): a control error's
+/// code and message.
+struct writer_refusal {
+  std::string code;  ///< "cannot_write", "writer_unknown"
+  std::string message;
+};
+
+/// The refusal of moving the role to `n`, or nullopt when it may move: `n` must be able to write
+/// (can_write), and the row must be readable now (`facts.fresh`; `read_error` says why it is not),
+/// or the compare-and-set would be decided on a stale epoch.
+std::optional<writer_refusal> writer_move_refusal(const node_record& n, const writer_facts& facts,
+                                                  std::string_view read_error);
+
 /// Whether agent `a` follows another writer or epoch than `row` (or routes to one when there is
 /// none), once the row is older than `settle`: agents still moving to a new epoch do not count.
 bool disagrees(const writer_follower& a, const std::optional<writer_row>& row, std::chrono::milliseconds settle);

@@ -9,7 +9,7 @@
 
 namespace galeratop {
 
-// The SQL of galeratop.writer and galeratop.writer_agents, run by the sync thread (intent_sync) on
+// The SQL of galeratop.writer and galeratop.writer_agents, run by the sync thread (sync_thread) on
 // its session (causal reads: wsrep_sync_wait is set on it). Failures are values, never exceptions.
 
 /// Reads the group's writer row and the writer every agent of the group says it follows.

@@ -11,15 +11,12 @@
 #include "balancer/core/monitor_errors.hpp"
 #include "balancer/core/observation.hpp"
 #include "balancer/core/poll_histogram.hpp"
+#include "balancer/core/query_window.hpp"
 
 namespace galeratop {
 
 /// Stable identity of a configured node for the life of the process.
 using node_id = std::uint32_t;
-
-/// Upper bounds, in seconds, of the buckets of a node's query latency histogram (+Inf follows).
-inline constexpr std::array<double, 12> query_latency_bounds{0.0005, 0.001, 0.002, 0.005, 0.01, 0.025,
-                                                            0.05,   0.1,   0.25,  0.5,   1.0,  5.0};
 
 /// What the relay has seen of one node's sessions, counted by the relay thread and read by the io
 /// thread (relaxed atomics: figures for metrics, never used to order anything). Shared with the
@@ -84,12 +81,19 @@ struct node_record {
   health_tracker tracker;
   monitor_figures monitor;
 
-  // Routing: `eligible` is derived by routing_table::refresh(); the balancer counts the rest.
+  /// A change of its intent held here is being written to the shared table: that write's
+  /// outcome, not a read of the table meanwhile, decides the intent.
+  bool intent_in_flight = false;
+
+  // Routing: `eligible` is derived by routing_table::refresh(); the session registry counts connections.
   std::uint32_t connections = 0;  ///< client sessions held to this node, connecting ones included
   bool eligible = false;          ///< takes new clients now; never set outside routing_table::refresh()
   std::int64_t rr_credit = 0;     ///< smooth weighted round-robin state
   node_traffic traffic;
+  query_window recent_queries;  ///< the last few seconds of its query counters (routing_table::sample_queries)
 
+  /// Its query latencies since it was added, as one histogram (the relay counts them).
+  query_histogram query_latency() const;
   /// The weight it is balanced with (intent::effective_weight).
   std::uint32_t weight() const { return intent.effective_weight(configured_weight); }
   /// The configured name, else the node's own wsrep_node_name, else the address (DESIGN section 2).

@@ -32,6 +32,11 @@ const node_record* routing_table::find(node_id id) const {
   return it == records_.end() ? nullptr : &*it;
 }
 
+void routing_table::sample_queries(mono_clock::time_point now) {
+  for (node_record& r : records_)
+    r.recent_queries.add(now, r.traffic.live->queries.load(std::memory_order_relaxed), r.query_latency().cumulative);
+}
+
 std::string routing_table::name_of(node_id id) const {
   const node_record* r = find(id);
   return r ? r->name() : std::to_string(id);

@@ -34,6 +34,9 @@ class routing_table {
   std::span<node_record> records() { return records_; }
   std::span<const node_record> records() const { return records_; }
 
+  /// Samples every node's query counters into its recent_queries window (the agent's tick).
+  void sample_queries(mono_clock::time_point now);
+
   /// Records a monitor check: the node's health and its monitor figures.
   void observe(node_id id, observation obs);
 

@@ -18,4 +18,12 @@ std::optional<node_id> preferred_writer(std::span<const node_record> nodes) {
   return best ? std::optional(best->id) : std::nullopt;
 }
 
+std::optional<node_id> preferred_writer_without(const routing_table& table, node_id id, admin_state next,
+                                                donor_policy donors) {
+  routing_table without = table;
+  if (node_record* n = without.find(id)) n->intent.admin = next;
+  without.refresh(donors);
+  return preferred_writer(without.records());
+}
+
 }  // namespace galeratop

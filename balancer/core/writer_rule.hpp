@@ -4,6 +4,7 @@
 #include <span>
 
 #include "balancer/core/node_record.hpp"
+#include "balancer/core/routing_table.hpp"
 
 namespace galeratop {
 
@@ -19,6 +20,11 @@ bool can_write(const node_record& r);
 /// The node the rule makes writer among those that can write: the highest writer_priority,
 /// then the lowest configured address (a tie-break every agent computes alike). nullopt: none can.
 std::optional<node_id> preferred_writer(std::span<const node_record> nodes);
+
+/// The node the rule would make writer once `id` is put in `next` (a drain or maint of the
+/// writer): judged as routing will be after the change, the donor policy included.
+std::optional<node_id> preferred_writer_without(const routing_table& table, node_id id, admin_state next,
+                                                donor_policy donors);
 
 /// Whether `candidate` outranks `current` under the rule (the failback test): a higher
 /// writer_priority, or the same one and a lower address.

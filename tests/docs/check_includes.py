@@ -29,7 +29,12 @@ LAYERS = [
     "agent",          # galeratopd itself: start, reload, publish, stop; the service plumbing
     "tui",            # galeratop: control client, CLI, view state, layout, key table, terminal
 ]
-GENERATED = {"agent/version.hpp"}  # configured into the build tree from agent/version.hpp.in
+GENERATED = {"agent/version.hpp"}
+
+# Folders above the data path that must not reach into it all the same: the control endpoint, the
+# exporter and the client share only the socket plumbing (balancer/net) and the pure core with it,
+# so that galeratop builds and links without the data path.
+NOT_INTO = {"agent/control": {"balancer"}, "exporters": {"balancer"}, "tui": {"balancer"}}  # configured into the build tree from agent/version.hpp.in
 
 # System headers that only one file may include (DESIGN section 3).
 ONE_FILE = {
@@ -79,6 +84,9 @@ def check_file(root, path, folder, problems):
             problems.append(f"{rel}: includes {target}, which does not exist")
             continue
         theirs = rank(folder_of(Path(target)))
+        if folder_of(Path(target)) in NOT_INTO.get(folder, ()):
+            problems.append(f"{rel}: includes {target}: {folder} does not reach into the data path "
+                            f"({folder_of(Path(target))}); balancer/net and balancer/core are what it may share")
         if theirs is None:
             problems.append(f"{rel}: includes {target} from a folder that is not a layer")
         elif theirs > mine:

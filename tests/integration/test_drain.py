@@ -152,8 +152,12 @@ class Drain(LabTestCase):
                                            "--wait", "--timeout", "60s"], stdout=subprocess.PIPE,
                                           stderr=subprocess.PIPE, text=True)
                 try:
-                    # Its first line comes from the status it subscribed with: it follows the pushes now.
-                    self.assertEqual(waiter.stdout.readline().strip(), f"{name}: 1 connection(s) left (0 s)")
+                    # After the drain's answer, the status it subscribed with: it follows the pushes now.
+                    lines = []
+                    while not lines or "left" not in lines[-1]:
+                        lines.append(waiter.stdout.readline().strip())
+                        self.assertNotEqual(lines[-1], "", f"drain --wait ended early: {lines}")
+                    self.assertEqual(lines[-1], f"{name}: 1 connection(s) left (0 s)")
                     ended_wall = time.time()
                     ended = time.monotonic()
                     last.close()  # COM_QUIT: the node ends the session, the relay reports its end

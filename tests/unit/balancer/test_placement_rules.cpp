@@ -5,7 +5,7 @@
 using namespace galeratop;
 using namespace std::chrono_literals;
 
-TEST_CASE("a client with a node is placed; without one it is held, refused at once with hold 0, or past hold_limit",
+TEST_CASE("a client with a node is placed, without one it is held, refused at once with hold 0, or past hold_limit",
           "[placement]") {
   CHECK(admit(true, 10s, 5000, 1024) == admission::place);
   CHECK(admit(false, 10s, 0, 1024) == admission::hold);

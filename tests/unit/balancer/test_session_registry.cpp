@@ -28,7 +28,7 @@ TEST_CASE("a session counts on its node from the moment it dials until it ends, 
   CHECK(r.close(id) == node_id{0});  // ended once only
 }
 
-TEST_CASE("a failed dial leaves its node's count and places again; the next node counts it", "[session_registry]") {
+TEST_CASE("a failed dial leaves its node's count and places again, and the next node counts it", "[session_registry]") {
   routing_table t = healthy_table(2);
   session_registry r(t);
   session_record& s = r.open(1, false);

@@ -6,7 +6,7 @@
 using namespace galeratop;
 using namespace galeratop::test;
 
-TEST_CASE("the first writer is no switch; a move to another node is one, also through a moment without a writer",
+TEST_CASE("the first writer is no switch, a move to another node is one, also through a moment without a writer",
           "[writer_route]") {
   writer_route w;
   CHECK(w.route_to(1, "epoch 1"));

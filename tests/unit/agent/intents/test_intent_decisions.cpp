@@ -62,7 +62,7 @@ TEST_CASE("a read of the shared table adopts the rows that changed, pushes what 
   r.table_exists = true;
   r.rows = {row(a1, admin_state::drain, 1), row(a2, admin_state::ready, 3), row(a3, admin_state::maint, 7),
             row(a4, admin_state::drain, 2)};
-  const auto steps = plan_intent_sync(t.records(), r, {});
+  const auto steps = plan_intent_sync(t.records(), r);
   REQUIRE(steps.size() == 3);
   CHECK(steps[0].id == 1);
   CHECK(steps[0].action == reconcile_action::adopt);  // another agent drained it
@@ -73,14 +73,14 @@ TEST_CASE("a read of the shared table adopts the rows that changed, pushes what 
 
   // A node being pushed waits for that write; a row this version cannot read undoes no drain.
   r.unreadable = {{a4, "unknown admin state"}};
-  const std::set<std::string, std::less<>> pushing{a1};
-  const auto fewer = plan_intent_sync(t.records(), r, pushing);
+  t.find(1)->intent_in_flight = true;
+  const auto fewer = plan_intent_sync(t.records(), r);
   REQUIRE(fewer.size() == 1);
   CHECK(fewer[0].id == 2);
 
   // The row moved on from the version the pending change was made from: the row wins.
   r.rows[1] = row(a2, admin_state::maint, 4);
-  CHECK(plan_intent_sync(t.records(), r, pushing)[0].action == reconcile_action::drop_and_adopt);
+  CHECK(plan_intent_sync(t.records(), r)[0].action == reconcile_action::drop_and_adopt);
 }
 
 TEST_CASE("the intent sync talks to nodes in rotation, else to any synced node that is up") {
@@ -110,4 +110,39 @@ TEST_CASE("a failing read of the shared table is told when it lasts, then once a
   CHECK(w.note(false, t0 + 30s) == intent_read_watch::news::none);
   CHECK(w.note(false, t0 + 66s) == intent_read_watch::news::unreadable);
   CHECK(w.note(true, t0 + 67s) == intent_read_watch::news::readable);
+}
+
+TEST_CASE("an operator's change the cluster took is held as the cluster's row, one it could not take is held "
+          "here, pending") {
+  const std::string address = "127.0.0.1:3307";
+  const intent_change drain{address, admin_state::drain, std::nullopt, std::chrono::system_clock::time_point{} + 5s,
+                            std::nullopt};
+  intent current;
+  current.version = 3;
+
+  intent_write written{intent_write::kind::written, row(address, admin_state::drain, 4), "", "127.0.0.1:3306"};
+  const share_outcome shared = after_share(written, current, drain);
+  CHECK(shared.shared);
+  CHECK(shared.written);
+  CHECK(shared.wanted.admin == admin_state::drain);
+  CHECK(shared.wanted.version == 4);
+  CHECK_FALSE(shared.wanted.pending);
+
+  const intent_write unchanged{intent_write::kind::unchanged, row(address, admin_state::drain, 4), "", "x"};
+  CHECK(after_share(unchanged, current, drain).shared);
+  CHECK_FALSE(after_share(unchanged, current, drain).written);
+
+  // The cluster could not be written: the change holds here, on top of what the node has now,
+  // from the version it was made from.
+  intent now = current;
+  now.weight = 7;  // another change let in while the write was under way
+  const intent_write failed{intent_write::kind::failed, std::nullopt, "Lost connection to server during query", "x"};
+  const share_outcome held = after_share(failed, now, drain);
+  CHECK_FALSE(held.shared);
+  CHECK(held.wanted.admin == admin_state::drain);
+  CHECK(held.wanted.weight == 7u);
+  CHECK(held.wanted.pending);
+  CHECK(held.wanted.version == 3);
+  CHECK(held.held_why == "Lost connection to server during query");
+  CHECK(after_share({intent_write::kind::conflict, std::nullopt, "", "x"}, now, drain).held_why == "conflict");
 }

@@ -157,3 +157,24 @@ TEST_CASE("rows of the writer tables are parsed strictly") {
   CHECK(f->epoch == 4);
   CHECK_FALSE(parse_writer_follower({"", "x", "4", "200"}, error));
 }
+
+TEST_CASE("an operator may move the role only to a node that can write, and only while the row can be read") {
+  auto t = healthy_table(3);
+  CHECK_FALSE(writer_move_refusal(*t.find(2), read(row("127.0.0.1:3306", 4)), ""));
+  t.find(2)->intent.admin = admin_state::drain;
+  t.refresh(donor_policy::avoid);
+  const auto drained = writer_move_refusal(*t.find(2), read(row("127.0.0.1:3306", 4)), "");
+  REQUIRE(drained);
+  CHECK(drained->code == "cannot_write");
+  CHECK(drained->message == "n2 cannot be the writer: it must be Synced, eligible and have a writer_priority above 0 "
+                            "(synced drain)");
+  t.find(3)->writer_priority = 0;
+  CHECK(writer_move_refusal(*t.find(3), read(std::nullopt), "")->message.ends_with("(synced ready, writer_priority 0)"));
+  writer_facts stale = read(row("127.0.0.1:3306", 4));
+  stale.fresh = false;
+  const auto unknown = writer_move_refusal(*t.find(1), stale, "Lost connection to server during query");
+  REQUIRE(unknown);
+  CHECK(unknown->code == "writer_unknown");
+  CHECK(unknown->message ==
+        "galeratop.writer cannot be read now (Lost connection to server during query): the writer is not moved");
+}

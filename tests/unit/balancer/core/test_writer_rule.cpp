@@ -28,3 +28,15 @@ TEST_CASE("a donor, a drained node, a node of writer_priority 0 or a non-Primary
   CHECK(t.find(2)->eligible);
   CHECK_FALSE(preferred_writer(t.records()));
 }
+
+TEST_CASE("before the writer is drained, the role goes to the node the rule prefers without it") {
+  auto t = healthy_table(3);
+  CHECK(preferred_writer_without(t, 1, admin_state::drain, donor_policy::avoid) == node_id{2});
+  t.find(3)->writer_priority = 5;
+  CHECK(preferred_writer_without(t, 1, admin_state::maint, donor_policy::avoid) == node_id{3});
+  CHECK(t.find(1)->intent.admin == admin_state::ready);  // judged on a copy: the table is untouched
+  // With no other node able to write, there is none to move to.
+  t.find(2)->writer_priority = 0;
+  t.find(3)->writer_priority = 0;
+  CHECK_FALSE(preferred_writer_without(t, 1, admin_state::drain, donor_policy::avoid));
+}

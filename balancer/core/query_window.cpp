@@ -1,4 +1,4 @@
-#include "agent/cluster/query_window.hpp"
+#include "balancer/core/query_window.hpp"
 
 #include <algorithm>
 

@@ -1,24 +1,41 @@
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <optional>
 
-#include "agent/cluster/snapshot.hpp"
 #include "balancer/core/clock.hpp"
 
 namespace galeratop {
 
-/// The last few seconds of one node's query counters, sampled at each publish: the counters only
-/// say what happened since the start, `status` and the screen show what is happening now (a
-/// recent rate and p99). Pure: the caller passes `now`.
+/// Upper bounds, in seconds, of the buckets of a node's query latency histogram (+Inf follows).
+inline constexpr std::array<double, 12> query_latency_bounds{0.0005, 0.001, 0.002, 0.005, 0.01, 0.025,
+                                                            0.05,   0.1,   0.25,  0.5,   1.0,  5.0};
+
+/// Queries by latency, cumulative the way Prometheus counts buckets: [i] is the queries that took at
+/// most query_latency_bounds[i]; the last one (+Inf) is every query timed.
+using query_buckets = std::array<std::uint64_t, query_latency_bounds.size() + 1>;
+
+/// A node's query latencies as one Prometheus histogram.
+struct query_histogram {
+  query_buckets cumulative{};  ///< never decreasing from one bucket to the next
+  double sum = 0;              ///< seconds
+
+  /// Every query timed (the +Inf bucket).
+  std::uint64_t count() const { return cumulative.back(); }
+};
+
+/// The last few seconds of one node's query counters, sampled on the agent's tick (it lives in the
+/// node's record): the counters only say what happened since the start, `status` and the screen
+/// show what is happening now (a recent rate and p99). Pure: the caller passes `now`.
 class query_window {
  public:
-  /// How far back the figures look: steady at a 250 ms publish, and a slowdown shows within seconds.
+  /// How far back the figures look: steady at a 250 ms tick, and a slowdown shows within seconds.
   static constexpr std::chrono::seconds span{5};
-  /// A sample closer than this to the one before replaces the last one, so that however often the
-  /// agent publishes (every observation that changes a state does), the window stays bounded.
+  /// A sample closer than this to the one before replaces the last one, so that however often it is
+  /// sampled, the window stays bounded.
   static constexpr std::chrono::milliseconds spacing{100};
 
   /// Notes the counters as they are at `now`. Counters that went back (or a clock that did) belong

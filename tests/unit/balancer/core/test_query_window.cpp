@@ -3,7 +3,7 @@
 #include <initializer_list>
 #include <utility>
 
-#include "agent/cluster/query_window.hpp"
+#include "balancer/core/query_window.hpp"
 
 using namespace galeratop;
 using namespace std::chrono_literals;

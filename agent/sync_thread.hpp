@@ -1,5 +1,10 @@
 #pragma once
 
+#include <asio/async_result.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -18,25 +23,25 @@
 
 namespace galeratop {
 
-/// How the agent shares intents through the cluster.
-struct intent_sync_settings {
+/// How the agent shares its rows through the cluster.
+struct sync_settings {
   std::string group;     ///< [intents] group: the rows this agent reads and writes
   std::string agent_id;  ///< written as changed_by: which agent made a change
   std::chrono::milliseconds interval{250};  ///< how often the table is read
   bool writer = false;  ///< also read galeratop.writer (the agent has writer listeners)
 };
 
-/// The sync thread (DESIGN section 3): keeps `galeratop.intents` (and `galeratop.writer`, for
-/// writer listeners) and the agent in step, on a thread of its own because the client library
-/// blocks (DESIGN rule 2). Reads the group's rows every interval (with wsrep_sync_wait, so a read
-/// sees every change committed before it) and runs changes through store_session's
-/// compare-and-set. Talks to one node at a time, one the agent says can be written.
-///
-/// It lives in agent/writer, not agent/intents, because it serves both: the writer row is read in
-/// the same round and on the same session as the intents (a writer read never sees an older
-/// cluster than the intents beside it), and agent/writer is the lowest folder that sees both
-/// tables. The SQL is each table's own (intent_table.hpp, writer_table.hpp); this is the thread.
-class intent_sync {
+/// The sync thread (DESIGN section 3): keeps the rows galeratop keeps in the cluster's
+/// `galeratop` schema and the agent in step, on a thread of its own because the client library
+/// blocks (DESIGN rule 2): `galeratop.intents`, and `galeratop.writer` with
+/// `galeratop.writer_agents` for an agent with writer listeners. Reads the group's rows every
+/// interval (with wsrep_sync_wait, so a read sees every change committed before it), the writer's
+/// in the same round and on the same session as the intents (a writer read never sees an older
+/// cluster than the intents beside it), and runs changes through store_session's compare-and-set.
+/// Talks to one node at a time, one the agent says can be written. The SQL is each table's own
+/// (intent_table.hpp, writer_table.hpp); this is the thread, and part of galeratopd itself
+/// because it serves both the intents and the writer.
+class sync_thread {
  public:
   /// All are called on the sync thread: they must only hand the value over (asio::post).
   /// A read carries the writer's read of the same round when the agent has writer listeners and
@@ -45,11 +50,11 @@ class intent_sync {
   using write_done = std::function<void(intent_write)>;
   using writer_done = std::function<void(writer_write)>;
 
-  intent_sync(intent_sync_settings settings, read_sink on_read);
+  sync_thread(sync_settings settings, read_sink on_read);
   /// Stops and joins; takes at most a few timeouts when a statement is under way.
-  ~intent_sync();
-  intent_sync(const intent_sync&) = delete;
-  intent_sync& operator=(const intent_sync&) = delete;
+  ~sync_thread();
+  sync_thread(const sync_thread&) = delete;
+  sync_thread& operator=(const sync_thread&) = delete;
 
   /// The nodes it may use, best first (synced and up); an empty list pauses it.
   void set_nodes(std::vector<mysql_login> nodes);
@@ -70,7 +75,7 @@ class intent_sync {
   /// Tells galeratop.writer_agents what this agent follows, when it is due.
   void report_following_if_due();
 
-  intent_sync_settings settings_;
+  sync_settings settings_;
   read_sink on_read_;
   // Sync thread only:
   store_session session_;
@@ -87,5 +92,24 @@ class intent_sync {
   std::chrono::steady_clock::time_point purged_at_{};  // the last deletion of stopped agents' rows
   std::jthread thread_;  // last: started after every other member exists
 };
+
+/// Hands `c` to the sync thread and resumes, on the io thread, with its outcome (intent_write
+/// for an intent_change, writer_write for a writer_change). The initiation is a named local
+/// holding the change by pointer: GCC 12 mishandles a temporary with non-trivial captures inside a
+/// co_await expression (destroyed twice, or relocated bitwise). Give it a named change too, never
+/// a temporary built in the co_await expression, for the same reason.
+template <class Outcome, class Change>
+asio::awaitable<Outcome> run_on_sync(asio::io_context& io, sync_thread& sync, Change c) {
+  auto change = std::make_shared<const Change>(std::move(c));
+  auto initiation = [&io, &sync, change](auto handler) {
+    auto h = std::make_shared<decltype(handler)>(std::move(handler));
+    sync.submit(*change, [&io, h](Outcome w) {
+      asio::post(io, [h, w = std::move(w)]() mutable { (*h)(std::move(w)); });
+    });
+  };
+  Outcome outcome =
+      co_await asio::async_initiate<decltype(asio::use_awaitable), void(Outcome)>(initiation, asio::use_awaitable);
+  co_return outcome;
+}
 
 }  // namespace galeratop

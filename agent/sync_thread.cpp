@@ -1,4 +1,4 @@
-#include "agent/writer/intent_sync.hpp"
+#include "agent/sync_thread.hpp"
 
 #include "agent/intents/intent_table.hpp"
 #include "agent/writer/writer_table.hpp"
@@ -14,15 +14,15 @@ constexpr auto purge_every = std::chrono::hours(1);
 
 }  // namespace
 
-intent_sync::intent_sync(intent_sync_settings settings, read_sink on_read)
+sync_thread::sync_thread(sync_settings settings, read_sink on_read)
     : settings_(std::move(settings)), on_read_(std::move(on_read)), thread_([this](std::stop_token st) { run(st); }) {}
 
-intent_sync::~intent_sync() {
+sync_thread::~sync_thread() {
   thread_.request_stop();
   wake_.notify_all();
 }
 
-void intent_sync::set_nodes(std::vector<mysql_login> nodes) {
+void sync_thread::set_nodes(std::vector<mysql_login> nodes) {
   {
     std::lock_guard lock(mutex_);
     nodes_ = std::move(nodes);
@@ -30,12 +30,12 @@ void intent_sync::set_nodes(std::vector<mysql_login> nodes) {
   wake_.notify_all();  // the first node offered is read at once (see run)
 }
 
-std::vector<mysql_login> intent_sync::nodes() {
+std::vector<mysql_login> sync_thread::nodes() {
   std::lock_guard lock(mutex_);
   return nodes_;
 }
 
-void intent_sync::submit(intent_change change, write_done done) {
+void sync_thread::submit(intent_change change, write_done done) {
   {
     std::lock_guard lock(mutex_);
     writes_.emplace_back([this, change = std::move(change), done = std::move(done)] {
@@ -45,7 +45,7 @@ void intent_sync::submit(intent_change change, write_done done) {
   wake_.notify_all();
 }
 
-void intent_sync::submit(writer_change change, writer_done done) {
+void sync_thread::submit(writer_change change, writer_done done) {
   {
     std::lock_guard lock(mutex_);
     writes_.emplace_back([this, change = std::move(change), done = std::move(done)] {
@@ -55,12 +55,12 @@ void intent_sync::submit(writer_change change, writer_done done) {
   wake_.notify_all();
 }
 
-void intent_sync::follow(writer_follower f) {
+void sync_thread::follow(writer_follower f) {
   std::lock_guard lock(mutex_);
   following_ = std::move(f);
 }
 
-void intent_sync::report_following_if_due() {
+void sync_thread::report_following_if_due() {
   std::optional<writer_follower> f;
   {
     std::lock_guard lock(mutex_);
@@ -80,7 +80,7 @@ void intent_sync::report_following_if_due() {
   }
 }
 
-void intent_sync::read_round(const std::vector<mysql_login>& nodes) {
+void sync_thread::read_round(const std::vector<mysql_login>& nodes) {
   intent_read r;
   std::optional<writer_read> writer;
   if (sql_session* s = session_.connect(nodes, r.error)) {
@@ -95,7 +95,7 @@ void intent_sync::read_round(const std::vector<mysql_login>& nodes) {
   on_read_(std::move(r), std::move(writer));
 }
 
-void intent_sync::run(std::stop_token stop) {
+void sync_thread::run(std::stop_token stop) {
   mysql_session::thread_init();
   auto next = mono_clock::now();
   while (!stop.stop_requested()) {
