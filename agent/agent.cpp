@@ -27,6 +27,7 @@
 #include "agent/version.hpp"
 #include "balancer/net/address_text.hpp"
 #include "balancer/net/connection_limit.hpp"
+#include "balancer/net/resolve.hpp"
 #include "balancer/core/clock.hpp"
 #include "balancer/core/log.hpp"
 #include "exporters/metrics_server.hpp"
@@ -254,7 +255,7 @@ void agent::open_listeners() {
   std::string error;
   for (const listener_config& l : reloader_.current().effective_listeners()) {
     const std::string where = reloader_.current().listeners.empty() ? "agent.listen" : fmt::format("listener {}", l.name);
-    auto at = resolve(io_, l.address, error);
+    auto at = resolve(io_, l.address.host, l.address.port, error);
     if (!at) throw std::runtime_error(fmt::format("{} {}: {}", where, l.address.to_string(), error));
     auto from_systemd = std::ranges::find(passed, at, &service_manager::passed_socket::listening_at);
     try {
@@ -334,7 +335,8 @@ void agent::open_state_and_exporter() {
   intents_.restore(cfg.state_dir);
   if (!cfg.metrics.empty()) {
     error.clear();
-    const auto at = resolve(io_, *parse_endpoint(cfg.metrics), error);
+    const endpoint where_to = *parse_endpoint(cfg.metrics);  // checked with the configuration
+    const auto at = resolve(io_, where_to.host, where_to.port, error);
     if (!at) throw std::runtime_error(fmt::format("agent.metrics {}: {}", cfg.metrics, error));
     auto security = load_metrics_security(cfg, error);
     if (!security) throw std::runtime_error(error);
@@ -394,7 +396,8 @@ void agent::open_control() {
   cs.group = cfg.control_group;
   if (!cfg.control_tcp.empty()) {
     std::string error;
-    auto ep = resolve(io_, *parse_endpoint(cfg.control_tcp), error);
+    const endpoint where_to = *parse_endpoint(cfg.control_tcp);  // checked with the configuration
+    auto ep = resolve(io_, where_to.host, where_to.port, error);
     if (!ep) throw std::runtime_error(fmt::format("agent.control_tcp {}: {}", cfg.control_tcp, error));
     if (!ep->address().is_loopback())
       log_warning("agent.control_tcp {} is not a loopback address: anyone who can reach it and has the token "

@@ -27,6 +27,7 @@ struct publish_inputs {
 /// steers nothing and writes no file; the agent does that around it. Runs on the io thread.
 class publisher {
  public:
+  /// `settings`: the cluster model's (advisories, bootstrap memory), as configured.
   explicit publisher(const model_settings& settings) : model_(settings) {}
 
   /// Takes new cluster model settings (reload).

@@ -6,19 +6,9 @@
 #include "agent/config/secret_file.hpp"
 #include "balancer/core/log.hpp"
 #include "balancer/net/connection_limit.hpp"
+#include "balancer/net/resolve.hpp"
 
 namespace galeratop {
-
-std::optional<asio::ip::tcp::endpoint> resolve(asio::io_context& io, const endpoint& e, std::string& error) {
-  asio::ip::tcp::resolver resolver(io);
-  std::error_code ec;
-  auto results = resolver.resolve(e.host, std::to_string(e.port), asio::ip::tcp::resolver::numeric_service, ec);
-  if (ec || results.empty()) {
-    error = ec ? ec.message() : "no address";
-    return std::nullopt;
-  }
-  return results.begin()->endpoint();
-}
 
 namespace {
 monitor_target target_for(const node_config& n, const config& c, const std::string& password) {
@@ -79,7 +69,7 @@ void reloader::apply(const config& c, const std::string& password, const intent_
   std::vector<backend> backends;
   for (const node_config& n : c.nodes) {
     std::string error;
-    auto ep = resolve(io_, n.address, error);
+    auto ep = resolve(io_, n.address.host, n.address.port, error);
     if (!ep) throw std::runtime_error(fmt::format("node {}: cannot resolve: {}", n.address.to_string(), error));
     backends.push_back(
         {n.name, n.address.to_string(), {ep->address().to_string(), ep->port()}, n.weight, n.writer_priority,

@@ -18,9 +18,6 @@
 
 namespace galeratop {
 
-/// Resolves HOST:PORT once, at start or reload, so the data path never waits for DNS; nullopt with `error`.
-std::optional<asio::ip::tcp::endpoint> resolve(asio::io_context& io, const endpoint& e, std::string& error);
-
 /// The configuration in force and what it runs: the balancer's nodes and data-path settings, and
 /// one monitor thread per node (DESIGN section 3: the monitors post their observations to the io
 /// thread). Makes them match a configuration at start and at every reload, and re-reads the
@@ -32,6 +29,7 @@ class reloader {
   /// A monitor's observation changed a node's state or eligibility (io thread).
   using change_handler = std::function<void()>;
 
+  /// Holds `initial` until apply() makes it run (at start, from agent::run).
   reloader(asio::io_context& io, balancer& b, config initial, config_loader loader, change_handler changed);
   /// Stops every monitor; each takes at most one check's timeout.
   ~reloader();

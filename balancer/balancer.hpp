@@ -36,7 +36,8 @@ namespace galeratop {
 /// sockets belong to the relay thread until it ends (session_registry.hpp says where they change hands).
 class balancer {
  public:
-  /// Called when a node out of rotation (drain, maint) has just lost its last session.
+  /// Called on the io thread, from a handler of its own (posted), when a node out of rotation
+  /// (drain, maint) has just lost its last session.
   using drained_handler = std::function<void(node_id)>;
 
   balancer(asio::io_context& io, balancer_settings settings, drained_handler on_drained = {});

@@ -18,12 +18,12 @@ admin_followup after_admin_change(admin_state now) {
   return admin_followup::keep;
 }
 
-std::optional<std::string> close_on_arrival(std::optional<admin_state> node_admin,
-                                            const std::optional<std::string>& closing_all) {
+std::optional<std::string> close_on_arrival(admin_state node_admin, const std::optional<std::string>& closing_all) {
   if (closing_all) return closing_all;
-  if (!node_admin) return std::string(removed_from_configuration);
-  if (*node_admin != admin_state::ready) return std::string(describe(*node_admin));
+  if (node_admin != admin_state::ready) return std::string(describe(node_admin));
   return std::nullopt;
 }
+
+bool drained(admin_state admin, std::uint32_t connections) { return admin != admin_state::ready && connections == 0; }
 
 }  // namespace galeratop

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,9 +30,12 @@ enum class admin_followup {
 admin_followup after_admin_change(admin_state now);
 
 /// Why a session the relay has just taken over must close at its first safe point: every session
-/// is closing (`closing_all`, a stop), or its node was drained, put in maintenance or removed
-/// (`node_admin` nullopt) while it connected. nullopt: it stays.
-std::optional<std::string> close_on_arrival(std::optional<admin_state> node_admin,
-                                            const std::optional<std::string>& closing_all);
+/// is closing (`closing_all`, a stop), or its node was drained or put in maintenance while it
+/// connected. nullopt: it stays.
+std::optional<std::string> close_on_arrival(admin_state node_admin, const std::optional<std::string>& closing_all);
+
+/// Whether a node out of rotation (drain, maint) has no session left: a drain's end, which the
+/// agent tells its subscribers at once.
+bool drained(admin_state admin, std::uint32_t connections);
 
 }  // namespace galeratop

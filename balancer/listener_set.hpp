@@ -34,6 +34,7 @@ class listener_set {
   /// A client accepted on the io thread, through the listener at this index.
   using client_handler = std::function<void(std::size_t listener, asio::ip::tcp::socket client)>;
 
+  /// `r`: the relay, whose front door accepts where it serves one; `on_failure`: an accept failed.
   listener_set(asio::io_context& io, relay& r, client_handler on_client, listener::failure_handler on_failure);
 
   /// Binds one more listener and starts accepting; throws std::system_error when it cannot bind.

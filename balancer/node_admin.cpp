@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/post.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
@@ -188,15 +189,22 @@ void node_admin::close_when_safe(node_id id, std::string_view why) {
 }
 
 void node_admin::arrived(const session_record& s) {
+  // A node a reload removed meanwhile has no intent left to apply (remove() ordered the closes of
+  // the sessions it had then).
   const node_record* r = table_.find(s.node);
-  const auto why = close_on_arrival(r ? std::optional(r->intent.admin) : std::nullopt, closing_all_);
-  if (why)
-    relay_.close({s.id}, {.at = relay::close_order::when::safe_point, .node = table_.name_of(s.node), .why = *why});
+  if (!r) return;
+  if (const auto why = close_on_arrival(r->intent.admin, closing_all_))
+    relay_.close({s.id}, {.at = relay::close_order::when::safe_point, .node = r->name(), .why = *why});
 }
 
 void node_admin::session_left(node_id node) {
   const node_record* r = node == 0 ? nullptr : table_.find(node);
-  if (r && r->connections == 0 && r->intent.admin != admin_state::ready) drained_(node);
+  if (!r || !drained(r->intent.admin, r->connections)) return;
+  // Told once the current handler is done: the caller is in the middle of ending a session (the
+  // registry, the writer switch), and what `drained_` does (a publish, a push) must see it ended.
+  asio::post(io_, [this, node] {
+    if (!stopping_) drained_(node);
+  });
 }
 
 void node_admin::close_all_when_safe(std::string_view why) {
@@ -205,8 +213,11 @@ void node_admin::close_all_when_safe(std::string_view why) {
 }
 
 void node_admin::close_all_now() {
-  // Placed sessions are closed through their coroutines (a held one wakes and ends), relayed ones by the relay.
-  for (const session_id id : sessions_.select([](const session_record& s) { return s.io != nullptr; }))
+  // Held and dialing sessions are closed through their coroutines (a held one wakes and ends),
+  // relayed ones by the relay; a client being told why it is refused gets its error whole.
+  for (const session_id id : sessions_.select([](const session_record& s) {
+         return s.io && (s.held || s.phase == session_phase::dialing);
+       }))
     sessions_.find(id)->io->close(id, "cut off by galeratopd's stop");
   relay_.close_all();
 }

@@ -36,7 +36,7 @@ struct backend {
 class node_admin {
  public:
   /// `changed`: some node's state or eligibility changed (held clients may have a node now).
-  /// `drained`: a node out of rotation (drain, maint) has no session left.
+  /// `drained`: a node out of rotation (drain, maint) has no session left; posted to the io thread.
   node_admin(asio::io_context& io, const balancer_settings& settings, routing_table& table,
              session_registry& sessions, relay& r, std::function<void()> changed,
              std::function<void(node_id)> drained);
@@ -66,7 +66,8 @@ class node_admin {
   /// The relay has just taken over `s`: it closes at its first safe point when its node was
   /// drained or removed while it connected, or every session is closing.
   void arrived(const session_record& s);
-  /// A session counted on `node` has ended or left it: tells `drained` when that was its last.
+  /// A session counted on `node` has ended or left it: when that was the last of a node out of
+  /// rotation, `drained` is told, after the current handler (posted).
   void session_left(node_id node);
   /// Closes every session at its next safe point, from now on those that arrive too (a stop).
   void close_all_when_safe(std::string_view why);

@@ -12,7 +12,7 @@
 
 #include "balancer/core/log.hpp"
 #include "balancer/mysql_packet.hpp"
-#include "balancer/safe_point.hpp"
+#include "balancer/close_point.hpp"
 
 namespace galeratop {
 

@@ -28,6 +28,7 @@ struct session_io {
   relay* dialing_at = nullptr;  ///< the relay whose front door dials for it and holds the client's descriptor meanwhile
   std::optional<relay::dial_outcome> outcome;  ///< that dial's outcome, until its coroutine reads it
   std::optional<std::string> closed;  ///< why it was closed (its node lost, a writer switch, a stop, its client left)
+  bool relayed = false;  ///< the relay holds it: its record is the relay's report's to end
 
   /// Ends the session `id` before it is relayed; `why` words its node's state ("down: ..."). Its
   /// coroutine wakes, sees `closed`, and unwinds; a dial at the front door is aborted, and the

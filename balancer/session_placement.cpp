@@ -24,6 +24,18 @@ using asio::ip::tcp;
 namespace {
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
+/// Points a session's `wake` at a timer of its coroutine's frame for as long as the timer lives,
+/// however the scope ends: a close order cancels it, and must never find a timer that is gone.
+struct waking_by {
+  waking_by(session_io& io, asio::steady_timer& timer) : io_(io) { io_.wake = &timer; }
+  ~waking_by() { io_.wake = nullptr; }
+  waking_by(const waking_by&) = delete;
+  waking_by& operator=(const waking_by&) = delete;
+
+ private:
+  session_io& io_;
+};
+
 tcp::endpoint endpoint_of(const resolved_address& a) {
   std::error_code ignored;  // the resolver gave a numeric address: it parses
   return {asio::ip::make_address(a.ip, ignored), a.port};
@@ -110,7 +122,7 @@ asio::awaitable<void> session_placement::run_session(std::size_t listener, tcp::
   } catch (const std::exception& e) {
     log_debug("session ended by an exception: {}", e.what());  // one session ends, the balancer goes on
   }
-  if (placed == placing_end::relayed) co_return;  // the relay reports its end
+  if (placed == placing_end::relayed || io.relayed) co_return;  // the relay reports its end
   detach(s);
   io.close(id);
   sessions_.close(id);
@@ -176,12 +188,11 @@ asio::awaitable<session_placement::hold_end> session_placement::hold(session_rec
     w->gone = true;
     w->wake->cancel();
   });
-  io.wake = &wake;
+  const waking_by on_timer(io, wake);
   sessions_.set_held(s, true);
   while (!can_place(s) && !w->gone && io.client.is_open() && asio::steady_timer::clock_type::now() < wake.expiry())
     co_await wake.async_wait(use_tuple);  // woken early by wake_held() or by the client leaving
   w->wake = nullptr;
-  io.wake = nullptr;
   sessions_.set_held(s, false);
   std::error_code ignored;
   io.client.cancel(ignored);
@@ -214,13 +225,15 @@ asio::awaitable<connect_result> session_placement::dial_through_relay(session_re
                           .counters = io.counters};
   std::memcpy(&order.node, io.to.data(), io.to.size());
   asio::steady_timer wake(io_, asio::steady_timer::time_point::max());
-  io.dialing_at = &relay_;
-  io.wake = &wake;
-  relay_.dial(std::move(order));
-  while (!io.outcome) co_await wake.async_wait(use_tuple);  // woken by on_dialed
-  relay::dial_outcome outcome = std::move(*std::exchange(io.outcome, std::nullopt));
-  io.dialing_at = nullptr;
-  io.wake = nullptr;
+  relay::dial_outcome outcome;
+  {
+    const waking_by on_timer(io, wake);
+    io.dialing_at = &relay_;
+    relay_.dial(std::move(order));
+    while (!io.outcome) co_await wake.async_wait(use_tuple);  // woken by on_dialed
+    outcome = std::move(*std::exchange(io.outcome, std::nullopt));
+    io.dialing_at = nullptr;
+  }
   connect_result result;
   if (outcome.failure) {
     std::error_code ec;
@@ -260,6 +273,7 @@ bool session_placement::can_place(const session_record& s) const {
 }
 
 void session_placement::wake_held() {
+  if (sessions_.held() == 0) return;  // asked at every change of eligibility: mostly nobody waits
   // Cancelled in arrival order, their coroutines resume in that order and connect in that order.
   for (const session_id id : sessions_.select([](const session_record& s) { return s.held; }))
     if (const session_record* s = sessions_.find(id); s && s->io && s->io->wake) s->io->wake->cancel();
@@ -273,8 +287,9 @@ void session_placement::attach(session_record& s, session_io& io, node_record& r
 
 void session_placement::detach(session_record& s) {
   if (s.node == 0) return;
-  admin_.session_left(sessions_.detach(s));
+  const node_id left = sessions_.detach(s);
   if (s.writer_listener) writer_.session_left();
+  admin_.session_left(left);
 }
 
 void session_placement::hand_over(session_record& s, session_io& io) {
@@ -287,6 +302,7 @@ void session_placement::hand_over(session_record& s, session_io& io) {
 
 void session_placement::took_over(session_record& s) {
   sessions_.relayed(s);
+  s.io->relayed = true;  // its coroutine never touches the record again, whatever happens to it
   s.io = nullptr;  // the node keeps counting the session until the relay reports its end
   admin_.arrived(s);
 }

@@ -43,6 +43,7 @@ struct frontend_counters {
 /// thread; each client is one coroutine, whose exception ends that client only.
 class session_placement {
  public:
+  /// The rooms it works with: the other rooms of the balancer, which outlive it.
   session_placement(asio::io_context& io, const balancer_settings& settings, routing_table& table,
                     session_registry& sessions, listener_set& listeners, relay& r, node_admin& admin,
                     writer_switch& writer);

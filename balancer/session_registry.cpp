@@ -1,5 +1,7 @@
 #include "balancer/session_registry.hpp"
 
+#include <cassert>
+
 namespace galeratop {
 
 session_record& session_registry::open(std::size_t listener, bool writer_listener) {
@@ -12,7 +14,7 @@ session_record& session_registry::open(std::size_t listener, bool writer_listene
 }
 
 void session_registry::attach(session_record& s, node_id node) {
-  if (s.node != 0) uncount(s);
+  assert(s.node == 0 && "a session dials one node at a time: detach() from the last one first");
   s.node = node;
   s.phase = session_phase::dialing;
   if (node_record* r = table_.find(node)) ++r->connections;

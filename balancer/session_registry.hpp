@@ -49,11 +49,13 @@ struct session_record {
 /// so that a count cannot drift from the records. Pure: no socket, no clock.
 class session_registry {
  public:
+  /// `table`: where each node's `connections` is counted.
   explicit session_registry(routing_table& table) : table_(table) {}
 
   /// A client accepted through `listener`: placing from now on.
   session_record& open(std::size_t listener, bool writer_listener);
-  /// It dials `node` now, and counts there from now (so that leastconn sees it at once).
+  /// It dials `node` now, and counts there from now (so that leastconn sees it at once); it must
+  /// not be counted on another node (detach() first).
   void attach(session_record& s, node_id node);
   /// Its dial failed: placing again, counted nowhere. The node it left.
   node_id detach(session_record& s);

@@ -1,5 +1,6 @@
 // uring_relay's front door: the accepts, and the dials the io thread orders. The relay's half of
 // the class is in uring_relay.cpp; both run on the relay thread only.
+#include <cassert>
 #include <cerrno>
 #include <fmt/format.h>
 #include <netinet/in.h>
@@ -95,7 +96,10 @@ void uring_relay::start_dial(dial_order order) {
   dialing& d = *owned;
   d.order = std::move(order);
   d.deadline = now_ns() + std::chrono::nanoseconds(d.order.timeout).count();
-  dials_.emplace(d.order.token, std::move(owned));
+  // A session dials again under its id only after the outcome of its last dial, which was erased
+  // here before it was reported (session_registry.hpp): the id is free.
+  [[maybe_unused]] const bool fresh = dials_.emplace(d.order.token, std::move(owned)).second;
+  assert(fresh);
   // Two syscalls of its own: Linux 6.1 has no setsockopt on the ring.
   d.server_fd = ::socket(d.order.node.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (d.server_fd < 0) {

@@ -34,6 +34,7 @@ std::size_t writer_switch::strays() const {
 }
 
 std::size_t writer_switch::held() const {
+  if (sessions_.held() == 0) return 0;  // asked at every publish: mostly nobody waits
   return sessions_.count([](const session_record& s) { return s.held && s.writer_listener; });
 }
 

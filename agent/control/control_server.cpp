@@ -26,6 +26,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "agent/control/push_cadence.hpp"
 #include "agent/control/tls_failure.hpp"
 #include "balancer/net/accept_pause.hpp"
 #include "balancer/net/address_text.hpp"
@@ -348,7 +349,7 @@ asio::awaitable<void> control_server::serve(Socket socket, bool needs_token) {
                                                    std::chrono::steady_clock::now(), false});
   const std::string who = who_is(socket);
   std::chrono::milliseconds interval = default_interval_;
-  auto next_push = std::chrono::steady_clock::now();  // pushes keep their cadence however often the client asks
+  auto push_at = std::chrono::steady_clock::now();  // pushes keep their cadence however often the client asks
   asio::steady_timer timer(io_);
   std::string in;
   std::string out;
@@ -366,7 +367,7 @@ asio::awaitable<void> control_server::serve(Socket socket, bool needs_token) {
       std::size_t eol = in.find('\n');
       if (eol == std::string::npos) {
         if (me->subscribed)
-          timer.expires_at(me->push_due ? std::chrono::steady_clock::now() : next_push);
+          timer.expires_at(me->push_due ? std::chrono::steady_clock::now() : push_at);
         else
           timer.expires_after(settings_.idle_timeout);
         me->waiting = &timer;
@@ -376,9 +377,7 @@ asio::awaitable<void> control_server::serve(Socket socket, bool needs_token) {
         me->waiting = nullptr;
         if (r.index() == 1) {
           if (!me->subscribed) break;  // idle too long
-          // A push asked for out of turn leaves the cadence as it was.
-          if (std::exchange(me->push_due, false) == false || std::chrono::steady_clock::now() >= next_push)
-            next_push += interval;
+          push_at = next_push(push_at, interval, std::chrono::steady_clock::now(), std::exchange(me->push_due, false));
           pushing = push_line();
         } else {
           auto [ec, n] = std::get<0>(r);
@@ -400,7 +399,7 @@ asio::awaitable<void> control_server::serve(Socket socket, bool needs_token) {
         const auto parsed = parse_control_request(line);
         if (parsed.request && parsed.request->command == control_command::subscribe) {
           interval = parsed.request->interval.count() > 0 ? parsed.request->interval : default_interval_;
-          next_push = std::chrono::steady_clock::now() + interval;
+          push_at = std::chrono::steady_clock::now() + interval;
         }
         const json reply = co_await answer(parsed, needs_token, *me, who);
         close_after = reply.contains("error") && reply["error"]["code"] == "unauthorized";

@@ -18,23 +18,23 @@ LAYERS = [
     "balancer/core",  # pure: states, wsrep status, health, routing, the node record, clock, log
     "agent/config",   # configuration file, command line, endpoints, durations, secrets
     "balancer/net",   # socket plumbing shared by listeners, control and metrics: no session logic
-    "balancer",       # the data path: listener, connect + greeting, relay, MySQL packets
+    "balancer",       # the data path in rooms: listeners, placement, writer switch, node admin, relay
     "agent/monitor",  # Connector/C sessions and the wsrep monitor threads
     "agent/cluster",  # snapshot, its JSON, the cluster model, advisories, bootstrap memory
     "agent/store",    # galeratop's rows in the cluster: the one compare-and-set, its retries, the session
     "agent/intents",  # operator intents: the store, pure decisions, the shared table's rows and SQL
-    "agent/writer",   # the writer election: the pure plan, the writer rows' SQL, the sync thread
+    "agent/writer",   # the writer election: the pure plan, the writer rows' SQL
     "agent/control",  # the control protocol and its server
     "exporters",      # snapshot -> metric families, the /metrics server
-    "agent",          # galeratopd itself: start, reload, publish, stop; the service plumbing
+    "agent",          # galeratopd itself and its collaborators, the sync thread; the service plumbing
     "tui",            # galeratop: control client, CLI, view state, layout, key table, terminal
 ]
-GENERATED = {"agent/version.hpp"}
+GENERATED = {"agent/version.hpp"}  # configured into the build tree from agent/version.hpp.in
 
 # Folders above the data path that must not reach into it all the same: the control endpoint, the
 # exporter and the client share only the socket plumbing (balancer/net) and the pure core with it,
 # so that galeratop builds and links without the data path.
-NOT_INTO = {"agent/control": {"balancer"}, "exporters": {"balancer"}, "tui": {"balancer"}}  # configured into the build tree from agent/version.hpp.in
+NOT_INTO = {"agent/control": {"balancer"}, "exporters": {"balancer"}, "tui": {"balancer"}}
 
 # System headers that only one file may include (DESIGN section 3).
 ONE_FILE = {

@@ -4,6 +4,7 @@ its COMMIT, its next statement answered with error 1927: nothing was executed), 
 returns exactly when the last one ends, and neither health (desync and resync), SIGHUP, a restart
 nor kill -9 of galeratopd undoes it."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -13,6 +14,19 @@ import unittest
 import pymysql
 
 from harness import Agent, LabTestCase, node_of, app_connect, wait_for
+
+
+@contextlib.contextmanager
+def drain_waiter(agent, name):
+    """`galeratop drain NAME --wait` running in the background; stopped by its PID if still running."""
+    waiter = subprocess.Popen([os.environ["GALERATOP"], "--control", str(agent.control), "drain", name, "--wait",
+                               "--timeout", "60s"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        yield waiter
+    finally:
+        if waiter.poll() is None:
+            waiter.kill()
+            waiter.wait()
 
 
 class Drain(LabTestCase):
@@ -73,10 +87,7 @@ class Drain(LabTestCase):
             self.assertEqual(short.returncode, 1)
             self.assertIn("still has 1 connection(s)", short.stderr)
 
-            waiter = subprocess.Popen([os.environ["GALERATOP"], "--control", str(agent.control), "drain", name,
-                                       "--wait", "--timeout", "60s"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                      text=True)
-            try:
+            with drain_waiter(agent, name) as waiter:
                 time.sleep(0.5)  # the waiter gets pushes every 250 ms: give it two to (wrongly) return
                 self.assertIsNone(waiter.poll(), "drain --wait returned while a transaction was open")
                 with in_trx.cursor() as cur:  # the transaction goes on on its node, untouched
@@ -89,10 +100,6 @@ class Drain(LabTestCase):
                 closed_at = time.monotonic()
                 out, err = waiter.communicate(timeout=10)
                 returned_after = time.monotonic() - closed_at
-            finally:
-                if waiter.poll() is None:
-                    waiter.kill()
-                    waiter.wait()
             print(f"drain --wait output:\n{out}returned {returned_after * 1000:.0f} ms after the COMMIT")
             self.assertEqual(waiter.returncode, 0, err)
             self.assertIn(f"{name} drained: no connection left", out)
@@ -141,38 +148,37 @@ class Drain(LabTestCase):
         # drained node's last session ends.
         with Agent(self.lab, monitor_config='interval = "3s"') as agent:
             name = agent.node_status(2)["name"]
-            held = [app_connect(agent.port) for _ in range(3)]
+            held = [app_connect(agent.port) for _ in range(3)]  # leastconn: one on each node
             try:
-                last = next(c for c in held if node_of(c) == name)
+                on_node = [c for c in held if node_of(c) == name]
+                self.assertEqual(len(on_node), 1)
+                last = on_node[0]
                 with last.cursor() as cur:  # a transaction keeps it open through the drain
                     cur.execute("BEGIN")
                     cur.execute("SELECT 1")
                 self.assertEqual(agent.galeratop("drain", name).returncode, 0)
-                waiter = subprocess.Popen([os.environ["GALERATOP"], "--control", str(agent.control), "drain", name,
-                                           "--wait", "--timeout", "60s"], stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, text=True)
-                try:
+                with drain_waiter(agent, name) as waiter:
                     # After the drain's answer, the status it subscribed with: it follows the pushes now.
                     lines = []
                     while not lines or "left" not in lines[-1]:
                         lines.append(waiter.stdout.readline().strip())
                         self.assertNotEqual(lines[-1], "", f"drain --wait ended early: {lines}")
-                    self.assertEqual(lines[-1], f"{name}: 1 connection(s) left (0 s)")
+                    self.assertRegex(lines[-1], rf"^{name}: 1 connection\(s\) left \(\d+ s\)$")
                     ended_wall = time.time()
                     ended = time.monotonic()
                     last.close()  # COM_QUIT: the node ends the session, the relay reports its end
                     out, err = waiter.communicate(timeout=10)
                     returned_after = time.monotonic() - ended
-                finally:
-                    if waiter.poll() is None:
-                        waiter.kill()
-                        waiter.wait()
                 self.assertEqual(waiter.returncode, 0, err)
                 self.assertIn(f"{name} drained: no connection left", out)
                 drained = agent.wait_event(lambda e: e["kind"] == "drained" and e["node"] == name, 5,
                                            "the drained event")
+                # The event's time is kept to the millisecond (truncated): it may read as a hair early.
                 print(f"drain --wait returned {returned_after * 1000:.0f} ms after the last session ended; the "
-                      f"drained event came {(drained['at'] - ended_wall) * 1000:.0f} ms after it (monitor interval 3 s)")
+                      f"drained event came {max(0.0, drained['at'] - ended_wall) * 1000:.0f} ms after it "
+                      f"(monitor interval 3 s)")
+                # Measured in tens of milliseconds; the bound leaves room for a loaded CI machine and
+                # still fails the old way (the next tick, then the next push: up to two 3 s intervals).
                 self.assertLess(returned_after, 0.5)
             finally:
                 for c in held:

@@ -21,12 +21,18 @@ TEST_CASE("ready keeps the sessions not closed yet, drain closes at safe points,
   CHECK(after_admin_change(admin_state::maint) == admin_followup::close_safe_then_cut);
 }
 
-TEST_CASE("a session that reaches the relay after its node was drained or removed closes at its first safe point",
+TEST_CASE("a session that reaches the relay after its node was drained closes at its first safe point",
           "[close_rules]") {
   CHECK_FALSE(close_on_arrival(admin_state::ready, std::nullopt));
   CHECK(close_on_arrival(admin_state::drain, std::nullopt) == "drained");
   CHECK(close_on_arrival(admin_state::maint, std::nullopt) == "in maintenance");
-  CHECK(close_on_arrival(std::nullopt, std::nullopt) == "removed from the configuration");
   CHECK(close_on_arrival(admin_state::ready, "behind a galeratopd that is stopping") ==
         "behind a galeratopd that is stopping");
+}
+
+TEST_CASE("a drain ends when its node out of rotation has no session left", "[close_rules]") {
+  CHECK(drained(admin_state::drain, 0));
+  CHECK(drained(admin_state::maint, 0));
+  CHECK_FALSE(drained(admin_state::drain, 1));
+  CHECK_FALSE(drained(admin_state::ready, 0));  // a node in rotation with no session is no news
 }

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "balancer/safe_point.hpp"
+#include "balancer/close_point.hpp"
 #include "tests/unit/balancer/mysql_wire.hpp"
 
 using namespace galeratop;
@@ -15,14 +15,14 @@ close_timing after(std::int64_t quiet, std::int64_t waited) {
 std::string ping() { return packet(0, "\x0e"); }
 }  // namespace
 
-TEST_CASE("a pooled connection idle between statements closes once it has been idle for close_idle", "[safe_point]") {
+TEST_CASE("a pooled connection idle between statements closes once it has been idle for close_idle", "[close_point]") {
   const session_tracker t = authenticated();
   CHECK_FALSE(at_close_point(t, true, after(249, 249)));
   CHECK(at_close_point(t, true, after(250, 250)));
 }
 
 TEST_CASE("a statement in flight or an open transaction is never a close point, however long it waits",
-          "[safe_point]") {
+          "[close_point]") {
   session_tracker in_flight = authenticated();
   in_flight.from_client(query("SELECT SLEEP(10)"));
   CHECK_FALSE(at_close_point(in_flight, false, after(60'000, 60'000)));
@@ -33,7 +33,7 @@ TEST_CASE("a statement in flight or an open transaction is never a close point, 
   CHECK_FALSE(at_close_point(in_transaction, true, after(60'000, 60'000)));
 }
 
-TEST_CASE("a busy session never idle that long closes at any safe point after close_patience", "[safe_point]") {
+TEST_CASE("a busy session never idle that long closes at any safe point after close_patience", "[close_point]") {
   session_tracker t = authenticated();
   t.from_client(query("SELECT 1"));
   t.from_server(ok(1, autocommit));
@@ -42,7 +42,7 @@ TEST_CASE("a busy session never idle that long closes at any safe point after cl
 }
 
 TEST_CASE("right after a pool's ping the session is about to be used: patience does not close it, idleness does",
-          "[safe_point]") {
+          "[close_point]") {
   session_tracker t = authenticated();
   t.from_client(ping());
   t.from_server(ok(1, autocommit));
@@ -51,7 +51,7 @@ TEST_CASE("right after a pool's ping the session is about to be used: patience d
   CHECK(at_close_point(t, true, after(250, 60'000)));
 }
 
-TEST_CASE("an opaque session closes when the server spoke last and nothing moved for close_idle", "[safe_point]") {
+TEST_CASE("an opaque session closes when the server spoke last and nothing moved for close_idle", "[close_point]") {
   session_tracker t;
   t.from_client(handshake_response(protocol_41 | ssl));  // an SSLRequest: TLS from here on
   REQUIRE(t.opaque());

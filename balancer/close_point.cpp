@@ -1,4 +1,4 @@
-#include "balancer/safe_point.hpp"
+#include "balancer/close_point.hpp"
 
 namespace galeratop {
 namespace {
