@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include "agent/cluster/snapshot_json.hpp"
-#include "agent/config/reload_plan.hpp"
 #include "agent/config/secret_file.hpp"
 #include "agent/config/tls_files.hpp"
 #include "agent/control/control_server.hpp"
@@ -26,7 +25,6 @@
 #include "agent/service_manager.hpp"
 #include "agent/version.hpp"
 #include "balancer/net/address_text.hpp"
-#include "balancer/net/connection_limit.hpp"
 #include "balancer/net/resolve.hpp"
 #include "balancer/core/clock.hpp"
 #include "balancer/core/log.hpp"
