@@ -188,7 +188,8 @@ asio::awaitable<void> agent::shut_down() {
   balancer_.close_all_when_safe("behind a galeratopd that is stopping");
   asio::steady_timer poll(io_);
   const auto deadline = mono_clock::now() + reloader_.current().shutdown_grace;
-  while (balancer_.session_count() > 0 && mono_clock::now() < deadline) {
+  // A client the front door took off the listen queue as it closed is placed and served too.
+  while ((balancer_.session_count() > 0 || balancer_.accepting()) && mono_clock::now() < deadline) {
     poll.expires_after(std::chrono::milliseconds(50));
     co_await poll.async_wait(use_tuple);
   }

@@ -56,6 +56,9 @@ class balancer {
   }
   /// Closes every listener; established sessions go on.
   void stop_accepting() { listeners_.stop_accepting(); }
+  /// Whether a client accepted before the listeners closed may still arrive (relay::accepting()):
+  /// a stop waits for this as for the sessions.
+  bool accepting() const { return relay_->accepting(); }
 
   /// Sets the node writer listeners send new sessions to (nullopt: none; `why` says why). At a
   /// change, writer-listener sessions on any other node are closed at their next safe point and

@@ -193,6 +193,7 @@ void relay::report() {
     if (!tokens.empty()) on_end_(tokens);
     for (auto [listener, fd] : accepted) front_door_.accepted(listener, fd);
     unplaced_.fetch_sub(accepted.size(), std::memory_order_relaxed);
+    front_door_pending_.fetch_sub(static_cast<int>(accepted.size()), std::memory_order_relaxed);
     for (auto [listener, error] : failures)
       front_door_.accept_failed(listener, std::error_code(error, std::system_category()));
   });

@@ -98,6 +98,11 @@ class relay {
   /// backlog is not full; the io thread keeps owning the descriptor. Only where serves_front_door().
   void accept_on(std::size_t listener, int fd);
   void stop_accepting_on(std::size_t listener);
+  /// Whether the front door may still hand the io thread a client: accepts are armed (a stopped
+  /// listener's until their cancels complete: one the kernel completed first is a client taken
+  /// off the listen queue, served rather than lost), or clients it reported are not handled yet.
+  /// A stop waits for this to end (io thread).
+  bool accepting() const { return front_door_pending_.load(std::memory_order_relaxed) > 0; }
   /// Connects a client to a node, as the order says. Only where serves_front_door().
   void dial(dial_order order);
   /// Ends a dial under way: the outcome says client_gone. A token that no longer dials is ignored.
@@ -200,10 +205,14 @@ class relay {
   /// Begins relaying a connected session: what adopt() does, for a session the front door connected.
   void begin(std::uint64_t token, int client_fd, int server_fd, std::shared_ptr<session_counters> counters);
   // What the front door has to tell the io thread, reported at the end of the loop round.
+  /// A client an armed accept took: it stays pending (accepting()) until the io thread has handled it.
   void report_accepted(std::size_t listener, int fd) {
     accepted_.emplace_back(listener, fd);
     unplaced_.fetch_add(1, std::memory_order_relaxed);
   }
+  /// An accept was armed (+1), or ended without a client (-1): accepting() counts both kinds at once,
+  /// so that the io thread never sees a client in neither of them.
+  void count_armed(int delta) { front_door_pending_.fetch_add(delta, std::memory_order_relaxed); }
   /// Accepted clients the io thread has not placed or refused yet. The backend stops accepting
   /// while there are accept_backlog_limit of them: a storm beyond max_connections is then left in
   /// the kernel's listen queue instead of taking the descriptors that the held clients' dials need
@@ -252,6 +261,7 @@ class relay {
   std::atomic<std::uint32_t> close_idle_ms_{250};
   std::atomic<std::uint32_t> close_patience_ms_{5000};
   std::atomic<std::size_t> unplaced_{0};  // accepted, reported and not yet handled by the io thread
+  std::atomic<int> front_door_pending_{0};  // armed accepts plus unplaced clients (accepting())
 
   std::mutex commands_mutex_;
   std::vector<command> commands_;  // guarded by commands_mutex_

@@ -57,6 +57,7 @@ void uring_relay::arm_accepts(listening& l) {
     io_uring_prep_accept(e, l.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     io_uring_sqe_set_data64(e, reinterpret_cast<std::uint64_t>(&l) | accept);
     ++l.armed;
+    count_armed(+1);
   }
   if (l.armed == 0) l.retry_at = now_ns() + backlog_pause_ns;  // no completion will call again
 }
@@ -64,16 +65,18 @@ void uring_relay::arm_accepts(listening& l) {
 void uring_relay::accepted(listening& l, const io_uring_cqe& cqe) {
   --l.armed;
   if (cqe.res >= 0) {
-    if (l.stopped)
-      ::close(cqe.res);  // accepted as the listener closed: as if it had come a moment later
-    else
-      report_accepted(l.index, cqe.res);
+    // Also when the listener has just been stopped: the kernel took this client off the listen
+    // queue before the cancel, and closing it would reset a client that waited its turn (with the
+    // socket systemd holds, one the next galeratopd would have served). This galeratopd, serving
+    // until its sessions end, serves it; its stop waits until it is placed (accepting()).
+    report_accepted(l.index, cqe.res);
   } else if (cqe.res != -ECANCELED && !l.stopped && l.retry_at == 0) {
     // Mostly EMFILE: the listening socket stays readable, so an accept armed again at once would
     // fail at once. The clients wait in the kernel's listen queue meanwhile.
     report_accept_failure(l.index, -cqe.res);
     l.retry_at = now_ns() + accept_pause_ns;
   }
+  if (cqe.res < 0) count_armed(-1);
   arm_accepts(l);
 }
 
